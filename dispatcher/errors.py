@@ -70,6 +70,6 @@ class StoreError(DispatcherError):
 
 
 class GatewayHalt(DispatcherError):
-    """The gateway refused us as a whole (credentials, account or sender configuration): stop the run."""
+    """The gateway refused us as a whole (credentials, account or sender): the run stops."""
 
     exit_code = EXIT_HALTED

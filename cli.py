@@ -1,0 +1,187 @@
+"""The ``dispatcher`` command line: parse, call one service function, format. Nothing else.
+
+Every error a user can cause is a DispatcherError; the group below catches it once, prints
+``Error: ...`` to stderr and exits with its code (2 bad input, 3 halted). Exit 1 means the run
+finished but some recipients were not sent.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dispatcher import presenters, reports, services
+from dispatcher.bootstrap import runtime
+from dispatcher.clock import SystemClock
+from dispatcher.errors import EXIT_BAD_INPUT, DispatcherError
+from dispatcher.settings import Settings, load_settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+FileArg = click.Path(path_type=Path, dir_okay=False)
+
+
+class DispatcherGroup(click.Group):
+    """Turns our errors into a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DispatcherError as exc:
+            click.echo(f"Error: {exc.message}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@click.group(cls=DispatcherGroup, context_settings=CONTEXT)
+@click.version_option(package_name="dispatcher")
+def main() -> None:
+    """SMS and loudspeaker-broadcast campaigns for local government outreach.
+
+    Configuration: ./config.yaml or $DISPATCHER_CONFIG; $DISPATCHER_DB_URL and
+    $DISPATCHER_GATEWAY (twilio | simulator) override it. Twilio credentials come only from
+    $TWILIO_ACCOUNT_SID and $TWILIO_AUTH_TOKEN.
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=FileArg)
+def validate(files: tuple[Path, ...]) -> None:
+    """Check campaign files completely: YAML, lists, templates, every rendered message.
+
+    Exit 0 when all are valid, 2 with `file:line: message` for each problem.
+
+    \b
+    Example: dispatcher validate campaigns/2g-shutdown-2024.yaml
+    """
+    results = services.validate(list(files))
+    click.echo(presenters.validation(results), nl=False)
+    if any(r.problems for r in results):
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("file", type=FileArg)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def plan(file: Path, as_json: bool) -> None:
+    """Show recipients, encoding, segments and the next occurrences, without sending.
+
+    \b
+    Example: dispatcher plan campaigns/2g-shutdown-2024.yaml --json
+    """
+    settings = _settings()
+    result = services.plan(file, SystemClock().now())
+    render = presenters.plan_json if as_json else presenters.plan_table
+    click.echo(render(result, settings.tz))
+
+
+@main.command()
+@click.argument("file", type=FileArg)
+@click.option(
+    "--occurrence",
+    metavar="KEY",
+    help="Send (or resume) an extra occurrence named KEY now; idempotent per KEY.",
+)
+def send(file: Path, occurrence: str | None) -> None:
+    """Send what is due now; re-running resumes and never repeats a message.
+
+    Exit 0 all sent, 1 some recipients failed or are left, 2 bad input, 3 halted.
+
+    \b
+    Example: dispatcher send campaigns/2g-shutdown-2024.yaml --occurrence demo
+    """
+    settings = _settings()
+    with runtime(settings) as rt, presenters.ProgressDisplay() as progress:
+        report = services.send(rt, file, occurrence, progress.update)
+    click.echo(presenters.send_summary(report, settings.tz))
+    sys.exit(presenters.send_exit_code(report))
+
+
+@main.command()
+@click.option("--campaign", help="Only this campaign id.")
+@click.option("--phone", help="Only this number (any written form).")
+@click.option("--status", help="Only deliveries in this status.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table",
+    show_default=True,
+)  # fmt: skip
+def log(campaign: str | None, phone: str | None, status: str | None, fmt: str) -> None:
+    """Show the deliveries (one row per recipient and occurrence) and their status.
+
+    In Vietnam `delivered` is only the SMS centre's acknowledgement, not the handset's.
+    """
+    filters = services.log_filter(campaign, phone, status)
+    with runtime(_settings()) as rt:
+        for chunk in presenters.delivery_log(services.delivery_log(rt, filters), fmt):
+            click.echo(chunk, nl=False)
+
+
+@main.group()
+def broadcast() -> None:
+    """Loudspeaker broadcast scripts for the communes."""
+
+
+@broadcast.command("scripts")
+@click.argument("file", type=FileArg)
+@click.option("--commune", help="Only this commune (as named in the campaign).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
+def broadcast_scripts(file: Path, commune: str | None, out: Path | None) -> None:
+    """Write one script per commune per airing, to read out on the loudspeakers."""
+    from dispatcher import broadcast_service
+
+    settings = _settings()
+    with runtime(settings) as rt:
+        result = broadcast_service.write_campaign_scripts(rt, file, commune, out)
+    click.echo(presenters.scripts_summary(result))
+
+
+@main.group()
+def report() -> None:
+    """Reports computed from the delivery log."""
+
+
+@report.command("monthly")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month to report.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+    show_default=True,
+)  # fmt: skip
+def report_monthly(month: str, fmt: str) -> None:
+    """Per unit: form of communication, number of times, means (the directive's report)."""
+    reports.parse_month(month)
+    with runtime(_settings()) as rt:
+        result = reports.monthly(rt, month)
+    click.echo(presenters.monthly(result, fmt), nl=False)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or upgrade the database schema to the newest revision."""
+    with runtime(_settings()) as rt:
+        click.echo(f"database schema is current: {rt.engine.url.render_as_string()}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--record", type=click.Path(path_type=Path, dir_okay=False), help="JSONL record.")
+def simulator(host: str, port: int, record: Path | None) -> None:
+    """Run the Twilio-compatible simulator on its own (credentials from $TWILIO_*)."""
+    from dispatcher.gateways import simulator as sim
+
+    argv = ["--host", host, "--port", str(port)] + (["--record", str(record)] if record else [])
+    sys.exit(sim.main(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Wiring: settings → engine, unit of work, clock, gateway. The one place adapters are built."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from dispatcher.clock import Clock, SystemClock
+from dispatcher.gateways.retry import RetryPolicy
+from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
+from dispatcher.settings import Settings
+from dispatcher.store.db import make_engine, upgrade
+from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
+
+SIMULATOR_SENDER = "DISPATCHER"  # the simulator needs a From; real campaigns name theirs
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@contextmanager
+def runtime(
+    settings: Settings, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+) -> Iterator[Runtime]:
+    """Open the database (migrating it to the newest schema) for the length of a command."""
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+        env = dict(os.environ if environ is None else environ)
+        yield Runtime(settings, engine, unit_of_work_factory(engine), clock or SystemClock(), env)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
+    """The configured gateway; with ``simulator``, a private simulator runs for its lifetime."""
+    sending = rt.settings.sending
+    policy = RetryPolicy.from_settings(sending.retry)
+    if rt.settings.gateway == "twilio":
+        yield TwilioGateway(TwilioConfig.from_env(rt.environ), policy, sending.request_timeout_s)
+        return
+    from dispatcher.gateways.simulator import Simulator, SimulatorConfig
+
+    account_sid = "AC" + secrets.token_hex(16)
+    auth_token = secrets.token_hex(16)
+    sim = rt.settings.simulator
+    config = SimulatorConfig(
+        account_sid=account_sid,
+        auth_token=auth_token,
+        latency_ms=sim.latency_ms,
+        delivery_delay_ms=sim.delivery_delay_ms,
+    )
+    with Simulator(config) as simulator:
+        twilio = TwilioConfig(
+            account_sid, auth_token, api_base_url=simulator.base_url, default_from=SIMULATOR_SENDER
+        )
+        yield TwilioGateway(twilio, policy, sending.request_timeout_s)

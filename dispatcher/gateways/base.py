@@ -1,0 +1,39 @@
+"""What the sender needs from an SMS gateway, and nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from dispatcher.outbox import OutboundMessage, Outcome
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The result of one send: an outcome, or proof that the provider never processed it.
+
+    ``outcome is None`` means the request provably did not create a message (refused before
+    processing: rate limited until retries ran out, connection never made, run halted), so the
+    row may go back to pending. ``halt`` is set when the whole run must stop.
+    """
+
+    delivery_id: int
+    outcome: Outcome | None
+    not_processed_reason: str | None = None
+    halt: str | None = None
+
+
+class Gateway(Protocol):
+    async def send(self, message: OutboundMessage) -> SendResult:
+        """Send one message; never raises for a per-message problem."""
+        ...
+
+    async def lookup(self, message: OutboundMessage) -> Outcome | None:
+        """Ask the provider whether an attempt whose outcome is unknown created a message.
+
+        Returns the outcome when it did, None when the provider has no record of it. Raises
+        :class:`dispatcher.errors.DispatcherError` when the provider cannot be asked.
+        """
+        ...
+
+    async def aclose(self) -> None: ...

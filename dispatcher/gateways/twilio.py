@@ -1,0 +1,198 @@
+"""The Twilio gateway: the official twilio client (async API) behind the :class:`Gateway` protocol.
+
+Decisions that come from how the client behaves (README "Errors and retries"):
+- the async HTTP client ignores its constructor timeout, so every call is bounded here with
+  ``asyncio.wait_for``;
+- its own ``max_retries`` re-POSTs a message on any 5xx (a double send), so it is never set:
+  retries are ours, with tenacity, and only for answers that prove nothing was created;
+- since 9.10 some errors are ``TwilioServiceException``, so ``TwilioException`` is what we catch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import aiohttp
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from dispatcher.errors import ConfigError, GatewayHalt, Problem
+from dispatcher.gateways.base import SendResult
+from dispatcher.gateways.retry import HALT_CODES, ErrorKind, RetryPolicy, classify
+from dispatcher.outbox import OutboundMessage, Outcome
+from dispatcher.status import Status, from_twilio
+
+log = logging.getLogger(__name__)
+
+LOOKUP_WINDOW_BEFORE = timedelta(minutes=10)  # clock skew between us and the provider
+LOOKUP_MAX_PAGES = 5  # bound on provider calls to reconcile one delivery
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str
+    auth_token: str = field(repr=False)
+    api_base_url: str | None = None
+    default_from: str | None = None
+    messaging_service_sid: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TwilioConfig:
+        env = os.environ if environ is None else environ
+        missing = [v for v in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN") if not env.get(v)]
+        if missing:
+            raise ConfigError([Problem("is not set", field=f"${v}") for v in missing])
+        return cls(
+            account_sid=env["TWILIO_ACCOUNT_SID"],
+            auth_token=env["TWILIO_AUTH_TOKEN"],
+            api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            default_from=env.get("TWILIO_FROM") or None,
+            messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+        )
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TwilioGateway:
+    """Sends through Twilio (or anything speaking its API, such as the built-in simulator)."""
+
+    def __init__(self, config: TwilioConfig, retry: RetryPolicy, timeout_s: float) -> None:
+        self.config = config
+        self.retry = retry
+        self.timeout_s = timeout_s
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    def _get_client(self) -> Client:
+        # Built lazily: aiohttp sessions must be created inside the running event loop.
+        if self._client is None:
+            self._http = AsyncTwilioHttpClient()
+            client = Client(self.config.account_sid, self.config.auth_token, http_client=self._http)
+            if self.config.api_base_url:
+                client.api.base_url = self.config.api_base_url.rstrip("/")
+            self._client = client
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+            self._client = None
+
+    def _params(self, message: OutboundMessage) -> dict[str, str]:
+        params = {"to": message.to, "body": message.body}
+        sender = message.sender or self.config.default_from
+        if sender:
+            params["from_"] = sender
+        elif self.config.messaging_service_sid:
+            params["messaging_service_sid"] = self.config.messaging_service_sid
+        return params
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        try:
+            return await self._send_with_retries(message)
+        except RetryError as exc:
+            reason = str(exc.last_attempt.exception())
+            return SendResult(message.delivery_id, None, f"gave up after retries: {reason}")
+
+    async def _send_with_retries(self, message: OutboundMessage) -> SendResult:
+        policy = self.retry
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(policy.max_attempts),
+            wait=wait_exponential_jitter(
+                initial=policy.initial_backoff_s, max=policy.max_backoff_s, jitter=policy.jitter_s
+            ),
+            retry=retry_if_exception_type(_Retryable),
+        ):
+            with attempt:
+                return await self._send_once(message)
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _send_once(self, message: OutboundMessage) -> SendResult:
+        client = self._get_client()
+        create = client.messages.create_async(**self._params(message))
+        try:
+            created = await asyncio.wait_for(create, self.timeout_s)
+        except TwilioRestException as exc:
+            return self._from_error(message, exc.status, exc.code, exc.msg)
+        except TwilioException as exc:  # TwilioServiceException and friends (RFC 9457 bodies)
+            status = int(getattr(exc, "status", 0) or 0)
+            return self._from_error(message, status, getattr(exc, "code", None), str(exc))
+        except aiohttp.ClientConnectorError as exc:
+            raise _Retryable(f"cannot connect: {exc}") from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            detail = "timed out" if isinstance(exc, TimeoutError) else f"connection lost: {exc}"
+            return _unknown(message, f"{detail}; the message may have been sent")
+        outcome = Outcome(
+            message.delivery_id,
+            from_twilio(created.status or "queued"),
+            provider_id=created.sid,
+            detail=f"segments={created.num_segments}" if created.num_segments else None,
+        )
+        return SendResult(message.delivery_id, outcome)
+
+    def _from_error(
+        self, message: OutboundMessage, status: int, code: int | None, text: str
+    ) -> SendResult:
+        kind = classify(status, code)
+        if kind is ErrorKind.RETRY:
+            raise _Retryable(f"HTTP {status} code {code}")
+        if kind is ErrorKind.HALT:
+            reason = HALT_CODES.get(code or 0, f"the gateway refused the account (HTTP {status})")
+            return SendResult(message.delivery_id, None, reason, halt=f"{reason} [{code}]")
+        if kind is ErrorKind.AMBIGUOUS:
+            return _unknown(message, f"HTTP {status} code {code}: the message may have been sent")
+        outcome = Outcome(
+            message.delivery_id, Status.FAILED, error_code=code, error_message=_clean(text)
+        )
+        return SendResult(message.delivery_id, outcome)
+
+    async def lookup(self, message: OutboundMessage) -> Outcome | None:
+        """Find the message an unknown attempt may have created: same To and Body, created
+        after the claim (newest first, a bounded number of pages)."""
+        client = self._get_client()
+        since = message.claimed_at - LOOKUP_WINDOW_BEFORE
+        try:
+            page = await asyncio.wait_for(
+                client.messages.page_async(to=message.to, page_size=50), self.timeout_s
+            )
+            for _ in range(LOOKUP_MAX_PAGES):
+                for found in page:
+                    if found.date_created is not None and found.date_created < since:
+                        return None
+                    if found.body == message.body:
+                        status = from_twilio(found.status or "queued")
+                        detail = "reconciled: the provider has it"
+                        return Outcome(message.delivery_id, status, found.sid, detail=detail)
+                page = await asyncio.wait_for(page.next_page_async(), self.timeout_s)
+                if page is None:
+                    return None
+        except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
+            raise GatewayHalt(f"cannot ask the gateway about unknown outcomes: {exc}") from exc
+        raise GatewayHalt(f"too many messages to {message.to} to reconcile; check by hand")
+
+
+def _unknown(message: OutboundMessage, detail: str) -> SendResult:
+    outcome = Outcome(message.delivery_id, Status.UNKNOWN, detail=detail)
+    return SendResult(message.delivery_id, outcome)
+
+
+def _clean(text: str) -> str:
+    return text.removeprefix("Unable to create record: ").strip()

@@ -1,0 +1,284 @@
+"""Turning service results into text for people (tables, dd/mm/yyyy) and machines (JSON, CSV).
+
+Only the CLI calls these; phone numbers in tables are masked (personal data), in machine formats
+they are complete.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+
+from dispatcher import schedule
+from dispatcher.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
+from dispatcher.outbox import DeliveryView
+from dispatcher.phones import mask
+from dispatcher.reports import MonthlyReport
+from dispatcher.sender import Progress
+from dispatcher.services import Plan, SendReport, ValidationResult
+
+MAX_ROWS_SHOWN = 20
+DELIVERED_NOTE = "(In Vietnam 'delivered' is only the SMS centre's acknowledgement.)"
+
+
+def validation(results: list[ValidationResult]) -> str:
+    lines = []
+    for result in results:
+        lines += [str(p) for p in result.problems]
+        lines += [f"warning: {p}" for p in result.warnings]
+        if not result.problems:
+            lines.append(f"{result.path}: ok")
+    return "\n".join(lines) + "\n"
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    prepared = plan.prepared
+    audience, composition = prepared.audience, prepared.composition
+    data: dict[str, Any] = {"campaign": prepared.campaign.id}
+    if audience is not None and composition is not None:
+        longest = composition.longest
+        data["recipients"] = {
+            "valid": len(audience.valid),
+            "invalid": len(audience.invalid),
+            "duplicates": len(audience.duplicates),
+            "excluded": len(audience.excluded),
+        }
+        data["sms"] = {
+            "encoding": composition.encoding,
+            "segments": longest.segments if longest else 0,
+            "characters": longest.characters if longest else 0,
+            "units": longest.units if longest else 0,
+        }
+        data["total_segments"] = composition.total_segments
+        data["rejected"] = [
+            {"file": r.file, "line": r.line, "value": r.raw, "reason": r.reason}
+            for r in audience.invalid
+        ] + [
+            {"file": d.file, "line": d.line, "value": d.phone,
+             "reason": f"duplicate of {d.first_file}:{d.first_line}"}
+            for d in audience.duplicates
+        ] + [
+            {"file": e.file, "line": e.line, "value": e.phone,
+             "reason": f"excluded by {e.excluded_by_file}:{e.excluded_by_line}"}
+            for e in audience.excluded
+        ]  # fmt: skip
+    data["occurrences"] = [at.isoformat() for at in plan.occurrences]
+    data["schedule_ended"] = plan.schedule_ended.isoformat() if plan.schedule_ended else None
+    return data
+
+
+def plan_json(plan: Plan, _tz: ZoneInfo) -> str:
+    return json.dumps(plan_data(plan), ensure_ascii=False, indent=2)
+
+
+def plan_table(plan: Plan, _tz: ZoneInfo) -> str:
+    data = plan_data(plan)
+    lines = [f"Campaign {data['campaign']}: {plan.prepared.campaign.spec.title}"]
+    if "recipients" in data:
+        r, s = data["recipients"], data["sms"]
+        lines += [
+            f"Recipients:  {r['valid']} valid, {r['invalid']} invalid, "
+            f"{r['duplicates']} duplicates, {r['excluded']} excluded",
+            f"SMS:         {s['encoding']}, longest message {s['characters']} characters = "
+            f"{s['segments']} segment(s)",
+            f"Total:       {data['total_segments']} segments over all messages",
+        ]
+        lines += _rejected_rows(data["rejected"])
+    lines += _occurrence_lines(plan)
+    return "\n".join(lines)
+
+
+def _rejected_rows(rejected: list[dict[str, Any]]) -> list[str]:
+    if not rejected:
+        return []
+    lines = ["Not sent to:"]
+    for row in rejected[:MAX_ROWS_SHOWN]:
+        value = mask_if_phone(str(row["value"]))
+        lines.append(f"  {row['file']}:{row['line']}: {value}: {row['reason']}")
+    if len(rejected) > MAX_ROWS_SHOWN:
+        lines.append(f"  ... and {len(rejected) - MAX_ROWS_SHOWN} more (all of them: --json)")
+    return lines
+
+
+def mask_if_phone(value: str) -> str:
+    return mask(value) if value.startswith("+") else value
+
+
+def _occurrence_lines(plan: Plan) -> list[str]:
+    if plan.occurrences:
+        shown = ", ".join(schedule.format_datetime_vi(at) for at in plan.occurrences)
+        return [f"Next sends:  {shown}"]
+    if plan.schedule_ended:
+        return [f"Schedule:    ended {schedule.format_datetime_vi(plan.schedule_ended)}"]
+    sms = plan.prepared.campaign.spec.sms
+    if sms is not None and sms.schedule is None:
+        return ["Schedule:    none — one send, when you run `dispatcher send`"]
+    return []
+
+
+class ProgressDisplay:
+    """A progress bar on a terminal; plain periodic lines otherwise (logs, CI)."""
+
+    LINE_EVERY_S = 5.0
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._bar: Any = None
+        self._last_line = 0.0
+
+    def __enter__(self) -> ProgressDisplay:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:  # fmt: skip
+        if self._bar is not None:
+            self._bar.render_finish()
+
+    def update(self, occurrence: str, progress: Progress) -> None:
+        if self._tty:
+            self._update_bar(occurrence, progress)
+        elif time.monotonic() - self._last_line >= self.LINE_EVERY_S or _finished(progress):
+            self._last_line = time.monotonic()
+            click.echo(f"{occurrence}: {_progress_text(progress)}", err=True)
+
+    def _update_bar(self, occurrence: str, progress: Progress) -> None:
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=max(progress.total, 1), label=occurrence, file=sys.stderr,
+                item_show_func=lambda _x: _progress_text(progress), show_eta=True,
+            )  # fmt: skip
+        self._bar.update(progress.done - self._bar.pos)
+
+
+def _finished(progress: Progress) -> bool:
+    return progress.done >= progress.total
+
+
+def _progress_text(progress: Progress) -> str:
+    return (
+        f"{progress.done}/{progress.total} done, {progress.reached} sent, "
+        f"{progress.failed} failed, {progress.unknown} unknown, {progress.rate:.0f}/s"
+    )
+
+
+def send_summary(report: SendReport, tz: ZoneInfo) -> str:
+    lines = [f"Campaign {report.campaign}"]
+    for key in report.skipped:
+        lines.append(f"  {key}: skipped (missed its sending window; never sent late)")
+    for run in report.runs:
+        counts = ", ".join(f"{n} {s.value}" for s, n in sorted(run.result.counts.items()) if n)
+        lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")
+        if run.result.halted:
+            lines.append(f"  HALTED: {run.result.halted}")
+        elif run.result.stopped:
+            lines.append("  stopped on request; run `send` again to resume")
+    if not report.runs:
+        lines.append("  nothing due now")
+    if report.upcoming:
+        upcoming = schedule.format_datetime_vi(report.upcoming.astimezone(tz))
+        lines.append(f"  next occurrence: {upcoming}")
+    lines.append(DELIVERED_NOTE)
+    return "\n".join(lines)
+
+
+def send_exit_code(report: SendReport) -> int:
+    if report.halted:
+        return EXIT_HALTED
+    return EXIT_OK if report.complete else EXIT_SOME_FAILED
+
+
+LOG_FIELDS = ["campaign", "occurrence", "to", "status", "provider_id", "attempts", "error_code",
+              "updated_at"]  # fmt: skip
+
+
+def _log_record(view: DeliveryView) -> dict[str, Any]:
+    return {
+        "campaign": view.campaign, "occurrence": view.occurrence, "to": view.to,
+        "status": view.status, "provider_id": view.provider_id, "attempts": view.attempts,
+        "error_code": view.error_code, "updated_at": view.updated_at.isoformat(),
+    }  # fmt: skip
+
+
+def delivery_log(views: Iterable[DeliveryView], fmt: str) -> Iterator[str]:
+    """Stream the log in chunks, so a large log never sits in memory whole."""
+    if fmt == "jsonl":
+        for view in views:
+            yield json.dumps(_log_record(view), ensure_ascii=False) + "\n"
+        return
+    if fmt == "csv":
+        yield _csv_line(LOG_FIELDS)
+        for view in views:
+            record = _log_record(view)
+            yield _csv_line(["" if record[f] is None else record[f] for f in LOG_FIELDS])
+        return
+    yield from _log_table(views)
+
+
+def _log_table(views: Iterable[DeliveryView]) -> Iterator[str]:
+    header = f"{'campaign':<20} {'occurrence':<22} {'to':<16} {'status':<12} {'tries':>5}  error\n"
+    yield header
+    count = 0
+    for view in views:
+        count += 1
+        error = f"{view.error_code} {view.error_message or ''}".strip() if view.error_code else ""
+        yield (
+            f"{view.campaign:<20} {view.occurrence:<22} {mask(view.to):<16} {view.status:<12} "
+            f"{view.attempts:>5}  {error}\n"
+        )
+    yield f"{count} deliveries. {DELIVERED_NOTE}\n"
+
+
+def _csv_line(values: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
+REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính", "Phương tiện",
+                 "Ghi chú"]  # fmt: skip
+
+
+def monthly(report: MonthlyReport, fmt: str) -> str:
+    rows = [
+        [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
+        for i, r in enumerate(report.rows, start=1)
+    ]
+    if fmt == "json":
+        return json.dumps(_report_json(report), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return "".join(_csv_line(row) for row in [REPORT_HEADER, *rows])
+    title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
+    if not rows:
+        return f"{title}\n(không có hoạt động nào trong tháng)\n"
+    lines = [title] + [
+        f"{i:>3}. {unit} | {form}: {count} {cu} | {means}" + (f" | {note}" if note else "")
+        for i, unit, form, count, cu, means, note in rows
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _report_json(report: MonthlyReport) -> dict[str, Any]:
+    return {
+        "month": report.month,
+        "period": {"start": report.start.isoformat(), "end": report.end.isoformat()},
+        "rows": [
+            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
+             "count_unit": r.count_unit, "status": r.status, "segments": r.segments}
+            for r in report.rows
+        ],
+    }  # fmt: skip
+
+
+def scripts_summary(result: Any) -> str:
+    return str(result)

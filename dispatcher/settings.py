@@ -1,0 +1,117 @@
+"""Service settings: ``config.yaml`` plus ``DISPATCHER_*`` environment overrides, validated once.
+
+Secrets never live here: Twilio credentials are read from the environment by the gateway adapter.
+The file is optional — without one the embedded defaults apply (SQLite next to the working
+directory, the built-in simulator), so a fresh checkout runs as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from dispatcher.errors import ConfigError, Problem
+from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
+
+ENV_CONFIG = "DISPATCHER_CONFIG"
+ENV_DB_URL = "DISPATCHER_DB_URL"
+ENV_GATEWAY = "DISPATCHER_GATEWAY"
+
+GatewayName = Literal["twilio", "simulator"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetrySettings(_Frozen):
+    """How transient gateway failures are retried: exponential backoff with jitter, bounded."""
+
+    max_attempts: int = Field(5, ge=1, le=20)
+    initial_backoff_s: float = Field(0.5, gt=0, le=60)
+    max_backoff_s: float = Field(30.0, gt=0, le=600)
+    jitter_s: float = Field(0.5, ge=0, le=60)
+
+
+class SendingSettings(_Frozen):
+    batch_size: int = Field(100, ge=1, le=10_000)
+    concurrency: int = Field(32, ge=1, le=256)
+    request_timeout_s: float = Field(15.0, gt=0, le=300)
+    grace_period_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    retry: RetrySettings = RetrySettings()
+
+
+class SimulatorSettings(_Frozen):
+    """The built-in Twilio-compatible simulator, used when ``gateway: simulator``."""
+
+    latency_ms: int = Field(0, ge=0, le=60_000)
+    delivery_delay_ms: int = Field(200, ge=0, le=600_000)
+
+
+class Settings(_Frozen):
+    database_url: str = "sqlite:///var/dispatcher.sqlite3"
+    gateway: GatewayName = "simulator"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    output_dir: Path = Path("audio/out")
+    sending: SendingSettings = SendingSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    # Directory that relative paths in this file are resolved against.
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}'") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with a relative SQLite path anchored at ``base_dir``."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            path = Path(self.database_url.removeprefix(prefix))
+            if str(path) != ":memory:" and not path.is_absolute():
+                return prefix + str((self.base_dir / path).resolve())
+        return self.database_url
+
+    @property
+    def resolved_output_dir(self) -> Path:
+        return self.output_dir if self.output_dir.is_absolute() else self.base_dir / self.output_dir
+
+
+def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Settings from ``$DISPATCHER_CONFIG``, else ``./config.yaml`` if present, else defaults."""
+    env = dict(os.environ if environ is None else environ)
+    here = cwd or Path.cwd()
+    explicit = env.get(ENV_CONFIG)
+    path = Path(explicit) if explicit else here / "config.yaml"
+    if explicit and not path.is_file():
+        raise ConfigError(Problem(f"config file not found (from ${ENV_CONFIG})", file=str(path)))
+    doc = read_yaml(path) if path.is_file() else YamlDocument({}, None, str(path))
+    if not isinstance(doc.data or {}, dict):
+        raise ConfigError(doc.problem([], "expected a mapping of keys to values"))
+    data = dict(doc.data or {})
+    data["base_dir"] = path.parent.resolve() if path.is_file() else here.resolve()
+    overrides = {"database_url": ENV_DB_URL, "gateway": ENV_GATEWAY}
+    data.update({key: env[var] for key, var in overrides.items() if env.get(var)})
+    try:
+        return Settings.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = validation_problems(doc, exc)
+        for problem, error in zip(problems, exc.errors(include_url=False), strict=True):
+            var = overrides.get(str(error["loc"][0])) if error["loc"] else None
+            if var and env.get(var):
+                problems[problems.index(problem)] = Problem(problem.message, field=f"${var}")
+        raise ConfigError(problems) from exc

@@ -1,0 +1,346 @@
+"""The repository: the only place that runs SQL. Callers get and give plain value objects."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy.orm import Session
+
+from dispatcher.outbox import DeliveryView, LogFilter, NewDelivery, OutboundMessage, Outcome
+from dispatcher.status import REACHED_PROVIDER, Status, can_move, can_release
+from dispatcher.store.models import (
+    ActivityRow,
+    AiringRow,
+    CampaignRow,
+    DeliveryEventRow,
+    DeliveryRow,
+    OccurrenceRow,
+)
+
+INSERT_CHUNK = 5_000  # rows per executemany: bounded memory on million-row lists
+
+
+class Repository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- campaigns and occurrences -------------------------------------------------------------
+    def save_campaign(self, row: CampaignRow, now: datetime) -> None:
+        existing = self.session.get(CampaignRow, row.id)
+        if existing is None:
+            row.created_at = row.updated_at = now
+            self.session.add(row)
+            return
+        for field in ("title", "unit", "timezone", "source_path", "fingerprint"):
+            setattr(existing, field, getattr(row, field))
+        existing.updated_at = now
+
+    def occurrence(self, campaign_id: str, key: str) -> OccurrenceRow | None:
+        query = select(OccurrenceRow).filter_by(campaign_id=campaign_id, key=key)
+        return self.session.scalars(query).one_or_none()
+
+    def occurrence_keys(self, campaign_id: str) -> set[str]:
+        query = select(OccurrenceRow.key).filter_by(campaign_id=campaign_id)
+        return set(self.session.scalars(query))
+
+    def add_occurrence(
+        self, campaign_id: str, key: str, scheduled_at: datetime, state: str, now: datetime
+    ) -> OccurrenceRow:
+        row = OccurrenceRow(
+            campaign_id=campaign_id,
+            key=key,
+            scheduled_at=scheduled_at,
+            state=state,
+            recipients=0,
+            created_at=now,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def add_deliveries(
+        self, occurrence: OccurrenceRow, deliveries: Iterable[NewDelivery], now: datetime
+    ) -> int:
+        """Insert the outbox rows of a new occurrence and log each as ``pending``."""
+        count = 0
+        chunk: list[dict[str, object]] = []
+        for new in deliveries:
+            chunk.append(_delivery_values(occurrence, new, now))
+            if len(chunk) >= INSERT_CHUNK:
+                count += self._insert_chunk(chunk)
+        count += self._insert_chunk(chunk)
+        occurrence.recipients = count
+        self._log_pending(occurrence, now)
+        return count
+
+    def _insert_chunk(self, chunk: list[dict[str, object]]) -> int:
+        if chunk:
+            self.session.execute(insert(DeliveryRow), chunk)
+        size = len(chunk)
+        chunk.clear()
+        return size
+
+    def _log_pending(self, occurrence: OccurrenceRow, now: datetime) -> None:
+        columns = select(
+            literal(now, DeliveryEventRow.at.type).label("at"),
+            DeliveryRow.id,
+            DeliveryRow.campaign_id,
+            literal(occurrence.key, DeliveryEventRow.occurrence_key.type),
+            DeliveryRow.phone,
+            DeliveryRow.status,
+            DeliveryRow.attempts,
+            DeliveryRow.segments,
+        ).where(DeliveryRow.occurrence_id == occurrence.id)
+        target = [
+            "at",
+            "delivery_id",
+            "campaign_id",
+            "occurrence_key",
+            "phone",
+            "status",
+            "attempt",
+            "segments",
+        ]
+        self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
+
+    # -- the sending cycle ---------------------------------------------------------------------
+    def in_flight(self, occurrence_id: int) -> list[int]:
+        query = select(DeliveryRow.id).where(
+            DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.SENDING
+        )
+        return list(self.session.scalars(query))
+
+    def deliveries_in(self, occurrence_id: int, status: Status) -> list[OutboundMessage]:
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == status)
+            .order_by(DeliveryRow.id)
+        )
+        return [_outbound(row) for row in self.session.scalars(query)]
+
+    def claim(
+        self, occurrence_id: int, limit: int, now: datetime, not_tried_since: datetime
+    ) -> list[OutboundMessage]:
+        """Move up to ``limit`` pending rows to ``sending`` (logged) and return them.
+
+        Rows already tried since ``not_tried_since`` (the start of the current run) are left
+        alone, so a row the provider bounced back to pending is not hammered in a loop.
+        """
+        untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.PENDING)
+            .where(untried)
+            .order_by(DeliveryRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = list(self.session.scalars(query))
+        for row in rows:
+            row.status = Status.SENDING
+            row.attempts += 1
+            row.claimed_at = row.updated_at = now
+        self._log_rows(rows, now, detail=None)
+        return [_outbound(row) for row in rows]
+
+    def apply(self, outcomes: Sequence[Outcome], now: datetime) -> list[Outcome]:
+        """Record outcomes that move a delivery forward; returns those that did (the rest are
+        stale or repeated reports, which change nothing)."""
+        rows = self._rows_by_id([o.delivery_id for o in outcomes])
+        applied = []
+        for outcome in outcomes:
+            row = rows[outcome.delivery_id]
+            if not can_move(Status(row.status), outcome.status):
+                continue
+            row.status = outcome.status
+            row.provider_id = outcome.provider_id or row.provider_id
+            if outcome.error_code is not None:
+                row.error_code = outcome.error_code
+            row.error_message = outcome.error_message or row.error_message
+            row.updated_at = now
+            self._log_rows([row], now, detail=outcome.detail, error_code=outcome.error_code)
+            applied.append(outcome)
+        return applied
+
+    def release(self, delivery_ids: Sequence[int], reason: str, now: datetime) -> int:
+        """Put rows back to ``pending``: claimed ones the provider provably never processed, and
+        unknown ones the provider has no record of."""
+        rows = [r for r in self._rows_by_id(delivery_ids).values() if can_release(Status(r.status))]
+        for row in rows:
+            row.status = Status.PENDING
+            row.updated_at = now
+        self._log_rows(rows, now, detail=f"released: {reason}")
+        return len(rows)
+
+    def _rows_by_id(self, ids: Sequence[int]) -> dict[int, DeliveryRow]:
+        query = select(DeliveryRow).where(DeliveryRow.id.in_(ids))
+        return {row.id: row for row in self.session.scalars(query)}
+
+    def _log_rows(
+        self,
+        rows: Sequence[DeliveryRow],
+        now: datetime,
+        detail: str | None,
+        error_code: int | None = None,
+    ) -> None:
+        if not rows:
+            return
+        keys = self._occurrence_keys({row.occurrence_id for row in rows})
+        events = [
+            {
+                "at": now,
+                "delivery_id": row.id,
+                "campaign_id": row.campaign_id,
+                "occurrence_key": keys[row.occurrence_id],
+                "phone": row.phone,
+                "status": row.status,
+                "attempt": row.attempts,
+                "segments": row.segments,
+                "provider_id": row.provider_id,
+                "error_code": error_code,
+                "detail": detail,
+            }
+            for row in rows
+        ]
+        self.session.execute(insert(DeliveryEventRow), events)
+
+    def _occurrence_keys(self, ids: set[int]) -> dict[int, str]:
+        query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
+        return {row.id: row.key for row in self.session.execute(query)}
+
+    def status_counts(self, occurrence_id: int) -> dict[Status, int]:
+        query = (
+            select(DeliveryRow.status, func.count())
+            .where(DeliveryRow.occurrence_id == occurrence_id)
+            .group_by(DeliveryRow.status)
+        )
+        return {Status(status): count for status, count in self.session.execute(query).tuples()}
+
+    # -- logs, airings, reports ----------------------------------------------------------------
+    def record_activity(
+        self,
+        kind: str,
+        now: datetime,
+        campaign_id: str | None = None,
+        occurrence_key: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.session.add(
+            ActivityRow(
+                at=now,
+                kind=kind,
+                campaign_id=campaign_id,
+                occurrence_key=occurrence_key,
+                detail=detail,
+            )
+        )
+
+    def deliveries(self, filters: LogFilter) -> Iterator[DeliveryView]:
+        query = (
+            select(DeliveryRow, OccurrenceRow.key)
+            .join(OccurrenceRow, DeliveryRow.occurrence_id == OccurrenceRow.id)
+            .order_by(DeliveryRow.id)
+        )
+        if filters.campaign:
+            query = query.where(DeliveryRow.campaign_id == filters.campaign)
+        if filters.phone:
+            query = query.where(DeliveryRow.phone == filters.phone)
+        if filters.status:
+            query = query.where(DeliveryRow.status == filters.status)
+        for row, key in self.session.execute(query.execution_options(yield_per=1000)).tuples():
+            yield DeliveryView(
+                campaign=row.campaign_id,
+                occurrence=key,
+                to=row.phone,
+                status=row.status,
+                provider_id=row.provider_id,
+                attempts=row.attempts,
+                error_code=row.error_code,
+                error_message=row.error_message,
+                updated_at=row.updated_at,
+            )
+
+    def save_airings(
+        self, campaign_id: str, unit: str, planned: Iterable[tuple[str, datetime]], now: datetime
+    ) -> int:
+        """Record planned airings (commune, time); ones already recorded are left as they are."""
+        query = select(AiringRow.commune, AiringRow.scheduled_at).filter_by(campaign_id=campaign_id)
+        known = set(self.session.execute(query).tuples())
+        new = [
+            {
+                "campaign_id": campaign_id,
+                "unit": unit,
+                "commune": commune,
+                "scheduled_at": at,
+                "state": "planned",
+                "created_at": now,
+            }
+            for commune, at in planned
+            if (commune, at) not in known
+        ]
+        if new:
+            self.session.execute(insert(AiringRow), new)
+        return len(new)
+
+    def sms_sent_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
+        """(unit, sender, messages, segments) for deliveries first accepted in [start, end)."""
+        first_accept = (
+            select(DeliveryEventRow.delivery_id, func.min(DeliveryEventRow.at).label("at"))
+            .where(DeliveryEventRow.status.in_([s.value for s in REACHED_PROVIDER]))
+            .group_by(DeliveryEventRow.delivery_id)
+            .subquery()
+        )
+        sender = func.coalesce(DeliveryRow.sender, "")
+        query = (
+            select(CampaignRow.unit, sender, func.count(), func.sum(DeliveryRow.segments))
+            .join(DeliveryRow, DeliveryRow.id == first_accept.c.delivery_id)
+            .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
+            .where(first_accept.c.at >= start, first_accept.c.at < end)
+            .group_by(CampaignRow.unit, sender)
+            .order_by(CampaignRow.unit, sender)
+        )
+        return [(u, s, int(n), int(seg or 0)) for u, s, n, seg in self.session.execute(query)]
+
+    def airings_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+        """(unit, commune, planned airings) scheduled in [start, end)."""
+        query = (
+            select(AiringRow.unit, AiringRow.commune, func.count())
+            .where(AiringRow.scheduled_at >= start, AiringRow.scheduled_at < end)
+            .where(AiringRow.state == "planned")
+            .group_by(AiringRow.unit, AiringRow.commune)
+            .order_by(AiringRow.unit, AiringRow.commune)
+        )
+        return [(u, c, int(n)) for u, c, n in self.session.execute(query)]
+
+
+def _delivery_values(
+    occurrence: OccurrenceRow, new: NewDelivery, now: datetime
+) -> dict[str, object]:
+    return {
+        "occurrence_id": occurrence.id,
+        "campaign_id": occurrence.campaign_id,
+        "phone": new.phone,
+        "source": new.source,
+        "body": new.body,
+        "encoding": new.encoding,
+        "segments": new.segments,
+        "sender": new.sender,
+        "status": Status.PENDING.value,
+        "attempts": 0,
+        "updated_at": now,
+    }
+
+
+def _outbound(row: DeliveryRow) -> OutboundMessage:
+    assert row.claimed_at is not None or row.status == Status.PENDING
+    return OutboundMessage(
+        delivery_id=row.id,
+        to=row.phone,
+        body=row.body,
+        sender=row.sender,
+        segments=row.segments,
+        attempt=row.attempts,
+        claimed_at=row.claimed_at or row.updated_at,
+    )

@@ -1,0 +1,56 @@
+"""The unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from dispatcher.errors import StoreError
+from dispatcher.store.repository import Repository
+
+
+class UnitOfWork:
+    """``with uow: uow.repo...; uow.commit()`` — anything not committed is rolled back."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._session = self._session_factory()
+        self.repo = Repository(self._session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()
+        finally:
+            self._session.close()
+            self._session = None
+        if isinstance(exc, OperationalError):
+            raise StoreError(f"database error: {exc.orig}") from exc
+        if isinstance(exc, SQLAlchemyError):
+            raise StoreError(f"database error: {exc}") from exc
+
+    def commit(self) -> None:
+        assert self._session is not None
+        try:
+            self._session.commit()
+        except SQLAlchemyError as exc:
+            self._session.rollback()
+            raise StoreError(f"database error: {exc}") from exc
+
+
+def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
+    factory = sessionmaker(engine, expire_on_commit=False)
+    return lambda: UnitOfWork(factory)
