@@ -216,7 +216,7 @@ class Repository:
             .where(DeliveryRow.occurrence_id == occurrence_id)
             .group_by(DeliveryRow.status)
         )
-        return {Status(status): count for status, count in self.session.execute(query).tuples()}
+        return {Status(status): count for status, count in self.session.execute(query)}
 
     # -- logs, airings, reports ----------------------------------------------------------------
     def record_activity(
@@ -249,7 +249,7 @@ class Repository:
             query = query.where(DeliveryRow.phone == filters.phone)
         if filters.status:
             query = query.where(DeliveryRow.status == filters.status)
-        for row, key in self.session.execute(query.execution_options(yield_per=1000)).tuples():
+        for row, key in self.session.execute(query.execution_options(yield_per=1000)):
             yield DeliveryView(
                 campaign=row.campaign_id,
                 occurrence=key,
@@ -267,7 +267,7 @@ class Repository:
     ) -> int:
         """Record planned airings (commune, time); ones already recorded are left as they are."""
         query = select(AiringRow.commune, AiringRow.scheduled_at).filter_by(campaign_id=campaign_id)
-        known = set(self.session.execute(query).tuples())
+        known = set(self.session.execute(query))
         new = [
             {
                 "campaign_id": campaign_id,
@@ -295,6 +295,7 @@ class Repository:
         sender = func.coalesce(DeliveryRow.sender, "")
         query = (
             select(CampaignRow.unit, sender, func.count(), func.sum(DeliveryRow.segments))
+            .select_from(first_accept)
             .join(DeliveryRow, DeliveryRow.id == first_accept.c.delivery_id)
             .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
             .where(first_accept.c.at >= start, first_accept.c.at < end)

@@ -1,0 +1,161 @@
+"""The store on real databases: schema from migrations, append-only logs, monotonic statuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from dispatcher.outbox import NewDelivery, Outcome
+from dispatcher.status import Status
+from dispatcher.store.db import current_revision, head_revision, upgrade
+from dispatcher.store.models import Base, CampaignRow, DeliveryEventRow
+from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
+
+T0 = datetime(2024, 10, 1, 1, 0, tzinfo=UTC)
+
+
+def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+    assert current_revision(engine) == head_revision(engine)
+    assert upgrade(engine) is False  # a second upgrade has nothing to do
+
+
+def _seed(uow: UnitOfWork, phones: list[str]) -> int:
+    campaign = CampaignRow(
+        id="c1", title="T", unit="UBND huyện Văn Quan", timezone="Asia/Ho_Chi_Minh",
+        source_path="c1.yaml", fingerprint="0" * 64,
+    )  # fmt: skip
+    uow.repo.save_campaign(campaign, T0)
+    occurrence = uow.repo.add_occurrence("c1", "once", T0, "open", T0)
+    new = [
+        NewDelivery(p, f"l.csv:{i}", "Xin chào", "UCS-2", 1, "VANQUAN")
+        for i, p in enumerate(phones)
+    ]
+    uow.repo.add_deliveries(occurrence, new, T0)
+    uow.commit()
+    return occurrence.id
+
+
+PHONES = ["+84912345678", "+84381234567", "+84701234567"]
+
+
+def test_new_deliveries_are_pending_and_logged(engine: Engine) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES)
+    with uow() as u:
+        assert u.repo.status_counts(occurrence_id) == {Status.PENDING: 3}
+        events = u.repo.session.scalars(select(DeliveryEventRow).order_by(DeliveryEventRow.id))
+        logged = [(e.phone, e.status, e.occurrence_key, e.at) for e in events]
+    assert logged == [(p, "pending", "once", T0) for p in PHONES]
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE delivery_log SET status = 'x'", "DELETE FROM delivery_log"]
+)
+def test_the_delivery_log_refuses_updates_and_deletes(engine: Engine, statement: str) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        _seed(u, PHONES)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(DeliveryEventRow)).scalar() == 3
+
+
+def test_claim_marks_sending_and_never_claims_twice(engine: Engine) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES)
+    with uow() as u:
+        first = u.repo.claim(occurrence_id, 2, T0, T0)
+        u.commit()
+    with uow() as u:
+        second = u.repo.claim(occurrence_id, 2, T0, T0)
+        u.commit()
+    assert [m.to for m in first] == PHONES[:2]
+    assert [m.to for m in second] == PHONES[2:]
+    assert all(m.attempt == 1 for m in first + second)
+    with uow() as u:
+        assert u.repo.status_counts(occurrence_id) == {Status.SENDING: 3}
+
+
+def test_statuses_only_move_forward(engine: Engine) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES[:1])
+        (message,) = u.repo.claim(occurrence_id, 10, T0, T0)
+        u.commit()
+    later = T0 + timedelta(minutes=1)
+    steps = [
+        (Status.ACCEPTED, True),
+        (Status.DELIVERED, True),
+        (Status.SENT, False),  # a late `sent` never overwrites `delivered`
+        (Status.DELIVERED, False),  # a repeated report changes nothing
+        (Status.FAILED, False),  # final is final
+    ]
+    for status, moves in steps:
+        with uow() as u:
+            applied = u.repo.apply([Outcome(message.delivery_id, status, "SM1")], later)
+            u.commit()
+        assert bool(applied) is moves, status
+    with uow() as u:
+        statuses = u.repo.session.scalars(
+            select(DeliveryEventRow.status).order_by(DeliveryEventRow.id)
+        ).all()
+    assert statuses == ["pending", "sending", "accepted", "delivered"]
+
+
+def test_release_returns_only_claimed_or_unknown_rows_to_pending(engine: Engine) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES)
+        claimed = u.repo.claim(occurrence_id, 10, T0, T0)
+        u.repo.apply([Outcome(claimed[0].delivery_id, Status.ACCEPTED, "SM1")], T0)
+        u.repo.apply([Outcome(claimed[1].delivery_id, Status.UNKNOWN)], T0)
+        released = u.repo.release([m.delivery_id for m in claimed], "test", T0)
+        u.commit()
+    assert released == 2
+    with uow() as u:
+        assert u.repo.status_counts(occurrence_id) == {Status.ACCEPTED: 1, Status.PENDING: 2}
+        # rows tried in this run are not claimed again in the same run...
+        assert u.repo.claim(occurrence_id, 10, T0, T0) == []
+        # ...but are by the next one
+        again = u.repo.claim(
+            occurrence_id, 10, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1)
+        )
+    assert sorted(m.attempt for m in again) == [2, 2]
+
+
+def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine) -> None:
+    uow = unit_of_work_factory(engine)
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES)
+        claimed = u.repo.claim(occurrence_id, 10, T0, T0)
+        u.repo.apply(
+            [Outcome(m.delivery_id, Status.ACCEPTED, f"SM{i}") for i, m in enumerate(claimed[:2])],
+            T0,
+        )
+        u.repo.apply([Outcome(claimed[2].delivery_id, Status.FAILED, error_code=21211)], T0)
+        u.commit()
+    with uow() as u:
+        u.repo.apply(
+            [Outcome(claimed[0].delivery_id, Status.DELIVERED)], datetime(2024, 11, 2, tzinfo=UTC)
+        )
+        u.commit()
+    with uow() as u:
+        october = u.repo.sms_sent_between(
+            datetime(2024, 10, 1, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC)
+        )
+        november = u.repo.sms_sent_between(
+            datetime(2024, 11, 1, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC)
+        )
+    assert october == [("UBND huyện Văn Quan", "VANQUAN", 2, 2)]
+    assert november == []
