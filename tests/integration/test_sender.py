@@ -1,0 +1,138 @@
+"""The sender against real databases and a scripted fake gateway."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, select
+
+from dispatcher.clock import SystemClock
+from dispatcher.gateways.base import SendResult
+from dispatcher.outbox import NewDelivery, OutboundMessage, Outcome
+from dispatcher.sender import Sender
+from dispatcher.status import Status
+from dispatcher.store.models import CampaignRow, DeliveryEventRow
+from dispatcher.store.uow import unit_of_work_factory
+from dispatcher.testing import FakeGateway
+
+PHONES = [f"+8491234{i:04d}" for i in range(25)]
+
+
+def _occurrence(engine: Engine, phones: list[str] = PHONES) -> int:
+    now = datetime.now(UTC)
+    with unit_of_work_factory(engine)() as uow:
+        row = CampaignRow(
+            id="c", title="t", unit="u", timezone="UTC", source_path="c.yaml", fingerprint="f"
+        )
+        uow.repo.save_campaign(row, now)
+        occurrence = uow.repo.add_occurrence("c", "once", now, "open", now)
+        uow.repo.add_deliveries(
+            occurrence, [NewDelivery(p, "l.csv:1", "hello", "GSM-7", 1, None) for p in phones], now
+        )
+        uow.commit()
+        return occurrence.id
+
+
+def _outcome(status: Status, **fields: object) -> Callable[[OutboundMessage], SendResult]:
+    return lambda m: SendResult(m.delivery_id, Outcome(m.delivery_id, status, **fields))
+
+
+def _not_processed(reason: str, halt: str | None = None) -> Callable[[OutboundMessage], SendResult]:
+    return lambda m: SendResult(m.delivery_id, None, reason, halt=halt)
+
+
+def _run(engine: Engine, gateway: FakeGateway, occurrence_id: int, batch: int = 10):
+    sender = Sender(unit_of_work_factory(engine), gateway, SystemClock(), batch, 4)
+    return asyncio.run(sender.run(occurrence_id))
+
+
+def _events(engine: Engine, phone: str) -> list[str]:
+    with unit_of_work_factory(engine)() as uow:
+        query = (
+            select(DeliveryEventRow.status)
+            .where(DeliveryEventRow.phone == phone)
+            .order_by(DeliveryEventRow.id)
+        )
+        return list(uow.repo.session.scalars(query))
+
+
+def test_every_recipient_is_sent_once_and_logged(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine)
+    gateway = FakeGateway()
+    result = _run(engine, gateway, occurrence_id)
+    assert sorted(m.to for m in gateway.sent) == sorted(PHONES)
+    assert result.counts == {Status.ACCEPTED: 25}
+    assert result.complete and result.halted is None
+    assert _events(engine, PHONES[0]) == ["pending", "sending", "accepted"]
+    again = FakeGateway()
+    assert _run(engine, again, occurrence_id).counts == {Status.ACCEPTED: 25}
+    assert again.sent == []  # running again sends nothing new
+
+
+def test_permanent_failure_is_recorded_with_its_code(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine)
+    bad = PHONES[3]
+    failed = _outcome(Status.FAILED, error_code=21614, error_message="not a mobile number")
+    gateway = FakeGateway(script={bad: failed})
+    result = _run(engine, gateway, occurrence_id)
+    assert result.counts == {Status.ACCEPTED: 24, Status.FAILED: 1}
+    assert not result.complete
+    assert _events(engine, bad) == ["pending", "sending", "failed"]
+
+
+def test_halt_stops_the_run_and_returns_unsent_rows_to_pending(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine)
+    halt = _not_processed("auth", halt="authentication failed")
+    gateway = FakeGateway(script={p: halt for p in PHONES})
+    result = _run(engine, gateway, occurrence_id, batch=10)
+    assert result.halted == "authentication failed"
+    assert len(gateway.sent) == 10  # one batch, then the run stopped
+    assert result.counts == {Status.PENDING: 25}
+    assert _events(engine, PHONES[0]) == ["pending", "sending", "pending"]
+
+
+def test_not_processed_rows_wait_for_the_next_run_instead_of_looping(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:3])
+    busy = _not_processed("gave up after retries: HTTP 429")
+    gateway = FakeGateway(script={PHONES[0]: busy})
+    result = _run(engine, gateway, occurrence_id)
+    assert [m.to for m in gateway.sent].count(PHONES[0]) == 1
+    assert result.counts == {Status.ACCEPTED: 2, Status.PENDING: 1}
+    later = _run(engine, FakeGateway(), occurrence_id)
+    assert later.counts == {Status.ACCEPTED: 3}
+
+
+def test_interrupted_attempts_are_reconciled_before_any_resend(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:4])
+    uow = unit_of_work_factory(engine)
+    with uow() as u:  # a previous run claimed 3 rows and died before recording anything
+        claimed = u.repo.claim(occurrence_id, 3, datetime.now(UTC), datetime.now(UTC))
+        u.commit()
+    reached, lost, _third = (m.to for m in claimed)
+    gateway = FakeGateway(known={reached: Outcome(0, Status.SENT, "SMknown")})
+    result = _run(engine, gateway, occurrence_id)
+    resent = sorted(m.to for m in gateway.sent)
+    assert reached not in resent  # the provider had it: never sent twice
+    assert lost in resent and PHONES[3] in resent
+    assert result.counts == {Status.ACCEPTED: 3, Status.SENT: 1}
+    assert _events(engine, reached) == ["pending", "sending", "unknown", "sent"]
+    assert _events(engine, lost) == [
+        "pending",
+        "sending",
+        "unknown",
+        "pending",
+        "sending",
+        "accepted",
+    ]
+
+
+def test_an_unknown_outcome_is_not_resent_blindly(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:2])
+    timeout = _outcome(Status.UNKNOWN, detail="timed out")
+    gateway = FakeGateway(script={PHONES[0]: timeout})
+    result = _run(engine, gateway, occurrence_id)
+    assert result.counts == {Status.UNKNOWN: 1, Status.ACCEPTED: 1}
+    assert not result.complete
+    assert [m.to for m in gateway.sent].count(PHONES[0]) == 1
