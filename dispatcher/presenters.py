@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from dispatcher import schedule
+from dispatcher.broadcast_service import ScriptsResult
 from dispatcher.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
 from dispatcher.outbox import DeliveryView
 from dispatcher.phones import mask
@@ -280,5 +281,9 @@ def _report_json(report: MonthlyReport) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def scripts_summary(result: Any) -> str:
-    return str(result)
+def scripts_summary(result: ScriptsResult) -> str:
+    communes = ", ".join(result.communes)
+    return (
+        f"Wrote {len(result.files)} scripts ({result.airings} airings) for {communes}\n"
+        f"  under {result.out_dir / result.campaign}"
+    )

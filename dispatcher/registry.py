@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dispatcher.broadcast_service import planned_airings
 from dispatcher.campaign import Campaign
 from dispatcher.store.models import CampaignRow
 from dispatcher.store.repository import Repository
 
 
-def register_campaign(repo: Repository, campaign: Campaign, now: datetime) -> int:
+def register_campaign(
+    repo: Repository, campaign: Campaign, airings: list[tuple[str, datetime]], now: datetime
+) -> int:
     """Save the campaign and its planned airings; returns how many airings were new."""
     row = CampaignRow(
         id=campaign.id,
@@ -21,5 +22,4 @@ def register_campaign(repo: Repository, campaign: Campaign, now: datetime) -> in
         fingerprint=campaign.fingerprint,
     )
     repo.save_campaign(row, now)
-    airings = planned_airings(campaign)
     return repo.save_airings(campaign.id, campaign.spec.unit, airings, now)

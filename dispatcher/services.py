@@ -15,6 +15,7 @@ from pathlib import Path
 
 from dispatcher import schedule
 from dispatcher.bootstrap import Runtime, gateway
+from dispatcher.broadcast_service import check_broadcast, planned_airings
 from dispatcher.campaign import Campaign, load_campaign
 from dispatcher.compose import Composition, compose_sms
 from dispatcher.errors import BadInput, DispatcherError, Problem
@@ -58,8 +59,6 @@ def prepare_campaign(path: Path) -> Prepared:
         composition = compose_sms(campaign, audience.valid)
         problems += composition.problems
     if campaign.spec.broadcast is not None:
-        from dispatcher.broadcast_service import check_broadcast
-
         problems += check_broadcast(campaign)
     if problems:
         raise BadInput(problems)
@@ -159,7 +158,7 @@ def send(
     now = rt.clock.now()
     due, missed, upcoming = _occurrences(campaign, now, occurrence_key, rt.settings)
     with rt.uow() as uow:
-        register_campaign(uow.repo, campaign, now)
+        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
         skipped = _record_missed(uow.repo, campaign, missed, now)
         uow.commit()
     runs = [_send_occurrence(rt, prepared, key, at, on_progress) for key, at in due]

@@ -50,7 +50,6 @@ class SimulatorSettings(_Frozen):
     """The built-in Twilio-compatible simulator, used when ``gateway: simulator``."""
 
     latency_ms: int = Field(0, ge=0, le=60_000)
-    delivery_delay_ms: int = Field(200, ge=0, le=600_000)
 
 
 class Settings(_Frozen):

@@ -1,0 +1,1 @@
+"""SMS gateways: the provider adapters the sender talks to, and a local simulator of Twilio."""
