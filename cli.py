@@ -171,16 +171,17 @@ def db_upgrade() -> None:
         click.echo(f"database schema is current: {rt.engine.url.render_as_string()}")
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--record", type=click.Path(path_type=Path, dir_okay=False), help="JSONL record.")
-def simulator(host: str, port: int, record: Path | None) -> None:
-    """Run the Twilio-compatible simulator on its own (credentials from $TWILIO_*)."""
+@main.command(context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def simulator(args: tuple[str, ...]) -> None:
+    """Run the Twilio-compatible simulator on its own (`dispatcher simulator --help`).
+
+    It accepts the credentials in $TWILIO_ACCOUNT_SID / $TWILIO_AUTH_TOKEN, binds to loopback,
+    prints its base URL, and can inject faults and keep a JSONL record of what it accepted.
+    """
     from dispatcher.gateways import simulator as sim
 
-    argv = ["--host", host, "--port", str(port)] + (["--record", str(record)] if record else [])
-    sys.exit(sim.main(argv))
+    sys.exit(sim.main(list(args)))
 
 
 if __name__ == "__main__":
