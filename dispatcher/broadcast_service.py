@@ -115,7 +115,7 @@ def write_campaign_scripts(
     selected = [a for a in campaign_airings(campaign) if commune in (None, a.commune)]
     rendered = [(a, _render(campaign, a, script)) for a in selected]
     out_dir = out or rt.settings.resolved_output_dir / "scripts"
-    files = write_scripts(rendered, out_dir, campaign.id)
+    files = write_scripts(rendered, out_dir, campaign.id, title=campaign.spec.title)
     with rt.uow() as uow:
         register_campaign(uow.repo, campaign, planned_airings(campaign), rt.clock.now())
         uow.commit()

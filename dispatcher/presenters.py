@@ -175,8 +175,16 @@ def _progress_text(progress: Progress) -> str:
 
 def send_summary(report: SendReport, tz: ZoneInfo) -> str:
     lines = [f"Campaign {report.campaign}"]
-    for key in report.skipped:
-        lines.append(f"  {key}: skipped (missed its sending window; never sent late)")
+    if report.skipped:
+        span = (
+            report.skipped[0]
+            if len(report.skipped) == 1
+            else (f"{report.skipped[0]} … {report.skipped[-1]}")
+        )
+        lines.append(
+            f"  {len(report.skipped)} past occurrences skipped ({span}): they missed their "
+            "sending window and are never sent late"
+        )
     for run in report.runs:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(run.result.counts.items()) if n)
         lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")

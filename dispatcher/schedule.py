@@ -1,0 +1,152 @@
+"""Calendars: when a campaign's occurrences happen, and how to write those moments for people.
+
+Everything here is pure. The current time is always an argument (``now``), never read, so the
+service layer decides which clock to trust and tests need no freezing.
+
+Moments are timezone-aware. Comparisons and arithmetic go through UTC on purpose: Python compares
+two datetimes that share a ``tzinfo`` by their wall clocks, which is wrong across a DST change.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+WEEKDAYS: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
+
+# Monday first, as date.weekday() counts. "Chủ nhật" keeps its lower-case n: it is a noun
+# phrase, not "Thứ" + a numeral like the others.
+WEEKDAY_NAMES_VI: tuple[str, ...] = (
+    "Thứ Hai",
+    "Thứ Ba",
+    "Thứ Tư",
+    "Thứ Năm",
+    "Thứ Sáu",
+    "Thứ Bảy",
+    "Chủ nhật",
+)
+
+Timing = Literal["future", "due", "missed"]
+
+
+def localize(day: date, wall: time, tz: tzinfo) -> datetime:
+    """The aware moment when clocks in ``tz`` show ``wall`` on ``day``.
+
+    DST makes some wall times ambiguous or nonexistent; we follow RFC 5545 (iCalendar) §3.3.5:
+
+    * ambiguous (autumn fall-back, the hour happens twice): the *first* occurrence, so an
+      occurrence is never sent twice;
+    * nonexistent (spring-forward gap): read with the offset in force *before* the gap, which
+      moves it forward by the gap's length (Europe/Berlin, 2024-03-31: 02:30 becomes
+      03:30+02:00). It still happens, as soon as the clock allows, instead of silently vanishing.
+    """
+    naive = datetime.combine(day, wall.replace(tzinfo=None))
+    # fold=0 selects the first reading; the UTC round trip turns a gap time into a real one.
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+
+
+def expand(
+    start: date,
+    end: date,
+    times: Sequence[time],
+    days: Collection[int] | None,
+    tz: tzinfo,
+) -> Iterator[datetime]:
+    """Every moment from ``start`` to ``end`` (both included) on ``days`` at each of ``times``.
+
+    ``days`` holds ``date.weekday()`` numbers (Monday 0, see :data:`WEEKDAYS`); ``None`` means
+    every day. Moments are aware, in ``tz``, strictly increasing: wall times are resolved with
+    :func:`localize`, and a gap time that lands on a moment already produced (02:00 and 03:00 on a
+    spring-forward day) is produced once.
+    """
+    weekdays = _check_weekdays(days)
+    walls = sorted(set(times))
+    last: datetime | None = None
+    for ordinal in range(start.toordinal(), end.toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        if weekdays is not None and day.weekday() not in weekdays:
+            continue
+        # Sorting by instant matters only on gap days, where 02:30 resolves after 03:00.
+        for moment in sorted((localize(day, wall, tz) for wall in walls), key=instant):
+            if last is None or instant(moment) > instant(last):
+                last = moment
+                yield moment
+
+
+def next_occurrences(
+    occurrences: Iterable[datetime], after: datetime, limit: int
+) -> list[datetime]:
+    """The first ``limit`` of the chronological ``occurrences`` at or after ``after``."""
+    if limit < 0:
+        raise ValueError(f"limit must not be negative, got {limit}")
+    threshold = instant(after)
+    upcoming = itertools.dropwhile(lambda at: instant(at) < threshold, occurrences)
+    return list(itertools.islice(upcoming, limit))
+
+
+def classify(at: datetime, now: datetime, grace: timedelta) -> Timing:
+    """Whether the occurrence at ``at`` is still ahead, may run now, or was missed.
+
+    It is ``"due"`` from ``at`` (included) until ``at + grace`` (excluded): a sender that was down
+    at the hour may still catch up within the grace period, but never sends hours late.
+    """
+    if grace <= timedelta(0):
+        raise ValueError(f"grace must be positive, got {grace}")
+    start, moment = instant(at), instant(now)
+    if moment < start:
+        return "future"
+    return "due" if moment < start + grace else "missed"
+
+
+def occurrence_key(at: datetime) -> str:
+    """``at`` as ISO 8601 local time with offset to the minute, e.g. ``2024-08-01T08:00+07:00``.
+
+    A stable database key: it is written in ``at``'s own zone (pass the campaign's local moments,
+    as :func:`expand` yields them), and the offset keeps the two 02:30s of a fall-back night apart.
+    """
+    _require_aware(at, "at")
+    return at.isoformat(timespec="minutes")
+
+
+def format_date_vi(day: date) -> str:
+    """``05/02/2024``: day/month/year, zero-padded, as Vietnamese documents write dates."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def format_time_vi(moment: datetime | time) -> str:
+    """``08:00``: 24-hour clock, zero-padded."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def format_datetime_vi(moment: datetime) -> str:
+    """``08:00 05/02/2024``: the wall time in ``moment``'s own zone, time before date."""
+    return f"{format_time_vi(moment)} {format_date_vi(moment.date())}"
+
+
+def weekday_vi(day: date) -> str:
+    """The weekday's Vietnamese name, ``"Thứ Hai"`` … ``"Chủ nhật"``."""
+    return WEEKDAY_NAMES_VI[day.weekday()]
+
+
+def instant(moment: datetime) -> datetime:
+    """``moment`` in UTC, for comparisons that must not be fooled by wall clocks."""
+    _require_aware(moment, "moment")
+    return moment.astimezone(UTC)
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    # A naive datetime would be read as the *server's* local time by astimezone(): refuse it.
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {moment.isoformat()}")
+
+
+def _check_weekdays(days: Collection[int] | None) -> frozenset[int] | None:
+    if days is None:
+        return None
+    weekdays = frozenset(days)
+    wrong = sorted(d for d in weekdays if d not in range(7))
+    if wrong:
+        raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), got {wrong}")
+    return weekdays

@@ -1,0 +1,104 @@
+"""The CLI as a subprocess, against a standalone simulator process and a real database."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DISPATCHER = str(Path(sys.executable).parent / "dispatcher")
+TIMEOUT_S = 120
+
+
+@dataclass
+class Workspace:
+    """A folder with a config file, a copy of the sample campaign and an environment."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def campaign(self) -> Path:
+        return self.root / "campaigns" / "2g-shutdown-2024.yaml"
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [DISPATCHER, *args], cwd=self.root, env={**self.env, **(env or {})},
+            capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+        )  # fmt: skip
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return path
+
+
+def _base_env() -> dict[str, str]:
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+    return {k: v for k, v in os.environ.items() if k in keep} | {"PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, db_url: str) -> Workspace:
+    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
+    shutil.copytree(REPO / "audio" / "templates", tmp_path / "audio" / "templates")
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database_url: {db_url}\ngateway: simulator\noutput_dir: out\n"
+        "sending:\n  retry:\n    max_attempts: 10\n    initial_backoff_s: 0.01\n"
+        "    max_backoff_s: 0.05\n    jitter_s: 0\n",
+        encoding="utf-8",
+    )
+    return Workspace(tmp_path, _base_env() | {"DISPATCHER_CONFIG": str(config)})
+
+
+@dataclass
+class SimulatorProcess:
+    url: str
+    record: Path
+    env: dict[str, str]
+
+    def accepted(self) -> list[dict[str, str]]:
+        from dispatcher.gateways.simulator_state import read_record
+
+        return [{"to": m.to, "body": m.body, "sid": m.sid} for m in read_record(self.record)]
+
+
+@pytest.fixture
+def start_simulator(tmp_path: Path) -> Iterator[Callable[..., SimulatorProcess]]:
+    """Start a standalone simulator (with fault options); the dispatcher uses it as `twilio`."""
+    processes: list[subprocess.Popen[str]] = []
+
+    def start(*options: str) -> SimulatorProcess:
+        record = tmp_path / f"accepted-{len(processes)}.jsonl"
+        credentials = {"TWILIO_ACCOUNT_SID": "AC" + secrets.token_hex(16),
+                       "TWILIO_AUTH_TOKEN": secrets.token_hex(16)}  # fmt: skip
+        process = subprocess.Popen(
+            [DISPATCHER, "simulator", "--port", "0", "--record", str(record), *options],
+            env=_base_env() | credentials, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        processes.append(process)
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:"), url
+        env = credentials | {"DISPATCHER_GATEWAY": "twilio", "TWILIO_API_BASE_URL": url}
+        return SimulatorProcess(url, record, env)
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        if process.stdout:
+            process.stdout.close()

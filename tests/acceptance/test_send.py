@@ -1,0 +1,137 @@
+"""`dispatcher send` end to end: the real twilio client over HTTP to a simulator process."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from dispatcher.phones import InvalidPhone, normalize
+from tests.acceptance.conftest import SimulatorProcess, Workspace
+
+
+def _numbers(path: Path) -> list[str]:
+    found = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            with contextlib.suppress(InvalidPhone):
+                found.append(normalize(row["phone"]))
+    return found
+
+
+def _expected(ws: Workspace) -> set[str]:
+    lists = ws.root / "campaigns" / "lists"
+    return set(_numbers(lists / "2g-only.csv")) - set(_numbers(lists / "opted-out.csv"))
+
+
+def test_each_recipient_gets_exactly_one_message_whatever_is_rerun(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator()
+    first = workspace.run("send", str(workspace.campaign), "--occurrence", "demo", env=sim.env)
+    assert first.returncode == 0, first.stderr
+    assert "272 recipients: 272 accepted" in first.stdout
+    again = workspace.run("send", str(workspace.campaign), "--occurrence", "demo", env=sim.env)
+    assert again.returncode == 0, again.stderr
+    accepted = sim.accepted()
+    counts = Counter(m["to"] for m in accepted)
+    assert set(counts) == _expected(workspace)  # nobody skipped, no excluded number
+    assert max(counts.values()) == 1  # nobody twice
+    body = accepted[0]["body"]
+    assert body.startswith("UBND H.Van Quan: tu 0h 16/10/2024")  # folded to GSM-7
+    # a second occurrence key is a new occurrence: everyone once more
+    other = workspace.run("send", str(workspace.campaign), "--occurrence", "second", env=sim.env)
+    assert other.returncode == 0, other.stderr
+    assert Counter(m["to"] for m in sim.accepted()) == Counter(dict.fromkeys(counts, 2))
+
+
+def test_log_lists_every_delivery_with_its_provider_id(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator()
+    assert (
+        workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env).returncode
+        == 0
+    )
+    result = workspace.run("log", "--campaign", "2g-shutdown-2024", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 272
+    assert set(rows[0]) == {"campaign", "occurrence", "to", "status", "provider_id", "attempts",
+                            "error_code", "updated_at"}  # fmt: skip
+    sids = {m["to"]: m["sid"] for m in sim.accepted()}
+    assert {r["to"]: r["provider_id"] for r in rows} == sids
+    assert {r["status"] for r in rows} == {"accepted"}
+    one = workspace.run("log", "--phone", "0" + rows[0]["to"][3:], "--format", "csv")
+    assert one.stdout.splitlines()[0].startswith("campaign,occurrence,to,status")
+    assert len(one.stdout.splitlines()) == 2
+
+
+def test_permanent_errors_fail_those_recipients_and_exit_1(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    victim = sorted(_expected(workspace))[0]
+    sim = start_simulator("--fail-to", f"{victim}=21610")
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env)
+    assert result.returncode == 1, result.stderr
+    assert "271 accepted" in result.stdout and "1 failed" in result.stdout
+    failed = workspace.run("log", "--status", "failed", "--format", "jsonl")
+    (row,) = [json.loads(line) for line in failed.stdout.splitlines()]
+    assert (row["to"], row["error_code"], row["attempts"]) == (victim, 21610, 1)
+
+
+def test_transient_errors_are_retried_until_sent(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator("--rate-429", "0.2", "--rate-503", "0.1", "--seed", "7")
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = Counter(m["to"] for m in sim.accepted())
+    assert set(counts) == _expected(workspace) and max(counts.values()) == 1
+
+
+def test_bad_credentials_halt_the_run_with_exit_3(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator()
+    wrong = sim.env | {"TWILIO_AUTH_TOKEN": "not-the-token"}
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=wrong)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "HALTED: authentication failed" in result.stdout
+    assert sim.accepted() == []
+    pending = workspace.run("log", "--status", "pending", "--format", "jsonl")
+    assert len(pending.stdout.splitlines()) == 272  # nothing lost: all still to send
+    fixed = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env)
+    assert fixed.returncode == 0
+    assert len(sim.accepted()) == 272
+
+
+def test_missing_twilio_credentials_are_a_configuration_error(workspace: Workspace) -> None:
+    result = workspace.run(
+        "send", str(workspace.campaign), "--occurrence", "x", env={"DISPATCHER_GATEWAY": "twilio"}
+    )
+    assert result.returncode == 2
+    assert "$TWILIO_ACCOUNT_SID: is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_past_schedule_is_recorded_as_skipped_never_sent_late(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator()
+    result = workspace.run("send", str(workspace.campaign), env=sim.env)
+    assert result.returncode == 0, result.stderr
+    assert "22 past occurrences skipped" in result.stdout
+    assert sim.accepted() == []
+    again = workspace.run("send", str(workspace.campaign), env=sim.env)
+    assert "skipped" not in again.stdout  # recorded once
+    assert "nothing due now" in again.stdout
+
+
+def test_the_builtin_simulator_is_the_default(workspace: Workspace) -> None:
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "demo")
+    assert result.returncode == 0, result.stderr
+    assert "272 recipients: 272 accepted" in result.stdout

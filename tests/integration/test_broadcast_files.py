@@ -1,0 +1,132 @@
+"""Broadcast script files on disk: layout, header, idempotence, atomic replacement."""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatcher import broadcast
+from dispatcher.broadcast import Airing, ScriptTemplate, airings, render_script, write_scripts
+from dispatcher.errors import BadInput, DispatcherError
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SAMPLE = Path(__file__).resolve().parents[2] / "audio" / "templates" / "2g-shutdown.txt.j2"
+CAMPAIGN_ID = "2g-shutdown-2024"
+TITLE = "Chuyển đổi điện thoại 2G sang 4G"
+COMMUNES = ["Thị trấn Văn Quan", "Xã Tân Đoàn", "Xã Tràng Các"]
+MORNING = Airing("Xã Tân Đoàn", datetime(2024, 8, 5, 6, 0, tzinfo=VN))
+EVENING = Airing("Thị trấn Văn Quan", datetime(2024, 8, 7, 17, 30, tzinfo=VN))
+
+
+def sample_scripts(found: list[Airing], repeat: int = 2) -> list[tuple[Airing, str]]:
+    template = ScriptTemplate.from_file(SAMPLE)
+    return [
+        (a, render_script(template, a, campaign_id=CAMPAIGN_ID, title=TITLE,
+                          unit="UBND huyện Văn Quan", repeat=repeat))
+        for a in found
+    ]  # fmt: skip
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def test_layout_and_slugs(tmp_path: Path) -> None:
+    written = write_scripts(sample_scripts([MORNING, EVENING]), tmp_path, CAMPAIGN_ID, title=TITLE)
+    assert written == [
+        tmp_path / CAMPAIGN_ID / "xa-tan-doan" / "2024-08-05_0600.txt",
+        tmp_path / CAMPAIGN_ID / "thi-tran-van-quan" / "2024-08-07_1730.txt",
+    ]
+    assert sorted(snapshot(tmp_path)) == [
+        f"{CAMPAIGN_ID}/thi-tran-van-quan/2024-08-07_1730.txt",
+        f"{CAMPAIGN_ID}/xa-tan-doan/2024-08-05_0600.txt",
+    ]
+
+
+def test_file_is_a_header_then_the_script(tmp_path: Path) -> None:
+    ((airing, script),) = sample_scripts([MORNING])
+    (path,) = write_scripts([(airing, script)], tmp_path, CAMPAIGN_ID, title=TITLE)
+    text = path.read_bytes().decode("utf-8")
+    header, body = text.split("\n\n", 1)
+    assert header.splitlines()[:5] == [
+        f"Chiến dịch: {TITLE} ({CAMPAIGN_ID})",
+        "Đài truyền thanh: Xã Tân Đoàn",
+        "Thời gian phát: 06:00 05/08/2024",
+        "Ngày trong tuần: Thứ Hai",
+        "Mã buổi phát: 2024-08-05T06:00+07:00",
+    ]
+    assert body == script
+    assert unicodedata.is_normalized("NFC", text)
+    assert "Tổ công nghệ số cộng đồng" in " ".join(body.split())
+
+
+def test_header_falls_back_to_the_campaign_id(tmp_path: Path) -> None:
+    (path,) = write_scripts([(MORNING, "Nội dung.\n")], tmp_path, CAMPAIGN_ID)
+    assert path.read_text(encoding="utf-8").startswith(f"Chiến dịch: {CAMPAIGN_ID} ({CAMPAIGN_ID})")
+
+
+def test_a_whole_campaign(tmp_path: Path) -> None:
+    start, end = date(2024, 8, 1), date(2024, 10, 15)
+    found = airings(COMMUNES, start, end, [time(6), time(17, 30)], {0, 2, 4}, VN)
+    written = write_scripts(sample_scripts(found), tmp_path, CAMPAIGN_ID, title=TITLE)
+
+    days = [start + timedelta(i) for i in range((end - start).days + 1)]
+    expected_days = [d for d in days if d.weekday() in {0, 2, 4}]
+    assert len(written) == len(set(written)) == len(expected_days) * 2 * len(COMMUNES)
+    for folder in ["thi-tran-van-quan", "xa-tan-doan", "xa-trang-cac"]:
+        names = sorted(p.name for p in (tmp_path / CAMPAIGN_ID / folder).iterdir())
+        assert names[:2] == ["2024-08-02_0600.txt", "2024-08-02_1730.txt"]
+        assert len(names) == len(expected_days) * 2
+
+
+def test_rerun_is_idempotent_and_leaves_unchanged_files_alone(tmp_path: Path) -> None:
+    scripts = sample_scripts([MORNING, EVENING])
+    first = write_scripts(scripts, tmp_path, CAMPAIGN_ID, title=TITLE)
+    before = snapshot(tmp_path)
+    mtimes = [os.stat(p).st_mtime_ns for p in first]
+    second = write_scripts(sample_scripts([MORNING, EVENING]), tmp_path, CAMPAIGN_ID, title=TITLE)
+    assert second == first
+    assert snapshot(tmp_path) == before
+    assert [os.stat(p).st_mtime_ns for p in second] == mtimes
+
+
+def test_changed_script_replaces_the_file(tmp_path: Path) -> None:
+    (path,) = write_scripts([(MORNING, "Bản cũ.\n")], tmp_path, CAMPAIGN_ID)
+    write_scripts([(MORNING, "Bản mới.\n")], tmp_path, CAMPAIGN_ID)
+    assert path.read_text(encoding="utf-8").endswith("\n\nBản mới.\n")
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_no_temporary_files_are_left(tmp_path: Path) -> None:
+    write_scripts(sample_scripts([MORNING, EVENING]), tmp_path, CAMPAIGN_ID, title=TITLE)
+    names = [p.name for p in tmp_path.rglob("*")]
+    assert not [n for n in names if n.startswith(".") or n.endswith(".tmp")]
+
+
+def test_failed_replace_keeps_the_old_file_and_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (path,) = write_scripts([(MORNING, "Bản cũ.\n")], tmp_path, CAMPAIGN_ID)
+    old = path.read_bytes()
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(broadcast.os, "replace", crash)
+    with pytest.raises(DispatcherError, match="No space left") as caught:
+        write_scripts([(MORNING, "Bản mới.\n")], tmp_path, CAMPAIGN_ID)
+    assert str(path) in caught.value.message
+    assert path.read_bytes() == old
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_two_communes_with_one_slug_are_refused_before_writing(tmp_path: Path) -> None:
+    twin = Airing("Xa Tan Doan", MORNING.at)
+    with pytest.raises(BadInput, match="Xa Tan Doan"):
+        write_scripts([(MORNING, "a\n"), (twin, "b\n")], tmp_path, CAMPAIGN_ID)
+    assert not list(tmp_path.iterdir())
