@@ -259,7 +259,7 @@ REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lư�
 
 
 def monthly(report: MonthlyReport, fmt: str) -> str:
-    rows = [
+    rows: list[list[Any]] = [
         [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
         for i, r in enumerate(report.rows, start=1)
     ]

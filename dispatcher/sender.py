@@ -154,4 +154,3 @@ def _count(progress: Progress, outcomes: list[Outcome]) -> None:
             progress.unknown += 1
         elif outcome.status in FINAL:
             progress.failed += 1
-

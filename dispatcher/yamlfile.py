@@ -83,8 +83,8 @@ def read_yaml(path: Path, display_path: str | None = None) -> YamlDocument:
     except FileNotFoundError as exc:
         raise BadInput(Problem("file not found", file=shown)) from exc
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise BadInput(Problem("not valid UTF-8 text", file=shown, line=line)) from exc
+        bad_line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise BadInput(Problem("not valid UTF-8 text", file=shown, line=bad_line)) from exc
     except OSError as exc:
         raise BadInput(Problem(f"cannot read: {exc.strerror}", file=shown)) from exc
     try:
