@@ -68,15 +68,44 @@ class Schedule(_Calendar):
         return self
 
 
+class RetryOverride(_Strict):
+    """Per-campaign retry settings; what is not given comes from config.yaml."""
+
+    max_attempts: int | None = Field(None, ge=1, le=20)
+    initial_backoff_s: float | None = Field(None, gt=0, le=60)
+    max_backoff_s: float | None = Field(None, gt=0, le=600)
+    jitter_s: float | None = Field(None, ge=0, le=60)
+
+
 class SmsSection(_Strict):
     text: str = Field(min_length=1)
     # ascii strips Vietnamese diacritics so the message fits GSM-7 (1 segment instead of 3).
     encoding: Literal["auto", "unicode", "ascii"] = "auto"
     sender: str | None = Field(None, min_length=1, max_length=64)
+    # A pool of senders (From numbers or IDs), each paced at its own rate; instead of `sender`.
+    senders: list[str] | None = Field(None, min_length=1)
+    rate: float | None = Field(None, gt=0, le=10_000)  # segments/s per sender; else config
+    retry: RetryOverride | None = None
     recipients: list[str] = Field(min_length=1)
     exclude: list[str] = []
     schedule: Schedule | None = None
     max_segments: int = Field(3, ge=1, le=10)
+
+
+    @model_validator(mode="after")
+    def _one_sender_form(self) -> SmsSection:
+        if self.sender is not None and self.senders is not None:
+            raise ValueError("give `sender` or `senders` (a pool), not both")
+        if self.senders is not None and len(set(self.senders)) != len(self.senders):
+            raise ValueError("a sender is listed twice in `senders`")
+        return self
+
+    @property
+    def sender_pool(self) -> list[str | None]:
+        """The senders to spread messages over; [None] means the gateway's default."""
+        if self.senders:
+            return list(self.senders)
+        return [self.sender]
 
 
 class BroadcastSection(_Calendar):

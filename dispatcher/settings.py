@@ -43,6 +43,15 @@ class SendingSettings(_Frozen):
     concurrency: int = Field(32, ge=1, le=256)
     request_timeout_s: float = Field(15.0, gt=0, le=300)
     grace_period_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    # Twilio meters message segments per second per sender: 10 for an alphanumeric sender ID or
+    # any number sending outside North America. Sending faster makes Twilio queue, then refuse
+    # (21611), and makes carriers filter.
+    rate_per_sender: float = Field(10.0, gt=0, le=10_000)
+    burst_segments: int = Field(10, ge=1, le=100_000)
+    sender_rates: dict[str, float] = {}  # per-sender overrides, segments per second
+    queue_limit_hours: float = Field(10.0, gt=0, le=100)  # Twilio queues about 10 h per sender
+    # An attempt whose outcome stays unknown this long becomes `failed` (unknown-outcome).
+    unknown_max_age_minutes: int = Field(24 * 60, ge=1, le=30 * 24 * 60)
     retry: RetrySettings = RetrySettings()
 
 
@@ -52,6 +61,27 @@ class SimulatorSettings(_Frozen):
     latency_ms: int = Field(0, ge=0, le=60_000)
 
 
+class StatusSettings(_Frozen):
+    """Status polling: the primary way of learning what happened (callbacks need a public URL)."""
+
+    poll_interval_s: float = Field(60.0, gt=0, le=86_400)
+    poll_batch: int = Field(500, ge=1, le=10_000)
+
+
+class HttpSettings(_Frozen):
+    """`dispatcher serve`: status callbacks and inbound SMS; loopback unless told otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65_535)
+    # The URL Twilio can reach this service at; when set, sends ask for status callbacks.
+    public_base_url: str | None = None
+
+
+class OptOutSettings(_Frozen):
+    # Inbound keywords that opt a number out, where the sender supports replies (not in Vietnam).
+    keywords: list[str] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TC", "HUY"]
+
+
 class Settings(_Frozen):
     database_url: str = "sqlite:///var/dispatcher.sqlite3"
     gateway: GatewayName = "simulator"
@@ -59,6 +89,9 @@ class Settings(_Frozen):
     output_dir: Path = Path("audio/out")
     sending: SendingSettings = SendingSettings()
     simulator: SimulatorSettings = SimulatorSettings()
+    status: StatusSettings = StatusSettings()
+    http: HttpSettings = HttpSettings()
+    optout: OptOutSettings = OptOutSettings()
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 
