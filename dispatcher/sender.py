@@ -1,9 +1,13 @@
-"""The sender: claim a batch → send it with bounded concurrency → record every outcome.
+"""The sender: claim → pace → send → record, pipelined, with a bound on what is in flight.
 
 Crash safety comes from the order of writes: a row is committed as ``sending`` (and logged)
-before its request is made, and its outcome is committed after. A process killed in between
-leaves rows ``sending``; the next run marks them ``unknown`` and asks the provider about each
-before anything is resent (:meth:`Sender.recover`). At most one batch can be in that state.
+before its request is made, and its outcome is committed after. At most ``batch_size`` rows are
+ever claimed and not yet recorded, so a process killed at any moment leaves at most one batch
+``sending``; the next run marks those ``unknown`` and asks the provider about each before anything
+is resent (:meth:`Sender.recover`).
+
+Database work runs on one dedicated thread, so the event loop keeps requests flowing while a
+transaction commits; the requests themselves are bounded by ``concurrency`` and paced per sender.
 """
 
 from __future__ import annotations
@@ -12,16 +16,24 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ParamSpec, TypeVar
 
 from dispatcher.clock import Clock
 from dispatcher.gateways.base import Gateway, SendResult
 from dispatcher.outbox import OutboundMessage, Outcome
+from dispatcher.pacing import Pacer
 from dispatcher.status import FINAL, REACHED_PROVIDER, Status
 from dispatcher.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
+OPTED_OUT = 21610  # Twilio: the recipient opted out; the number joins our list too
 
 
 @dataclass
@@ -38,6 +50,11 @@ class Progress:
         elapsed = time.monotonic() - self.started
         return self.done / elapsed if elapsed > 0 else 0.0
 
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.rate
+        return (self.total - self.done) / rate if rate > 0 else None
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -52,7 +69,7 @@ class RunResult:
 
 
 class Sender:
-    """Works one occurrence's outbox to the end; ``stop()`` ends it after the current batch."""
+    """Works one occurrence's outbox to the end; ``stop()`` parks what is queued and returns."""
 
     def __init__(
         self,
@@ -62,73 +79,120 @@ class Sender:
         batch_size: int,
         concurrency: int,
         on_progress: Callable[[Progress], None] | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         self._uow = uow
         self._gateway = gateway
         self._clock = clock
         self._batch_size = batch_size
-        self._limit = asyncio.Semaphore(concurrency)
+        self._concurrency = concurrency
         self._on_progress = on_progress or (lambda _p: None)
+        self._pacer = pacer
         self._stopping = False
+        self._halt: str | None = None
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
 
     def stop(self) -> None:
         self._stopping = True
 
+    async def _db(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_thread, lambda: func(*args, **kwargs))
+
     async def run(self, occurrence_id: int) -> RunResult:
-        await self.recover(occurrence_id)
+        try:
+            await self.recover(occurrence_id)
+            counts = await self._db(self._counts, occurrence_id)
+            progress = Progress(total=counts.get(Status.PENDING, 0))
+            if progress.total:
+                self._on_progress(progress)
+                await self._pump(occurrence_id, progress)
+            counts = await self._db(self._counts, occurrence_id)
+            return RunResult(counts=counts, halted=self._halt, stopped=self._stopping)
+        finally:
+            self._db_thread.shutdown(wait=True)
+
+    def _counts(self, occurrence_id: int) -> dict[Status, int]:
         with self._uow() as uow:
-            counts = uow.repo.status_counts(occurrence_id)
-        progress = Progress(total=counts.get(Status.PENDING, 0))
-        self._on_progress(progress)
-        halted = None
+            return uow.repo.status_counts(occurrence_id)
+
+    # -- the pipeline --------------------------------------------------------------------------
+    async def _pump(self, occurrence_id: int, progress: Progress) -> None:
+        """Keep the queue fed while at most ``batch_size`` rows are claimed and unrecorded."""
         run_started = self._clock.now()
-        while not self._stopping and halted is None:
-            batch = self._claim(occurrence_id, run_started)
-            if not batch:
-                break
-            results = await asyncio.gather(*(self._send(m) for m in batch))
-            halted = self._record(results, progress)
-            self._on_progress(progress)
-        with self._uow() as uow:
-            counts = uow.repo.status_counts(occurrence_id)
-        return RunResult(counts=counts, halted=halted, stopped=self._stopping)
+        queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
+        results: list[SendResult] = []
+        ready = asyncio.Event()
+        workers = [
+            asyncio.create_task(self._worker(queue, results, ready))
+            for _ in range(self._concurrency)
+        ]
+        outstanding, exhausted = 0, False
+        try:
+            while True:
+                room = self._batch_size - outstanding
+                if (
+                    not exhausted
+                    and not self._halted_or_stopping()
+                    and room >= self._batch_size // 2
+                ):
+                    batch = await self._db(self._claim, occurrence_id, room, run_started)
+                    exhausted = not batch
+                    outstanding += len(batch)
+                    for message in batch:
+                        queue.put_nowait(message)
+                if outstanding == 0 and (exhausted or self._halted_or_stopping()):
+                    return
+                await _wait(ready, RECORD_EVERY_S)
+                outstanding -= await self._flush(results, progress)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
 
-    async def recover(self, occurrence_id: int) -> None:
-        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled."""
-        now = self._clock.now()
-        with self._uow() as uow:
-            stranded = uow.repo.in_flight(occurrence_id)
-            detail = "the previous run stopped during the attempt; outcome unknown"
-            uow.repo.apply([Outcome(i, Status.UNKNOWN, detail=detail) for i in stranded], now)
-            unknown = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
-            uow.commit()
-        if stranded:
-            log.warning("%d deliveries were in flight when the last run stopped", len(stranded))
-        for message in unknown:
-            await self._reconcile(message)
+    def _halted_or_stopping(self) -> bool:
+        return self._stopping or self._halt is not None
 
-    async def _reconcile(self, message: OutboundMessage) -> None:
-        found = await self._gateway.lookup(message)
-        now = self._clock.now()
-        with self._uow() as uow:
-            if found is not None:
-                uow.repo.apply([found], now)
-            else:
-                uow.repo.release([message.delivery_id], "the provider has no record of it", now)
-            uow.commit()
+    async def _worker(
+        self, queue: asyncio.Queue[OutboundMessage], results: list[SendResult], ready: asyncio.Event
+    ) -> None:
+        while True:
+            message = await queue.get()
+            results.append(await self._send(message))
+            ready.set()
 
-    def _claim(self, occurrence_id: int, run_started: datetime) -> list[OutboundMessage]:
+    async def _send(self, message: OutboundMessage) -> SendResult:
+        if not self._halted_or_stopping() and self._pacer is not None:
+            await self._pacer.wait(message.sender, message.segments)
+        if self._halted_or_stopping():  # claimed but never sent: park it, nothing is lost
+            reason = f"run halted: {self._halt}" if self._halt else "run stopped before sending"
+            return SendResult(message.delivery_id, None, reason)
+        result = await self._gateway.send(message)
+        if result.halt and self._halt is None:
+            self._halt = result.halt
+        return result
+
+    async def _flush(self, results: list[SendResult], progress: Progress) -> int:
+        if not results:
+            return 0
+        taken = results[:]
+        del results[: len(taken)]
+        outcomes = await self._db(self._record, taken)
+        _count(progress, outcomes)
+        self._on_progress(progress)
+        return len(taken)
+
+    # -- database steps (run on the database thread) --------------------------------------------
+    def _claim(
+        self, occurrence_id: int, limit: int, run_started: datetime
+    ) -> list[OutboundMessage]:
         with self._uow() as uow:
             now = self._clock.now()
-            batch = uow.repo.claim(occurrence_id, self._batch_size, now, run_started)
+            batch = uow.repo.claim(occurrence_id, limit, now, run_started)
             uow.commit()
         return batch
 
-    async def _send(self, message: OutboundMessage) -> SendResult:
-        async with self._limit:
-            return await self._gateway.send(message)
-
-    def _record(self, results: list[SendResult], progress: Progress) -> str | None:
+    def _record(self, results: list[SendResult]) -> list[Outcome]:
         now = self._clock.now()
         outcomes = [r.outcome for r in results if r.outcome is not None]
         released = [r for r in results if r.outcome is None]
@@ -141,8 +205,44 @@ class Sender:
             if halt:
                 uow.repo.record_activity("halted", now, detail=halt)
             uow.commit()
-        _count(progress, outcomes)
-        return halt
+        return outcomes
+
+    # -- crash recovery ------------------------------------------------------------------------
+    async def recover(self, occurrence_id: int) -> None:
+        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled."""
+        unknown = await self._db(self._mark_stranded, occurrence_id)
+        for message in unknown:
+            found = await self._gateway.lookup(message)
+            await self._db(self._settle, message, found)
+
+    def _mark_stranded(self, occurrence_id: int) -> list[OutboundMessage]:
+        now = self._clock.now()
+        with self._uow() as uow:
+            stranded = uow.repo.in_flight(occurrence_id)
+            detail = "the previous run stopped during the attempt; outcome unknown"
+            uow.repo.apply([Outcome(i, Status.UNKNOWN, detail=detail) for i in stranded], now)
+            unknown = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
+            uow.commit()
+        if stranded:
+            log.warning("%d deliveries were in flight when the last run stopped", len(stranded))
+        return unknown
+
+    def _settle(self, message: OutboundMessage, found: Outcome | None) -> None:
+        now = self._clock.now()
+        with self._uow() as uow:
+            if found is not None:
+                uow.repo.apply([found], now)
+            else:
+                uow.repo.release([message.delivery_id], "the provider has no record of it", now)
+            uow.commit()
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout_s)
+    except TimeoutError:
+        return
+    event.clear()
 
 
 def _count(progress: Progress, outcomes: list[Outcome]) -> None:

@@ -21,6 +21,7 @@ from dispatcher.compose import Composition, compose_sms
 from dispatcher.errors import BadInput, DispatcherError, Problem
 from dispatcher.lists import Audience, build_audience
 from dispatcher.outbox import DeliveryView, LogFilter
+from dispatcher.pacing import Pacer
 from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.registry import register_campaign
 from dispatcher.sender import Progress, RunResult, Sender
@@ -227,16 +228,32 @@ def _send_occurrence(
         if occurrence.state == "skipped":
             raise DispatcherError(f"occurrence {key} of {campaign.id} was skipped; it is not sent")
     report = (lambda p: on_progress(key, p)) if on_progress else None
-    result = asyncio.run(_run_sender(rt, occurrence_id, report))
+    pacer = campaign_pacer(rt.settings, campaign)
+    result = asyncio.run(_run_sender(rt, occurrence_id, pacer, report))
     return OccurrenceRun(key, at, recipients, result)
 
 
+def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:
+    """Per-sender pacing: the campaign's `sms.rate` for its senders, else config's rates."""
+    sending = settings.sending
+    sms = campaign.spec.sms
+    rates = dict(sending.sender_rates)
+    if sms is not None and sms.rate is not None:
+        rates.update({sender or "": sms.rate for sender in sms.sender_pool})
+    return Pacer(sending.rate_per_sender, sending.burst_segments, rates)
+
+
 async def _run_sender(
-    rt: Runtime, occurrence_id: int, on_progress: Callable[[Progress], None] | None
+    rt: Runtime,
+    occurrence_id: int,
+    pacer: Pacer,
+    on_progress: Callable[[Progress], None] | None,
 ) -> RunResult:
     sending = rt.settings.sending
     with gateway(rt) as gw:
-        sender = Sender(rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress)
+        sender = Sender(
+            rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress, pacer
+        )
         try:
             with stop_on_signals(sender.stop):
                 return await sender.run(occurrence_id)

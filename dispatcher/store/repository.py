@@ -149,10 +149,11 @@ class Repository:
         """Record outcomes that move a delivery forward; returns those that did (the rest are
         stale or repeated reports, which change nothing)."""
         rows = self._rows_by_id([o.delivery_id for o in outcomes])
-        applied = []
+        applied: list[Outcome] = []
+        logged: list[tuple[DeliveryRow, str | None, int | None]] = []
         for outcome in outcomes:
-            row = rows[outcome.delivery_id]
-            if not can_move(Status(row.status), outcome.status):
+            row = rows.get(outcome.delivery_id)
+            if row is None or not can_move(Status(row.status), outcome.status):
                 continue
             row.status = outcome.status
             row.provider_id = outcome.provider_id or row.provider_id
@@ -160,8 +161,9 @@ class Repository:
                 row.error_code = outcome.error_code
             row.error_message = outcome.error_message or row.error_message
             row.updated_at = now
-            self._log_rows([row], now, detail=outcome.detail, error_code=outcome.error_code)
+            logged.append((row, outcome.detail, outcome.error_code))
             applied.append(outcome)
+        self._log_events(logged, now)
         return applied
 
     def release(self, delivery_ids: Sequence[int], reason: str, now: datetime) -> int:
@@ -178,17 +180,17 @@ class Repository:
         query = select(DeliveryRow).where(DeliveryRow.id.in_(ids))
         return {row.id: row for row in self.session.scalars(query)}
 
-    def _log_rows(
-        self,
-        rows: Sequence[DeliveryRow],
-        now: datetime,
-        detail: str | None,
-        error_code: int | None = None,
+    def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
+        self._log_events([(row, detail, None) for row in rows], now)
+
+    def _log_events(
+        self, events: Sequence[tuple[DeliveryRow, str | None, int | None]], now: datetime
     ) -> None:
-        if not rows:
+        """Append one delivery-log event per (row, detail, error code), in one statement."""
+        if not events:
             return
-        keys = self._occurrence_keys({row.occurrence_id for row in rows})
-        events = [
+        keys = self._occurrence_keys({row.occurrence_id for row, _, _ in events})
+        values = [
             {
                 "at": now,
                 "delivery_id": row.id,
@@ -202,9 +204,9 @@ class Repository:
                 "error_code": error_code,
                 "detail": detail,
             }
-            for row in rows
+            for row, detail, error_code in events
         ]
-        self.session.execute(insert(DeliveryEventRow), events)
+        self.session.execute(insert(DeliveryEventRow), values)
 
     def _occurrence_keys(self, ids: set[int]) -> dict[int, str]:
         query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))

@@ -57,7 +57,9 @@ def workspace(tmp_path: Path, db_url: str) -> Workspace:
     config = tmp_path / "config.yaml"
     config.write_text(
         f"database_url: {db_url}\ngateway: simulator\noutput_dir: out\n"
-        "sending:\n  retry:\n    max_attempts: 10\n    initial_backoff_s: 0.01\n"
+        # Fast pacing: these tests are about correctness; pacing has its own tests and bench.
+        "sending:\n  rate_per_sender: 100000\n  burst_segments: 1000\n"
+        "  retry:\n    max_attempts: 10\n    initial_backoff_s: 0.01\n"
         "    max_backoff_s: 0.05\n    jitter_s: 0\n",
         encoding="utf-8",
     )

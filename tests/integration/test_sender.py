@@ -88,7 +88,8 @@ def test_halt_stops_the_run_and_returns_unsent_rows_to_pending(engine: Engine) -
     gateway = FakeGateway(script={p: halt for p in PHONES})
     result = _run(engine, gateway, occurrence_id, batch=10)
     assert result.halted == "authentication failed"
-    assert len(gateway.sent) == 10  # one batch, then the run stopped
+    # the first refusal stops the run: what was claimed but not yet sent is parked, not sent
+    assert 1 <= len(gateway.sent) <= 10
     assert result.counts == {Status.PENDING: 25}
     assert _events(engine, PHONES[0]) == ["pending", "sending", "pending"]
 
