@@ -84,7 +84,7 @@ class SmsSection(_Strict):
     sender: str | None = Field(None, min_length=1, max_length=64)
     # A pool of senders (From numbers or IDs), each paced at its own rate; instead of `sender`.
     senders: list[str] | None = Field(None, min_length=1)
-    rate: float | None = Field(None, gt=0, le=10_000)  # segments/s per sender; else config
+    rate: float | None = Field(None, gt=0, le=1_000_000)  # segments/s per sender; else config
     retry: RetryOverride | None = None
     recipients: list[str] = Field(min_length=1)
     exclude: list[str] = []

@@ -46,7 +46,7 @@ class SendingSettings(_Frozen):
     # Twilio meters message segments per second per sender: 10 for an alphanumeric sender ID or
     # any number sending outside North America. Sending faster makes Twilio queue, then refuse
     # (21611), and makes carriers filter.
-    rate_per_sender: float = Field(10.0, gt=0, le=10_000)
+    rate_per_sender: float = Field(10.0, gt=0, le=1_000_000)
     burst_segments: int = Field(10, ge=1, le=100_000)
     sender_rates: dict[str, float] = {}  # per-sender overrides, segments per second
     queue_limit_hours: float = Field(10.0, gt=0, le=100)  # Twilio queues about 10 h per sender

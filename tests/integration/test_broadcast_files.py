@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import broadcast
 from dispatcher.broadcast import Airing, ScriptTemplate, airings, render_script, write_scripts
+from dispatcher.broadcast import files as broadcast_files
 from dispatcher.errors import BadInput, DispatcherError
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -117,7 +117,7 @@ def test_failed_replace_keeps_the_old_file_and_no_temporary(
     def crash(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(broadcast.os, "replace", crash)
+    monkeypatch.setattr(broadcast_files.os, "replace", crash)
     with pytest.raises(DispatcherError, match="No space left") as caught:
         write_scripts([(MORNING, "Bản mới.\n")], tmp_path, CAMPAIGN_ID)
     assert str(path) in caught.value.message
