@@ -34,8 +34,9 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(BIN)/pytest
 
+# plan of a 100,000- and a 1,000,000-row list (generated into bench/out/), with a baseline.
 bench: $(STAMP)
-	@echo "see bench/README.md"
+	$(BIN)/python bench/plan_1m.py
 
 clean:
 	rm -rf $(VENV) var audio/out .pytest_cache .mypy_cache .ruff_cache

@@ -49,8 +49,12 @@ def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
     sending = rt.settings.sending
     policy = RetryPolicy.from_settings(sending.retry)
     if rt.settings.gateway == "twilio":
-        yield TwilioGateway(TwilioConfig.from_env(rt.environ), policy, sending.request_timeout_s)
+        twilio_config = TwilioConfig.from_env(rt.environ)
+        callbacks = rt.settings.http.public_base_url  # None: statuses are learned by polling
+        yield TwilioGateway(twilio_config, policy, sending.request_timeout_s, callbacks)
         return
+    # No status callbacks from the private simulator: they would be signed with its throwaway
+    # token, which no `dispatcher serve` could check, and it stops when this command ends.
     from dispatcher.gateways.simulator import Simulator, SimulatorConfig
 
     # Made up per run: the private simulator accepts exactly these, nothing real is involved.

@@ -7,30 +7,50 @@ once, with errors pointing at ``file:line``; the result is immutable.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from dispatcher.broadcast import BUILTIN_VARIABLES
 from dispatcher.errors import BadInput, Problem
 from dispatcher.schedule import WEEKDAYS
 from dispatcher.yamlfile import YamlDocument, load_model, read_yaml
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def _parse_time(value: object) -> object:
-    # YAML 1.1 reads an unquoted 17:30 as the base-60 integer 1050; take it back as a time.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return time(value // 60, value % 60)
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise ValueError(f"'{value}' is not a time of day like \"08:00\"") from exc
-    return value
+    if isinstance(value, time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        # YAML 1.1 reads an unquoted 17:30 as the base-60 integer 1050; take it back as text.
+        value = f"{value // 60}:{value % 60:02d}"
+    # Not pydantic's own parsing: it reads numbers as seconds (25:00 -> 1500 -> 00:25 UTC).
+    match = _CLOCK.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
+        raise ValueError(f'{value!r} is not a time of day like "08:00"')
+    return time(int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+def _not_before_start(end: date | None, info: ValidationInfo) -> date | None:
+    start = info.data.get("start")
+    if end is not None and start is not None and end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    return end
 
 
 TimeOfDay = Annotated[time, BeforeValidator(_parse_time)]
@@ -61,11 +81,7 @@ class Schedule(_Calendar):
     start: date
     end: date
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Schedule:
-        if self.end < self.start:
-            raise ValueError("end is before start")
-        return self
+    _ordered = field_validator("end")(_not_before_start)
 
 
 class RetryOverride(_Strict):
@@ -90,7 +106,6 @@ class SmsSection(_Strict):
     exclude: list[str] = []
     schedule: Schedule | None = None
     max_segments: int = Field(3, ge=1, le=10)
-
 
     @model_validator(mode="after")
     def _one_sender_form(self) -> SmsSection:
@@ -117,22 +132,44 @@ class BroadcastSection(_Calendar):
     script: str | None = None
     vars: dict[str, str] = {}
 
+    _ordered = field_validator("end")(_not_before_start)
+
+    @field_validator("vars")
+    @classmethod
+    def _no_builtin(cls, value: dict[str, str]) -> dict[str, str]:
+        clash = sorted(BUILTIN_VARIABLES & value.keys())
+        if clash:
+            raise ValueError(f"cannot redefine built-in variables: {', '.join(clash)}")
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> BroadcastSection:
         if (self.template is None) == (self.script is None):
             raise ValueError("give exactly one of `template` (a file) or `script` (inline text)")
         if isinstance(self.communes, list) and not self.communes:
             raise ValueError("`communes` is empty")
+        if isinstance(self.communes, list) and not all(c.strip() for c in self.communes):
+            raise ValueError("a name in `communes` is empty")
         return self
 
 
 class CampaignSpec(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
+    id: str
     title: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     timezone: str = DEFAULT_TIMEZONE
     sms: SmsSection | None = None
     broadcast: BroadcastSection | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _plain_id(cls, value: str) -> str:
+        if not CAMPAIGN_ID.fullmatch(value):
+            raise ValueError(
+                f"'{value}' is not a campaign id: use up to 64 ASCII letters, digits and '-' "
+                "(no spaces or diacritics), like 2g-shutdown-2024"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -147,13 +184,29 @@ class CampaignSpec(_Strict):
     def _something_to_do(self) -> CampaignSpec:
         if self.sms is None and self.broadcast is None:
             raise ValueError("a campaign needs an `sms` section, a `broadcast` section, or both")
-        if self.broadcast and self.broadcast.start is None and self.sms_schedule is None:
+        if self.broadcast is None:
+            return self
+        start, end = self.broadcast_dates
+        if start is None or end is None:
             raise ValueError("broadcast needs `start` and `end` when there is no sms schedule")
+        if end < start:
+            raise ValueError(f"the broadcast would end ({end}) before it starts ({start})")
         return self
 
     @property
     def sms_schedule(self) -> Schedule | None:
         return self.sms.schedule if self.sms else None
+
+    @property
+    def broadcast_dates(self) -> tuple[date | None, date | None]:
+        """The broadcast's first and last day: its own, else the sms schedule's."""
+        section, schedule = self.broadcast, self.sms_schedule
+        start = section.start if section else None
+        end = section.end if section else None
+        return (
+            start or (schedule.start if schedule else None),
+            end or (schedule.end if schedule else None),
+        )
 
 
 class Campaign:
@@ -185,12 +238,9 @@ class Campaign:
         return self.doc.problem(loc, message)
 
     def broadcast_window(self) -> tuple[date, date] | None:
-        section = self.spec.broadcast
-        if section is None:
+        if self.spec.broadcast is None:
             return None
-        schedule = self.spec.sms_schedule
-        start = section.start or (schedule.start if schedule else None)
-        end = section.end or (schedule.end if schedule else None)
+        start, end = self.spec.broadcast_dates
         assert start is not None and end is not None  # guaranteed by the model's validator
         return start, end
 

@@ -3,11 +3,17 @@
 The text is a Jinja2 template whose variables are the list's columns, so every rendered message
 is measured, not just the template. Problems are located: a syntax error at its line in the
 campaign file, a message that breaks a limit at the list row it was rendered for.
+
+Lists can have a million rows, so messages are streamed, never collected: :func:`compose_sms`
+keeps only totals, :func:`render_deliveries` yields outbox rows one at a time. A text without
+variables is rendered once; otherwise the last few thousand distinct inputs are remembered (an
+LRU), since lists repeat communes and names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import jinja2
@@ -15,22 +21,23 @@ from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from dispatcher.campaign import Campaign
-from dispatcher.errors import Problem
+from dispatcher.errors import BadInput, Problem
 from dispatcher.lists import Subscriber
 from dispatcher.outbox import NewDelivery
 from dispatcher.sms import MAX_BODY_CHARACTERS, NotGsm7, SmsInfo, prepare
 
 MAX_PROBLEMS_PER_KIND = 10  # a broken template fails every row: show a few, count the rest
+MAX_CACHED_MESSAGES = 8_192  # distinct messages remembered (LRU): a few MiB of SMS texts
 
 _env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 
 
 @dataclass
 class Composition:
-    """Every rendered message of one campaign, with what they will cost."""
+    """What the rendered messages of one campaign will cost (the messages are not kept)."""
 
-    deliveries: list[NewDelivery] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    messages: int = 0
     longest: SmsInfo | None = None
     total_segments: int = 0
     encodings: set[str] = field(default_factory=set)
@@ -64,27 +71,95 @@ class _Limiter:
         return self.kept + more
 
 
-def compose_sms(campaign: Campaign, recipients: Sequence[Subscriber]) -> Composition:
-    """Render and measure the message of every recipient (nothing is sent here)."""
+Measured = tuple[str, SmsInfo]  # the body as sent, and what it costs
+
+
+def template_columns(campaign: Campaign) -> frozenset[str]:
+    """The list columns the SMS template uses (none when it does not compile: see compose_sms)."""
+    sms = campaign.spec.sms
+    assert sms is not None
+    try:
+        return frozenset(meta.find_undeclared_variables(_env.parse(sms.text)))
+    except jinja2.TemplateSyntaxError:
+        return frozenset()
+
+
+def compose_sms(campaign: Campaign, recipients: Iterable[Subscriber]) -> Composition:
+    """Render and measure the message of every recipient, keeping only the totals.
+
+    Nothing is sent here. ``recipients`` is read once, to the end, even when the template has
+    no variables (then it is rendered once and the recipients are only counted).
+    """
+    result = Composition()
+    messages = _Messages(campaign, result)
+    rows = iter(recipients)
+    if messages.variables:
+        for subscriber in rows:
+            measured = messages.of(subscriber)
+            if measured is not None:
+                _count(result, measured[1])
+    elif (first := next(rows, None)) is not None:
+        measured = messages.of(first)  # None too when the template does not compile
+        others = sum(1 for _ in rows)
+        if measured is not None:
+            _count(result, measured[1], 1 + others)
+    result.problems.extend(messages.limiter.problems())
+    return result
+
+
+def render_deliveries(
+    campaign: Campaign, recipients: Iterable[Subscriber]
+) -> Iterator[NewDelivery]:
+    """The outbox row of each recipient, rendered when it is asked for.
+
+    The campaign was checked with :func:`compose_sms`; a message that fails now (a list edited
+    since) raises :class:`BadInput`, so the caller's transaction writes nothing.
+    """
     sms = campaign.spec.sms
     assert sms is not None
     result = Composition()
-    template, variables = _compile(campaign, result)
-    if template is None:
-        return result
-    limiter = _Limiter()
-    cache: dict[str, tuple[str, SmsInfo] | None] = {}
+    messages = _Messages(campaign, result)
     for subscriber in recipients:
-        text = _render(template, variables, subscriber, campaign, limiter)
+        measured = messages.of(subscriber)
+        if measured is None:
+            raise BadInput(result.problems + messages.limiter.problems())
+        body, info = measured
+        source = f"{subscriber.file}:{subscriber.line}"
+        yield NewDelivery(subscriber.phone, source, body, info.encoding, info.segments, sms.sender)
+
+
+class _Messages:
+    """Each subscriber's message, rendered and measured unless its inputs were seen recently."""
+
+    def __init__(self, campaign: Campaign, result: Composition) -> None:
+        self.campaign = campaign
+        self.limiter = _Limiter()
+        self.template, self._variable_set = _compile(campaign, result)
+        self.variables = sorted(self._variable_set)
+        self._cache: OrderedDict[tuple[str | None, ...], Measured | None] = OrderedDict()
+
+    def of(self, subscriber: Subscriber) -> Measured | None:
+        """The body and its cost, or None when it has a problem (reported once per input)."""
+        key = tuple(map(subscriber.fields.get, self.variables))
+        cache = self._cache
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+        measured = self._render_and_measure(subscriber)
+        if None not in key:  # a missing column is reported for every row that lacks it
+            cache[key] = measured
+            if len(cache) > MAX_CACHED_MESSAGES:
+                cache.popitem(last=False)
+        return measured
+
+    def _render_and_measure(self, subscriber: Subscriber) -> Measured | None:
+        if self.template is None:
+            return None
+        per_row = bool(self.variables)
+        text = _render(self.template, self._variable_set, subscriber, self.campaign, self.limiter)
         if text is None:
-            continue
-        if text not in cache:
-            cache[text] = _measure(text, campaign, subscriber, limiter, bool(variables))
-        measured = cache[text]
-        if measured is not None:
-            _add(result, subscriber, *measured, sender=sms.sender)
-    result.problems.extend(limiter.problems())
-    return result
+            return None
+        return _measure(text, self.campaign, subscriber, self.limiter, per_row)
 
 
 def _compile(campaign: Campaign, result: Composition) -> tuple[jinja2.Template | None, set[str]]:
@@ -94,10 +169,23 @@ def _compile(campaign: Campaign, result: Composition) -> tuple[jinja2.Template |
         variables = meta.find_undeclared_variables(_env.parse(sms.text))
         return _env.from_string(sms.text), variables
     except jinja2.TemplateSyntaxError as exc:
-        line = (campaign.doc.line_of(["sms", "text"]) or 0) + (exc.lineno or 1)
+        line = _syntax_error_line(campaign, exc)
         where = Problem(f"template error: {exc.message}", campaign.display_path, line, "sms.text")
         result.problems.append(where)
         return None, set()
+
+
+def _syntax_error_line(campaign: Campaign, exc: jinja2.TemplateSyntaxError) -> int | None:
+    """The campaign file's line of a syntax error in sms.text, found in the text as written."""
+    written = campaign.doc.scalar_source(["sms", "text"])
+    if written is None:
+        return campaign.doc.line_of(["sms", "text"])
+    first, source = written
+    try:
+        _env.parse(source)  # YAML folding only turns line breaks into spaces, same syntax
+    except jinja2.TemplateSyntaxError as again:
+        return first + (again.lineno or 1) - 1
+    return first + (exc.lineno or 1) - 1
 
 
 def _render(
@@ -110,7 +198,13 @@ def _render(
     try:
         return template.render(subscriber.fields).strip()
     except jinja2.UndefinedError as exc:
-        message = f"sms.text uses {exc.message}, which this list row does not have"
+        missing = sorted(variables - subscriber.fields.keys() - _env.globals.keys())
+        names = ", ".join(f"`{name}`" for name in missing)
+        message = (
+            f"sms.text uses {names}, which this list row does not have"
+            if missing
+            else f"sms.text: {exc.message}"
+        )
         limiter.add("undefined", Problem(message, subscriber.file, subscriber.line))
     except jinja2.TemplateError as exc:
         limiter.add("render", campaign.problem(["sms", "text"], f"template error: {exc}"))
@@ -147,20 +241,9 @@ def _measure(
     return prepared.body, info
 
 
-def _add(
-    result: Composition, subscriber: Subscriber, body: str, info: SmsInfo, sender: str | None
-) -> None:
-    result.deliveries.append(
-        NewDelivery(
-            phone=subscriber.phone,
-            source=f"{subscriber.file}:{subscriber.line}",
-            body=body,
-            encoding=info.encoding,
-            segments=info.segments,
-            sender=sender,
-        )
-    )
-    result.total_segments += info.segments
+def _count(result: Composition, info: SmsInfo, messages: int = 1) -> None:
+    result.messages += messages
+    result.total_segments += info.segments * messages
     result.encodings.add(info.encoding)
     if result.longest is None or (info.segments, info.units) > (
         result.longest.segments,

@@ -73,3 +73,13 @@ class GatewayHalt(DispatcherError):
     """The gateway refused us as a whole (credentials, account or sender): the run stops."""
 
     exit_code = EXIT_HALTED
+
+
+class GatewayError(DispatcherError):
+    """The gateway could not be asked (no connection, timed out, or a server error)."""
+
+    exit_code = EXIT_HALTED
+
+
+class ProviderNotFound(GatewayError):
+    """The provider has no such message."""

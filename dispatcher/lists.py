@@ -13,7 +13,7 @@ import itertools
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -23,7 +23,6 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dispatcher.errors import BadInput, Problem
-from dispatcher.phones import InvalidPhone, normalize
 
 __all__ = [
     "PHONE_COLUMN",
@@ -36,6 +35,7 @@ __all__ = [
     "build_audience",
     "display_path",
     "read_list",
+    "read_rows",
 ]
 
 PHONE_COLUMN = "phone"
@@ -118,69 +118,23 @@ def build_audience(
 ) -> Audience:
     """Read the recipient and exclusion lists and decide, row by row, who gets the message.
 
-    Rules, applied to recipient rows in file order:
-
-    1. a phone cell that does not normalize goes to ``invalid``;
-    2. a number seen before in the recipient files goes to ``duplicates``, pointing at its first
-       row, whatever happened to that first row;
-    3. otherwise, a number on an exclusion list goes to ``excluded``;
-    4. otherwise the row is ``valid``.
-
-    So a number that is both repeated and opted out is excluded once (its first row) and its later
-    rows are duplicates. Exclusion lists are read first; their unusable numbers are reported in
-    ``exclude_invalid`` and do not stop the campaign. Paths in the result are relative to
-    ``display_base`` when given. Raises :class:`BadInput` if a file cannot be used at all.
+    The rules are :func:`dispatcher.audience.scan_audience`'s; this keeps every row in memory,
+    which suits small lists and tests. ``exclude_invalid`` holds the exclusion lists' unusable
+    numbers. Raises :class:`BadInput` if a file cannot be used at all.
     """
-    audience = Audience()
-    opted_out = _exclusions(exclude_files, display_base, audience.exclude_invalid)
-    first_seen: dict[str, Subscriber | ExcludedRow] = {}
-    for path in recipient_files:
-        display = display_path(path, display_base)
-        for row in read_list(path, display):
-            _sort_row(audience, row, display, first_seen, opted_out)
-    return audience
+    # audience.py builds on this module's rows and readers, hence the late import.
+    from dispatcher.audience import scan_audience
 
-
-def _exclusions(
-    paths: Sequence[Path], base: Path | None, rejected: list[RejectedRow]
-) -> dict[str, tuple[str, int]]:
-    """Map each excluded E.164 number to the first row that excludes it."""
-    excluded: dict[str, tuple[str, int]] = {}
-    for path in paths:
-        display = display_path(path, base)
-        for row in read_list(path, display):
-            try:
-                excluded.setdefault(normalize(row.phone), (display, row.line))
-            except InvalidPhone as exc:
-                rejected.append(RejectedRow(display, row.line, row.phone, exc.reason))
-    return excluded
-
-
-def _sort_row(
-    audience: Audience,
-    row: ListRow,
-    display: str,
-    first_seen: dict[str, Subscriber | ExcludedRow],
-    opted_out: dict[str, tuple[str, int]],
-) -> None:
-    try:
-        phone = normalize(row.phone)
-    except InvalidPhone as exc:
-        audience.invalid.append(RejectedRow(display, row.line, row.phone, exc.reason))
-        return
-    first = first_seen.get(phone)
-    if first is not None:
-        audience.duplicates.append(DuplicateRow(display, row.line, phone, first.file, first.line))
-        return
-    record: Subscriber | ExcludedRow
-    if phone in opted_out:
-        record = ExcludedRow(display, row.line, phone, *opted_out[phone])
-        audience.excluded.append(record)
-    else:
-        record = Subscriber(phone, display, row.line, row.fields)
-        audience.valid.append(record)
-    # The row itself is remembered (not a new tuple): a million-row list adds no extra objects.
-    first_seen[phone] = record
+    scan = scan_audience(recipient_files, exclude_files, display_base=display_base, keep=None)
+    valid = list(scan)
+    found = scan.summary
+    return Audience(
+        valid,
+        found.invalid.rows,
+        found.duplicates.rows,
+        found.excluded.rows,
+        found.exclude_invalid.rows,
+    )
 
 
 def display_path(path: Path, base: Path | None = None) -> str:
@@ -193,13 +147,29 @@ def display_path(path: Path, base: Path | None = None) -> str:
     return path.as_posix()
 
 
-def read_list(path: Path, display: str | None = None) -> Iterator[ListRow]:
+def read_list(
+    path: Path, display: str | None = None, columns: Collection[str] | None = None
+) -> Iterator[ListRow]:
     """Yield the non-blank data rows of a ``.csv`` or ``.xlsx`` list, streaming.
 
-    ``display`` names the file in errors (default: ``path``). Line numbers are 1-based file lines
-    (the header is line 1) or sheet row numbers. Raises :class:`BadInput` for a file that cannot
-    be used: missing, unreadable, not UTF-8, unknown type, empty, or without a ``phone`` column
-    (an unknown type at once, the others while the rows are iterated).
+    The same as :func:`read_rows`, as :class:`ListRow` objects.
+    """
+    return itertools.starmap(ListRow, read_rows(path, display, columns))
+
+
+def read_rows(
+    path: Path, display: str | None = None, columns: Collection[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Yield ``(line, phone, fields)`` for each non-blank data row of a list, streaming.
+
+    Plain tuples: no object per row to build, which counts on a million-row list.
+
+    ``display`` names the file in errors (default: ``path``). ``columns`` limits the fields kept
+    besides the phone (default: all of them; a message template needs only its own). Line
+    numbers are 1-based file lines (the header is line 1) or sheet row numbers. Raises
+    :class:`BadInput` for a file that cannot be used: missing, unreadable, not UTF-8, unknown
+    type, empty, or without a ``phone`` column (an unknown type at once, the others while the
+    rows are iterated).
     """
     display = display or path.as_posix()
     suffix = path.suffix.lower()
@@ -211,10 +181,12 @@ def read_list(path: Path, display: str | None = None) -> Iterator[ListRow]:
         raise BadInput(
             Problem(f"unknown list type {suffix or '(none)'!r}: use .csv or .xlsx", file=display)
         )
-    return _table_rows(rows, display)
+    return _table_rows(rows, display, columns)
 
 
-def _table_rows(rows: Iterator[tuple[int, list[str]]], display: str) -> Iterator[ListRow]:
+def _table_rows(
+    rows: Iterator[tuple[int, list[str]]], display: str, columns: Collection[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str]]]:
     """Turn ``(line, cells)`` pairs into rows, taking the first non-blank row as the header."""
     header_line, header = next(((line, cells) for line, cells in rows if any(cells)), (0, []))
     if not header:
@@ -222,14 +194,19 @@ def _table_rows(rows: Iterator[tuple[int, list[str]]], display: str) -> Iterator
         raise BadInput(Problem(message, file=display))
     names = _column_names(header, header_line, display)
     phone_at = names.index(PHONE_COLUMN)
-    others = [(at, name) for at, name in enumerate(names) if name and at != phone_at]
+    others = [
+        (at, name)
+        for at, name in enumerate(names)
+        if name and at != phone_at and (columns is None or name in columns)
+    ]
     for line, cells in rows:
         if not any(cells):
             continue
         if len(cells) < len(names):
             # Missing trailing cells read as "" so templates always find every column.
             cells = cells + [""] * (len(names) - len(cells))
-        yield ListRow(line, cells[phone_at], {name: cells[at] for at, name in others})
+        fields = {name: cells[at] for at, name in others} if others else {}
+        yield line, cells[phone_at], fields
 
 
 def _column_names(header: list[str], line: int, display: str) -> list[str]:

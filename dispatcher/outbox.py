@@ -65,3 +65,13 @@ class DeliveryView:
     error_code: int | None
     error_message: str | None
     updated_at: datetime
+
+
+@dataclass(frozen=True)
+class TrackedDelivery:
+    """What a status report about one delivery is checked against."""
+
+    delivery_id: int
+    phone: str
+    status: Status
+    provider_id: str | None

@@ -19,13 +19,18 @@ from zoneinfo import ZoneInfo
 import click
 
 from dispatcher import schedule
+from dispatcher.audience import MAX_KEPT_ROWS, AudienceSummary
 from dispatcher.broadcast_service import ScriptsResult
 from dispatcher.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
+from dispatcher.http import ServiceStats
+from dispatcher.optouts import Change, ImportResult, OptOut
 from dispatcher.outbox import DeliveryView
 from dispatcher.phones import mask
 from dispatcher.reports import MonthlyReport
 from dispatcher.sender import Progress
 from dispatcher.services import Plan, SendReport, ValidationResult
+from dispatcher.status import RANK
+from dispatcher.tracking import ReconcileResult
 
 MAX_ROWS_SHOWN = 20
 DELIVERED_NOTE = "(In Vietnam 'delivered' is only the SMS centre's acknowledgement.)"
@@ -47,11 +52,12 @@ def plan_data(plan: Plan) -> dict[str, Any]:
     data: dict[str, Any] = {"campaign": prepared.campaign.id}
     if audience is not None and composition is not None:
         longest = composition.longest
+        found = audience.summary
         data["recipients"] = {
-            "valid": len(audience.valid),
-            "invalid": len(audience.invalid),
-            "duplicates": len(audience.duplicates),
-            "excluded": len(audience.excluded),
+            "valid": found.valid,
+            "invalid": found.invalid.total,
+            "duplicates": found.duplicates.total,
+            "excluded": found.excluded.total,
         }
         data["sms"] = {
             "encoding": composition.encoding,
@@ -60,21 +66,31 @@ def plan_data(plan: Plan) -> dict[str, Any]:
             "units": longest.units if longest else 0,
         }
         data["total_segments"] = composition.total_segments
-        data["rejected"] = [
-            {"file": r.file, "line": r.line, "value": r.raw, "reason": r.reason}
-            for r in audience.invalid
-        ] + [
-            {"file": d.file, "line": d.line, "value": d.phone,
-             "reason": f"duplicate of {d.first_file}:{d.first_line}"}
-            for d in audience.duplicates
-        ] + [
-            {"file": e.file, "line": e.line, "value": e.phone,
-             "reason": f"excluded by {e.excluded_by_file}:{e.excluded_by_line}"}
-            for e in audience.excluded
-        ]  # fmt: skip
+        data["rejected"] = _rejected(found)
+        # Big lists keep only the first rows of each kind; the counts above are complete.
+        data["rejected_not_listed"] = {
+            "invalid": found.invalid.omitted,
+            "duplicates": found.duplicates.omitted,
+            "excluded": found.excluded.omitted,
+        }
     data["occurrences"] = [at.isoformat() for at in plan.occurrences]
     data["schedule_ended"] = plan.schedule_ended.isoformat() if plan.schedule_ended else None
     return data
+
+
+def _rejected(found: AudienceSummary) -> list[dict[str, Any]]:
+    return [
+        {"file": r.file, "line": r.line, "value": r.raw, "reason": r.reason}
+        for r in found.invalid.rows
+    ] + [
+        {"file": d.file, "line": d.line, "value": d.phone,
+         "reason": f"duplicate of {d.first_file}:{d.first_line}"}
+        for d in found.duplicates.rows
+    ] + [
+        {"file": e.file, "line": e.line, "value": e.phone,
+         "reason": f"excluded by {e.excluded_by_file}:{e.excluded_by_line}"}
+        for e in found.excluded.rows
+    ]  # fmt: skip
 
 
 def plan_json(plan: Plan, _tz: ZoneInfo) -> str:
@@ -93,20 +109,24 @@ def plan_table(plan: Plan, _tz: ZoneInfo) -> str:
             f"{s['segments']} segment(s)",
             f"Total:       {data['total_segments']} segments over all messages",
         ]
-        lines += _rejected_rows(data["rejected"])
+        lines += _rejected_rows(data["rejected"], sum(data["rejected_not_listed"].values()))
     lines += _occurrence_lines(plan)
     return "\n".join(lines)
 
 
-def _rejected_rows(rejected: list[dict[str, Any]]) -> list[str]:
+def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int) -> list[str]:
     if not rejected:
         return []
     lines = ["Not sent to:"]
     for row in rejected[:MAX_ROWS_SHOWN]:
         value = mask_if_phone(str(row["value"]))
         lines.append(f"  {row['file']}:{row['line']}: {value}: {row['reason']}")
-    if len(rejected) > MAX_ROWS_SHOWN:
-        lines.append(f"  ... and {len(rejected) - MAX_ROWS_SHOWN} more (all of them: --json)")
+    more = len(rejected) - MAX_ROWS_SHOWN + not_listed
+    if more > 0 and not_listed:
+        listed = f"--json lists the first {MAX_KEPT_ROWS:,} of each kind"
+        lines.append(f"  ... and {more} more ({listed})")
+    elif more > 0:
+        lines.append(f"  ... and {more} more (all of them: --json)")
     return lines
 
 
@@ -294,4 +314,105 @@ def scripts_summary(result: ScriptsResult) -> str:
     return (
         f"Wrote {len(result.files)} scripts ({result.airings} airings) for {communes}\n"
         f"  under {result.out_dir / result.campaign}"
+    )
+
+
+# -- the opt-out list --------------------------------------------------------------------------
+OPTOUT_FIELDS = ["phone", "reason", "source", "created_at", "created_by"]
+
+
+def optout_change(change: Change, action: str) -> str:
+    """One line for ``optout add`` / ``optout remove`` (the number masked)."""
+    phone = mask(change.phone)
+    if action == "add":
+        done = "added to the opt-out list" if change.changed else "already on the opt-out list"
+    else:
+        done = "removed from the opt-out list" if change.changed else "not on the opt-out list"
+    return f"{phone}: {done}"
+
+
+def optout_import(result: ImportResult) -> str:
+    lines = [f"warning: {p}" for p in result.problems]
+    if result.invalid > len(result.problems):
+        lines.append(f"warning: ... and {result.invalid - len(result.problems)} more invalid rows")
+    lines.append(
+        f"{result.file}: {result.added} added, {result.already} already on the list, "
+        f"{result.invalid} invalid"
+    )
+    return "\n".join(lines)
+
+
+def _optout_record(entry: OptOut) -> dict[str, Any]:
+    return {"phone": entry.phone, "reason": entry.reason, "source": entry.source,
+            "created_at": entry.created_at.isoformat(), "created_by": entry.created_by}  # fmt: skip
+
+
+def optout_list(entries: Iterable[OptOut], fmt: str, full: bool, tz: ZoneInfo) -> Iterator[str]:
+    """Stream the list; the table masks numbers unless ``full``, CSV and JSONL never do."""
+    if fmt == "jsonl":
+        for entry in entries:
+            yield json.dumps(_optout_record(entry), ensure_ascii=False) + "\n"
+        return
+    if fmt == "csv":
+        yield _csv_line(OPTOUT_FIELDS)
+        for entry in entries:
+            record = _optout_record(entry)
+            yield _csv_line(["" if record[f] is None else record[f] for f in OPTOUT_FIELDS])
+        return
+    yield from _optout_table(entries, full, tz)
+
+
+def _optout_table(entries: Iterable[OptOut], full: bool, tz: ZoneInfo) -> Iterator[str]:
+    yield f"{'phone':<16} {'added':<16} {'source':<24} reason\n"
+    count = 0
+    for entry in entries:
+        count += 1
+        phone = entry.phone if full else mask(entry.phone)
+        added = schedule.format_datetime_vi(entry.created_at.astimezone(tz))
+        yield f"{phone:<16} {added:<16} {entry.source:<24} {entry.reason}\n"
+    yield f"{count} {'number' if count == 1 else 'numbers'} on the opt-out list.\n"
+
+
+# -- knowing what happened: reconcile and serve ------------------------------------------------
+def reconcile_summary(result: ReconcileResult) -> str:
+    poll = result.poll
+    ordered = sorted(poll.moved.items(), key=lambda item: (RANK[item[0]], item[0].value))
+    moved = ", ".join(f"{n} {status}" for status, n in ordered) or "none"
+    return "\n".join(
+        [
+            f"Asked the provider about {poll.checked} deliveries without a final status.",
+            f"  moved forward: {moved}",
+            f"  not known to the provider (left as they are): {poll.not_found}",
+            f"  could not be asked (asked again next time): {poll.errors}",
+            f"Unknown outcomes failed as unknown-outcome (never resent): {result.expired}",
+            DELIVERED_NOTE,
+        ]
+    )
+
+
+def serve_started(url: str, public_base_url: str | None, poll_interval_s: float) -> str:
+    lines = [f"Listening on {url} (Ctrl-C or SIGTERM stops)."]
+    if public_base_url:
+        base = public_base_url.rstrip("/")
+        lines.append(
+            f"Status callbacks at {base}/twilio/status?d=<delivery>, inbound SMS at "
+            f"{base}/twilio/inbound; requests without a valid Twilio signature get 403."
+        )
+    else:
+        lines.append("No http.public_base_url: no status callbacks, statuses are polled.")
+    lines.append(f"Polling the provider every {poll_interval_s:g} s.")
+    return "\n".join(lines)
+
+
+def serve_stopped(stats: ServiceStats) -> str:
+    return "\n".join(
+        [
+            "Stopped.",
+            f"  status callbacks: {stats.callbacks} ({stats.changed} changed a delivery)",
+            f"  requests refused (no or bad signature): {stats.refused}",
+            f"  opt-outs by inbound keyword: {stats.opted_out}",
+            f"  polls: {stats.polls} ({stats.polled_moved} deliveries moved forward)",
+            f"  unknown outcomes failed as unknown-outcome: {stats.expired}",
+            DELIVERED_NOTE,
+        ]
     )

@@ -18,6 +18,7 @@ from dispatcher.errors import BadInput, Problem
 FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class MonthlyReport:
 
 def parse_month(value: str) -> tuple[int, int]:
     match = MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
+    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) not in YEARS:
         raise BadInput(Problem(f"'{value}' is not a month like 2024-10", field="--month"))
     return int(match.group(1)), int(match.group(2))
 

@@ -14,12 +14,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dispatcher import schedule
+from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import check_broadcast, planned_airings
 from dispatcher.campaign import Campaign, load_campaign
-from dispatcher.compose import Composition, compose_sms
+from dispatcher.compose import Composition, compose_sms, render_deliveries, template_columns
 from dispatcher.errors import BadInput, DispatcherError, Problem
-from dispatcher.lists import Audience, build_audience
+from dispatcher.optouts import OptOutFilter
 from dispatcher.outbox import DeliveryView, LogFilter
 from dispatcher.pacing import Pacer
 from dispatcher.phones import InvalidPhone, normalize
@@ -37,10 +38,10 @@ OCCURRENCE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
 
 @dataclass
 class Prepared:
-    """A campaign with its audience and rendered messages: everything but the sending."""
+    """A checked campaign: its audience (read again to send) and what the messages cost."""
 
     campaign: Campaign
-    audience: Audience | None
+    audience: AudienceScan | None
     composition: Composition | None
     warnings: list[Problem] = field(default_factory=list)
 
@@ -52,12 +53,13 @@ def prepare_campaign(path: Path) -> Prepared:
     problems: list[Problem] = []
     sms = campaign.spec.sms
     if sms is not None:
-        audience = build_audience(
+        audience = scan_audience(
             [campaign.resolve(p) for p in sms.recipients],
             [campaign.resolve(p) for p in sms.exclude],
             display_base=Path.cwd(),
+            columns=template_columns(campaign),
         )
-        composition = compose_sms(campaign, audience.valid)
+        composition = compose_sms(campaign, audience)  # one pass: counts and costs
         problems += composition.problems
     if campaign.spec.broadcast is not None:
         problems += check_broadcast(campaign)
@@ -67,10 +69,13 @@ def prepare_campaign(path: Path) -> Prepared:
     return Prepared(campaign, audience, composition, warnings)
 
 
-def _list_warnings(audience: Audience | None) -> list[Problem]:
+def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
     if audience is None:
         return []
-    rows = [Problem(f"{r.reason}: '{r.raw}'", r.file, r.line) for r in audience.exclude_invalid]
+    unusable = audience.summary.exclude_invalid
+    rows = [Problem(f"{r.reason}: '{r.raw}'", r.file, r.line) for r in unusable.rows]
+    if unusable.omitted:
+        rows.append(Problem(f"... and {unusable.omitted} more unusable numbers in exclusion lists"))
     return rows
 
 
@@ -215,14 +220,20 @@ def _send_occurrence(
     at: datetime,
     on_progress: Callable[[str, Progress], None] | None,
 ) -> OccurrenceRun:
-    campaign, composition = prepared.campaign, prepared.composition
-    assert composition is not None
+    campaign, audience = prepared.campaign, prepared.audience
+    assert audience is not None
     now = rt.clock.now()
     with rt.uow() as uow:
         occurrence = uow.repo.occurrence(campaign.id, key)
         if occurrence is None:
             occurrence = uow.repo.add_occurrence(campaign.id, key, at, "open", now)
-            uow.repo.add_deliveries(occurrence, composition.deliveries, now)
+            # The lists are read again and the rows streamed into the outbox in chunks, leaving
+            # out the numbers on the opt-out list (checked in this same transaction).
+            allowed = OptOutFilter(uow.optouts)
+            rows = render_deliveries(campaign, allowed(audience))
+            uow.repo.add_deliveries(occurrence, rows, now)
+            detail = f"left out {allowed.excluded} number(s) on the opt-out list"
+            uow.repo.record_activity("optout-excluded", now, campaign.id, key, detail)
             uow.commit()
         occurrence_id, recipients = occurrence.id, occurrence.recipients
         if occurrence.state == "skipped":

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
-from dispatcher.errors import ConfigError, Problem
+from dispatcher.errors import BadInput, ConfigError, Problem
 from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
 
 ENV_CONFIG = "DISPATCHER_CONFIG"
@@ -23,6 +25,9 @@ ENV_DB_URL = "DISPATCHER_DB_URL"
 ENV_GATEWAY = "DISPATCHER_GATEWAY"
 
 GatewayName = Literal["twilio", "simulator"]
+# What bootstrap can open: SQLite, and PostgreSQL through psycopg 3 (the driver we ship).
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+DATABASE_EXAMPLE = "like sqlite:///var/dispatcher.sqlite3 or postgresql://user@host:5432/dispatcher"
 
 
 class _Frozen(BaseModel):
@@ -104,6 +109,19 @@ class Settings(_Frozen):
             raise ValueError(f"unknown time zone '{value}'") from exc
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        # Checked here, not when the engine is built, so the error names the file line or the
+        # variable. The URL itself is never echoed: it may hold a password.
+        try:
+            driver = make_url(value).drivername
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"not a database URL; write one {DATABASE_EXAMPLE}") from exc
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(f"unsupported database '{driver}'; use one {DATABASE_EXAMPLE}")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -131,7 +149,10 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
     path = Path(explicit) if explicit else here / "config.yaml"
     if explicit and not path.is_file():
         raise ConfigError(Problem(f"config file not found (from ${ENV_CONFIG})", file=str(path)))
-    doc = read_yaml(path) if path.is_file() else YamlDocument({}, None, str(path))
+    try:
+        doc = read_yaml(path) if path.is_file() else YamlDocument({}, None, str(path))
+    except BadInput as exc:
+        raise ConfigError(exc.problems) from exc
     if not isinstance(doc.data or {}, dict):
         raise ConfigError(doc.problem([], "expected a mapping of keys to values"))
     data = dict(doc.data or {})

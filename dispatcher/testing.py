@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from dispatcher.gateways.base import SendResult
+from dispatcher.errors import ProviderNotFound
+from dispatcher.gateways.base import ProviderStatus, SendResult
 from dispatcher.outbox import OutboundMessage, Outcome
 from dispatcher.status import Status
 
@@ -36,6 +37,7 @@ class FakeGateway:
     script: dict[str, Callable[[OutboundMessage], SendResult]] = field(default_factory=dict)
     sent: list[OutboundMessage] = field(default_factory=list)
     known: dict[str, Outcome] = field(default_factory=dict)  # what lookup() finds, by number
+    statuses: dict[str, ProviderStatus] = field(default_factory=dict)  # fetch(), by provider id
 
     async def send(self, message: OutboundMessage) -> SendResult:
         self.sent.append(message)
@@ -49,6 +51,12 @@ class FakeGateway:
         if found is None:
             return None
         return Outcome(message.delivery_id, found.status, found.provider_id, detail="reconciled")
+
+    async def fetch(self, provider_id: str) -> ProviderStatus:
+        found = self.statuses.get(provider_id)
+        if found is None:
+            raise ProviderNotFound(f"the provider has no message {provider_id}")
+        return found
 
     async def aclose(self) -> None:
         return None

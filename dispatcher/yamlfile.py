@@ -28,6 +28,7 @@ class YamlDocument:
     data: Any
     root: yaml.Node | None
     display_path: str
+    source: str = ""  # the text as written, to find lines inside folded scalars
 
     def line_of(self, loc: Sequence[int | str]) -> int | None:
         """1-based line of the deepest node on ``loc`` that exists in the file."""
@@ -41,8 +42,34 @@ class YamlDocument:
         return line
 
     def problem(self, loc: Sequence[int | str], message: str) -> Problem:
-        field = ".".join(str(p) for p in loc) or None
-        return Problem(message, file=self.display_path, line=self.line_of(loc), field=field)
+        return Problem(
+            message, file=self.display_path, line=self.line_of(loc), field=field_path(loc)
+        )
+
+    def scalar_source(self, loc: Sequence[int | str]) -> tuple[int, str] | None:
+        """The 1-based file line where the text at ``loc`` starts, and its lines as written.
+
+        Folded (``>``) and plain scalars join their lines when parsed, so a line counted in the
+        value is not a line of the file; counting in the text as written is.
+        """
+        node: yaml.Node | None = self.root
+        for part in loc:
+            node = _child(node, part)
+        if not isinstance(node, yaml.ScalarNode) or not self.source:
+            return None
+        block = node.style in ("|", ">")  # a block scalar's text starts below its indicator
+        first = node.start_mark.line + 1 if block else node.start_mark.line
+        last = node.end_mark.line if node.end_mark.column else node.end_mark.line - 1
+        lines = self.source.splitlines()[first : last + 1]
+        if lines and not block:
+            lines[0] = lines[0][node.start_mark.column :]  # not the key before it
+        return first + 1, "\n".join(lines)
+
+
+def field_path(loc: Sequence[int | str]) -> str | None:
+    """``["sms", "recipients", 1]`` → ``sms.recipients[1]``."""
+    text = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+    return text or None
 
 
 def _line(node: yaml.Node | None) -> int | None:
@@ -91,16 +118,26 @@ def read_yaml(path: Path, display_path: str | None = None) -> YamlDocument:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        reason = exc.problem or exc.context or "malformed YAML"
-        raise BadInput(Problem(f"malformed YAML: {reason}", file=shown, line=line)) from exc
+        raise BadInput(_syntax_problem(exc, shown)) from exc
     except yaml.YAMLError as exc:
         raise BadInput(Problem(f"malformed YAML: {exc}", file=shown)) from exc
+    except RecursionError as exc:  # PyYAML recurses once per nesting level
+        raise BadInput(Problem("malformed YAML: nested too deeply", file=shown)) from exc
     duplicates = _duplicate_keys(root)
     if duplicates:
         raise BadInput([Problem(f"duplicate key '{k}'", file=shown, line=n) for k, n in duplicates])
-    return YamlDocument(data=data, root=root, display_path=shown)
+    return YamlDocument(data=data, root=root, display_path=shown, source=text)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, shown: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    reason = exc.problem or exc.context or "malformed YAML"
+    started = exc.context_mark.line + 1 if exc.context_mark is not None else None
+    if exc.problem and exc.context and started is not None and started != line:
+        # An unclosed bracket or quote is noticed lines later: name where it was opened too.
+        reason += f" ({exc.context} at line {started})"
+    return Problem(f"malformed YAML: {reason}", file=shown, line=line)
 
 
 def validation_problems(doc: YamlDocument, exc: pydantic.ValidationError) -> list[Problem]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from dispatcher.outbox import OutboundMessage, Outcome
+from dispatcher.status import Status
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,18 @@ class SendResult:
     halt: str | None = None
 
 
+@dataclass(frozen=True)
+class ProviderStatus:
+    """What the provider says about one message now (its status mapped onto ours)."""
+
+    provider_id: str
+    status: Status
+    provider_status: str  # the provider's own word, for the log (``sending``, ``delivered``...)
+    error_code: int | None = None
+    num_segments: int | None = None
+    price: str | None = None  # a decimal string with its currency, e.g. "-0.0075 USD"
+
+
 class Gateway(Protocol):
     async def send(self, message: OutboundMessage) -> SendResult:
         """Send one message; never raises for a per-message problem."""
@@ -33,6 +46,15 @@ class Gateway(Protocol):
 
         Returns the outcome when it did, None when the provider has no record of it. Raises
         :class:`dispatcher.errors.DispatcherError` when the provider cannot be asked.
+        """
+        ...
+
+    async def fetch(self, provider_id: str) -> ProviderStatus:
+        """The provider's current status of one message.
+
+        Raises :class:`dispatcher.errors.ProviderNotFound` when the provider has no such message,
+        :class:`dispatcher.errors.GatewayHalt` when it refuses the account, and
+        :class:`dispatcher.errors.GatewayError` when it cannot be asked.
         """
         ...
 

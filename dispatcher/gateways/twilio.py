@@ -29,8 +29,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from dispatcher.errors import ConfigError, GatewayHalt, Problem
-from dispatcher.gateways.base import SendResult
+from dispatcher.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
+from dispatcher.gateways.base import ProviderStatus, SendResult
 from dispatcher.gateways.retry import HALT_CODES, ErrorKind, RetryPolicy, classify
 from dispatcher.outbox import OutboundMessage, Outcome
 from dispatcher.status import Status, from_twilio
@@ -73,10 +73,20 @@ class _Retryable(Exception):
 class TwilioGateway:
     """Sends through Twilio (or anything speaking its API, such as the built-in simulator)."""
 
-    def __init__(self, config: TwilioConfig, retry: RetryPolicy, timeout_s: float) -> None:
+    def __init__(
+        self,
+        config: TwilioConfig,
+        retry: RetryPolicy,
+        timeout_s: float,
+        status_callback_base: str | None = None,
+    ) -> None:
         self.config = config
         self.retry = retry
         self.timeout_s = timeout_s
+        # Where Twilio posts status callbacks (``dispatcher serve``); None: polling only.
+        self.status_callback_base = (
+            status_callback_base.rstrip("/") if status_callback_base else None
+        )
         self._http: AsyncTwilioHttpClient | None = None
         self._client: Client | None = None
 
@@ -103,6 +113,11 @@ class TwilioGateway:
             params["from_"] = sender
         elif self.config.messaging_service_sid:
             params["messaging_service_sid"] = self.config.messaging_service_sid
+        if self.status_callback_base:
+            # Our delivery id in the (signed) URL: the first callback ties the provider's SID to
+            # the delivery even when the create response was lost.
+            callback = f"{self.status_callback_base}/twilio/status?d={message.delivery_id}"
+            params["status_callback"] = callback
         return params
 
     async def send(self, message: OutboundMessage) -> SendResult:
@@ -188,10 +203,44 @@ class TwilioGateway:
             raise GatewayHalt(f"cannot ask the gateway about unknown outcomes: {exc}") from exc
         raise GatewayHalt(f"too many messages to {message.to} to reconcile; check by hand")
 
+    async def fetch(self, provider_id: str) -> ProviderStatus:
+        """The message's current status at Twilio (one GET, bounded by the request timeout)."""
+        client = self._get_client()
+        try:
+            found = await asyncio.wait_for(
+                client.messages(provider_id).fetch_async(), self.timeout_s
+            )
+        except TwilioException as exc:
+            status = int(getattr(exc, "status", 0) or 0)
+            raise _fetch_error(provider_id, status, getattr(exc, "code", None), exc) from exc
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            what = "timed out" if isinstance(exc, TimeoutError) else str(exc)
+            raise GatewayError(f"cannot fetch {provider_id}: {what}") from exc
+        raw = found.status or "queued"
+        price = f"{found.price} {found.price_unit or ''}".strip() if found.price else None
+        return ProviderStatus(
+            provider_id,
+            from_twilio(raw),
+            raw,
+            error_code=found.error_code,
+            num_segments=int(found.num_segments) if (found.num_segments or "").isdigit() else None,
+            price=price,
+        )
+
 
 def _unknown(message: OutboundMessage, detail: str) -> SendResult:
     outcome = Outcome(message.delivery_id, Status.UNKNOWN, detail=detail)
     return SendResult(message.delivery_id, outcome)
+
+
+def _fetch_error(
+    provider_id: str, status: int, code: int | None, exc: Exception
+) -> GatewayError | GatewayHalt:
+    if status == 404:
+        return ProviderNotFound(f"the provider has no message {provider_id}")
+    if classify(status, code) is ErrorKind.HALT:
+        return GatewayHalt(HALT_CODES.get(code or 0, f"the gateway refused the account: {exc}"))
+    return GatewayError(f"cannot fetch {provider_id}: HTTP {status} code {code}")
 
 
 def _clean(text: str) -> str:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -160,4 +161,32 @@ class ActivityRow(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-APPEND_ONLY_TABLES = ("delivery_log", "activity_log")
+class OptOutRow(Base):
+    """A number that must not be sent to. The current list; its history is ``optout_log``."""
+
+    __tablename__ = "optouts"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)  # E.164
+    reason: Mapped[str] = mapped_column(Text)
+    # cli, import:<file>:<line>, twilio-21610, inbound:STOP, ...
+    source: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+
+class OptOutEventRow(Base):
+    """One change to the opt-out list, in the append-only ``optout_log``."""
+
+    __tablename__ = "optout_log"
+    __table_args__ = (CheckConstraint("action IN ('add', 'remove')", name="ck_optout_log_action"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    action: Mapped[str] = mapped_column(String(8))  # add | remove
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(Text)
+
+
+APPEND_ONLY_TABLES = ("delivery_log", "activity_log", "optout_log")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy import false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from dispatcher.outbox import DeliveryView, LogFilter, NewDelivery, OutboundMessage, Outcome
+from dispatcher.outbox import (
+    DeliveryView,
+    LogFilter,
+    NewDelivery,
+    OutboundMessage,
+    Outcome,
+    TrackedDelivery,
+)
 from dispatcher.status import REACHED_PROVIDER, Status, can_move, can_release
 from dispatcher.store.models import (
     ActivityRow,
@@ -177,7 +184,22 @@ class Repository:
         return len(rows)
 
     def _rows_by_id(self, ids: Sequence[int]) -> dict[int, DeliveryRow]:
-        query = select(DeliveryRow).where(DeliveryRow.id.in_(ids))
+        """The rows, locked for the read-modify-write of apply/release: a report arriving at the
+        same moment (sender, status poll, callback) waits, instead of being overwritten by one
+        that read the row before it (a late `sent` over `delivered`)."""
+        if not ids:
+            return {}
+        if self.session.get_bind().dialect.name == "sqlite":
+            # No row locks in SQLite: take its write lock now, before reading.
+            nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
+            self.session.execute(nothing.execution_options(synchronize_session=False))
+        query = (
+            select(DeliveryRow)
+            .where(DeliveryRow.id.in_(ids))
+            .order_by(DeliveryRow.id)  # one lock order everywhere: no deadlocks between batches
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return {row.id: row for row in self.session.scalars(query)}
 
     def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
@@ -316,6 +338,46 @@ class Repository:
             .order_by(AiringRow.unit, AiringRow.commune)
         )
         return [(u, c, int(n)) for u, c, n in self.session.execute(query)]
+
+    # -- status tracking: polling, callbacks, expiry of unknowns ---------------------------------
+    # Changes of status go through apply(), so each one is logged and none goes backwards.
+    def awaiting_status(self, limit: int, after_id: int = 0) -> list[tuple[int, str]]:
+        """(delivery id, provider id) of deliveries the provider has that are not final yet
+        (``accepted``, ``sent``), in id order after ``after_id``: one page of a polling pass."""
+        query = (
+            select(DeliveryRow.id, DeliveryRow.provider_id)
+            .where(DeliveryRow.status.in_([Status.ACCEPTED.value, Status.SENT.value]))
+            .where(DeliveryRow.provider_id.is_not(None), DeliveryRow.id > after_id)
+            .order_by(DeliveryRow.id)
+            .limit(limit)
+        )
+        return [(i, p) for i, p in self.session.execute(query) if p is not None]
+
+    def stale_unknown(self, older_than: datetime, limit: int) -> list[int]:
+        """Deliveries ``unknown`` since before ``older_than`` (the time they became unknown)."""
+        query = (
+            select(DeliveryRow.id)
+            .where(DeliveryRow.status == Status.UNKNOWN, DeliveryRow.updated_at < older_than)
+            .order_by(DeliveryRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def delivery_by_id(self, delivery_id: int) -> TrackedDelivery | None:
+        row = self.session.get(DeliveryRow, delivery_id)
+        if row is None:
+            return None
+        return TrackedDelivery(row.id, row.phone, Status(row.status), row.provider_id)
+
+    def status_totals(self, statuses: Collection[Status]) -> dict[Status, int]:
+        """How many deliveries, of every occurrence, are in each of ``statuses`` (0 included)."""
+        query = (
+            select(DeliveryRow.status, func.count())
+            .where(DeliveryRow.status.in_([s.value for s in statuses]))
+            .group_by(DeliveryRow.status)
+        )
+        found = {Status(status): int(n) for status, n in self.session.execute(query)}
+        return {s: found.get(s, 0) for s in statuses}
 
 
 def _delivery_values(

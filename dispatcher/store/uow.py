@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatcher.errors import StoreError
+from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.repository import Repository
 
 
@@ -23,6 +24,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._session_factory()
         self.repo = Repository(self._session)
+        self.optouts = OptOutRepository(self._session)
         return self
 
     def __exit__(

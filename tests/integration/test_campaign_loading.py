@@ -1,0 +1,252 @@
+"""Loading campaign files: errors at `file:line` and field, and the YAML forms operators write."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from dispatcher import broadcast_service
+from dispatcher.campaign import load_campaign
+from dispatcher.errors import BadInput
+from dispatcher.services import prepare_campaign
+
+REPO = Path(__file__).resolve().parents[2]
+HEAD = ["id: thu-nghiem", "title: Thử nghiệm", "unit: UBND xã Tân Đoàn"]  # lines 1-3
+SMALL_LIST = "phone,name\n0912345678,An\n0987654321,Bình\n"
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder with a small list, like an operator's: errors name paths relative to it."""
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "small.csv").write_text(SMALL_LIST, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _write(folder: Path, *lines: str) -> Path:
+    """A campaign file whose line N is ``lines[N - 1]``."""
+    path = folder / "campaign.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _problems(path: Path, *, prepare: bool = False) -> list[tuple[int | None, str | None, str]]:
+    with pytest.raises(BadInput) as caught:
+        prepare_campaign(path) if prepare else load_campaign(path)
+    assert {p.file for p in caught.value.problems} == {"campaign.yaml"}
+    return [(p.line, p.field, p.message) for p in caught.value.problems]
+
+
+SMS = ["sms:", "  text: Xin chào {{ name }}", "  recipients: [lists/small.csv]"]  # lines 4-6
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        pytest.param(
+            [*HEAD, "sms:", "  text: Xin chào", "  txet: Xin chào",
+             "  recipients: [lists/small.csv]"],
+            [(6, "sms.txet", "unknown key")],
+            id="nested unknown key",
+        ),
+        pytest.param(
+            [*HEAD, *SMS, "  schedule:", "    start: 2024-08-01", "    end: 2024-09-01",
+             "    times: ['08:00']", "    days: [mon, thu, caturday]"],
+            [(11, "sms.schedule.days[2]",
+              "Input should be 'mon', 'tue', 'wed', 'thu', 'fri', 'sat' or 'sun'")],
+            id="item of a flow list",
+        ),
+        pytest.param(
+            [*HEAD, "sms:", "  text: Xin chào", "  recipients:", "    - lists/small.csv",
+             "    - lists/khong-co.csv", "  exclude:", "    - lists/small.csv",
+             "    - lists/da-tu-choi.csv"],
+            [(8, "sms.recipients[1]", "file not found: lists/khong-co.csv"),
+             (11, "sms.exclude[1]", "file not found: lists/da-tu-choi.csv")],
+            id="items of block lists",
+        ),
+        pytest.param(
+            [*HEAD, *SMS, "  schedule:", "    start: 2024-09-01", "    end: 2024-08-01",
+             "    times: ['08:00']"],
+            [(9, "sms.schedule.end", "end 2024-08-01 is before start 2024-09-01")],
+            id="end before start",
+        ),
+        pytest.param(
+            [*HEAD, *SMS, "  max_segments: 11"],
+            [(7, "sms.max_segments", "Input should be less than or equal to 10")],
+            id="out of range",
+        ),
+        pytest.param(
+            ["id: chiến dịch 2G", *HEAD[1:], *SMS],
+            [(1, "id", "'chiến dịch 2G' is not a campaign id: use up to 64 ASCII letters, "
+                       "digits and '-' (no spaces or diacritics), like 2g-shutdown-2024")],
+            id="campaign id",
+        ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: [25:00]",
+             "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý."],
+            [(6, "broadcast.times[0]", "'25:00' is not a time of day like \"08:00\"")],
+            id="unquoted 25:00 is not 00:25",
+        ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']",
+             "  start: 2024-08-01", "  script: Bà con chú ý."],
+            [(1, None, "broadcast needs `start` and `end` when there is no sms schedule")],
+            id="broadcast without end",
+        ),
+        pytest.param(
+            [*HEAD, *SMS, "  schedule:", "    start: 2024-08-01", "    end: 2024-10-15",
+             "    times: ['08:00']", "broadcast:", "  communes: [Xã Tân Đoàn]",
+             "  times: ['06:00']", "  start: 2024-11-01", "  script: Bà con chú ý."],
+            [(1, None, "the broadcast would end (2024-10-15) before it starts (2024-11-01)")],
+            id="broadcast starting after the sms schedule's end",
+        ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn, '  ']", "  times: ['06:00']",
+             "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý."],
+            [(5, "broadcast", "a name in `communes` is empty")],
+            id="blank commune",
+        ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']",
+             "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý.",
+             "  vars:", "    hotline: 1800 8098", "    commune: Xã khác"],
+            [(11, "broadcast.vars", "cannot redefine built-in variables: commune")],
+            id="vars shadowing a built-in",
+        ),
+    ],
+)  # fmt: skip
+def test_errors_point_at_the_line_and_field(
+    folder: Path, lines: list[str], expected: list[tuple[int, str, str]]
+) -> None:
+    assert _problems(_write(folder, *lines)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param(["  text: Xin chào {{ name }"], 5, id="plain"),
+        pytest.param(["  text: 'Xin chào {{ name }'"], 5, id="quoted"),
+        pytest.param(["  text: |", "    Xin chào {{ name }},", "    hạn chót {{ han_chot }",
+                      "    nhé."], 7, id="literal block"),
+        pytest.param(["  text: >-", "    Xin chào {{ name }},", "    hạn chót {{ han_chot }",
+                      "    nhé."], 7, id="folded block"),
+        pytest.param(["  text:", "    Xin chào {{ name }},", "    hạn chót", "    {{ han_chot }"],
+                     8, id="plain over lines"),
+    ],
+)  # fmt: skip
+def test_a_template_syntax_error_is_at_its_line_in_the_campaign_file(
+    folder: Path, text: list[str], line: int
+) -> None:
+    path = _write(folder, *HEAD, "sms:", *text, "  recipients: [lists/small.csv]")
+    assert _problems(path, prepare=True) == [(line, "sms.text", "template error: unexpected '}'")]
+
+
+def test_a_missing_column_names_the_variable_and_the_rows(folder: Path) -> None:
+    path = _write(
+        folder, *HEAD, "sms:", "  text: Chào {{ nmae }}", "  recipients: [lists/small.csv]"
+    )
+    with pytest.raises(BadInput) as caught:
+        prepare_campaign(path)
+    message = "sms.text uses `nmae`, which this list row does not have"
+    assert [(p.file, p.line, p.message) for p in caught.value.problems] == [
+        ("lists/small.csv", 2, message),
+        ("lists/small.csv", 3, message),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("[17:30, 6:00]", [time(6, 0), time(17, 30)]),  # YAML 1.1 reads these as 1050 and 360
+        ("['17:30', '06:00']", [time(6, 0), time(17, 30)]),
+        ("['8:05']", [time(8, 5)]),
+        ("[0:30]", [time(0, 30)]),  # a string for YAML: no leading 1-9, so not base 60
+    ],
+)
+def test_times_of_day_in_every_way_yaml_writes_them(
+    folder: Path, written: str, expected: list[time]
+) -> None:
+    path = _write(
+        folder, *HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", f"  times: {written}",
+        "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý.",
+    )  # fmt: skip
+    broadcast = load_campaign(path).spec.broadcast
+    assert broadcast is not None and broadcast.times == expected
+
+
+def test_communes_can_come_from_a_csv_with_a_name_column(folder: Path) -> None:
+    (folder / "lists" / "xa.csv").write_text(
+        "\ufeffmã,Name,dân số\n1,Thị trấn Văn Quan,5000\n2, Xã Tân Đoàn ,3000\n\n", encoding="utf-8"
+    )
+    path = _write(
+        folder, *HEAD, "broadcast:", "  communes: lists/xa.csv", "  times: ['06:00', '17:30']",
+        "  days: [mon]", "  start: 2024-08-05", "  end: 2024-08-12", "  script: Bà con chú ý.",
+    )  # fmt: skip
+    campaign = prepare_campaign(path).campaign
+    assert broadcast_service.communes(campaign) == ["Thị trấn Văn Quan", "Xã Tân Đoàn"]
+    planned = broadcast_service.planned_airings(campaign)
+    assert [(c, at.isoformat()) for c, at in planned] == [
+        (commune, f"2024-08-{day}T{hour}:00+07:00")
+        for day in ("05", "12")
+        for hour in ("06:00", "17:30")
+        for commune in ("Thị trấn Văn Quan", "Xã Tân Đoàn")
+    ]
+
+
+def test_a_missing_commune_list_is_at_its_line(folder: Path) -> None:
+    path = _write(
+        folder, *HEAD, "broadcast:", "  times: ['06:00']", "  communes: lists/xa.csv",
+        "  start: 2024-08-05", "  end: 2024-08-12", "  script: Bà con chú ý.",
+    )  # fmt: skip
+    assert _problems(path) == [(6, "broadcast.communes", "file not found: lists/xa.csv")]
+
+
+def test_an_inline_script_is_framed_by_the_default_opening_and_closing(folder: Path) -> None:
+    path = _write(
+        folder, *HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']",
+        "  start: 2024-08-05", "  end: 2024-08-05", "  repeat: 2", "  vars:",
+        "    hotline: 1800 8098", "  script: |", "    Bà con {{ commune|in_sentence }} chú ý:",
+        "    gọi {{ hotline }} khi cần.",
+    )  # fmt: skip
+    campaign = prepare_campaign(path).campaign
+    template = broadcast_service.template(campaign)
+    (airing,) = broadcast_service.campaign_airings(campaign)
+    script = broadcast_service._render(campaign, airing, template)
+    content = "Bà con xã Tân Đoàn chú ý:\ngọi 1800 8098 khi cần.\n\n"
+    assert script == (
+        "Đây là Đài truyền thanh xã Tân Đoàn.\nKính thưa bà con nhân dân!\n"
+        "Sau đây là thông báo của UBND xã Tân Đoàn: Thử nghiệm.\n\n"
+        f"Đài xin đọc thông báo lần thứ nhất.\n\n{content}"
+        f"Đài xin đọc lại thông báo lần thứ hai.\n\n{content}"
+        "Trên đây là thông báo của UBND xã Tân Đoàn, đề nghị bà con lưu ý thực\nhiện.\n"
+        "Xin trân trọng cảm ơn!\n"
+    )
+
+
+def test_the_fingerprint_follows_the_files_content(folder: Path) -> None:
+    path = _write(folder, *HEAD, *SMS)
+    first = load_campaign(path).fingerprint
+    assert load_campaign(path).fingerprint == first
+    _write(folder, *HEAD, *SMS, "  max_segments: 2")
+    changed = load_campaign(path).fingerprint
+    assert changed != first and len(changed) == 64
+    _write(folder, *HEAD, *SMS)
+    assert load_campaign(path).fingerprint == first
+
+
+def test_the_sample_campaign_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
+    shutil.copytree(REPO / "audio" / "templates", tmp_path / "audio" / "templates")
+    monkeypatch.chdir(tmp_path)
+    prepared = prepare_campaign(Path("campaigns/2g-shutdown-2024.yaml"))
+    spec = prepared.campaign.spec
+    assert spec.sms is not None and spec.sms.schedule is not None and spec.broadcast is not None
+    assert spec.sms.schedule.times == [time(8, 0)]
+    assert spec.broadcast.times == [time(6, 0), time(17, 30)]
+    assert prepared.campaign.broadcast_window() == (date(2024, 8, 1), date(2024, 10, 15))
+    assert prepared.composition is not None
+    assert (prepared.composition.encoding, prepared.composition.total_segments) == ("GSM-7", 272)
