@@ -128,7 +128,7 @@ def send(file: Path, occurrence: str | None) -> None:
 @click.option("--status", help="Only deliveries in this status.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table",
-    show_default=True,
+    show_default=True, help="Table for people (numbers masked); CSV or JSONL for machines.",
 )  # fmt: skip
 def log(campaign: str | None, phone: str | None, status: str | None, fmt: str) -> None:
     """Show the deliveries (one row per recipient and occurrence) and their status.
@@ -169,7 +169,7 @@ def report() -> None:
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month to report.")
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-    show_default=True,
+    show_default=True, help="Table to read, CSV for a spreadsheet, JSON for machines.",
 )  # fmt: skip
 def report_monthly(month: str, fmt: str) -> None:
     """Per unit: form of communication, number of times, means (the directive's report)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -96,8 +96,22 @@ def check_broadcast(campaign: Campaign) -> list[Problem]:
         for airing in first.values():
             _render(campaign, airing, script)
     except BadInput as exc:
-        return exc.problems
+        return _in_campaign_lines(campaign, exc.problems)
     return []
+
+
+def _in_campaign_lines(campaign: Campaign, problems: list[Problem]) -> list[Problem]:
+    """An inline `script:` counts its lines from its own start: shift them to the file's."""
+    source = campaign.doc.scalar_source(["broadcast", "script"])
+    if source is None:
+        return problems
+    offset = source[0] - 1
+    return [
+        replace(p, line=p.line + offset)
+        if p.file == campaign.display_path and p.line is not None and p.field is None
+        else p
+        for p in problems
+    ]
 
 
 def write_campaign_scripts(

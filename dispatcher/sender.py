@@ -134,7 +134,7 @@ class Sender:
                 if (
                     not exhausted
                     and not self._halted_or_stopping()
-                    and room >= self._batch_size // 2
+                    and room >= max(1, self._batch_size // 2)
                 ):
                     batch = await self._db(self._claim, occurrence_id, room, run_started)
                     exhausted = not batch
@@ -212,7 +212,8 @@ class Sender:
         """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled."""
         unknown = await self._db(self._mark_stranded, occurrence_id)
         for message in unknown:
-            found = await self._gateway.lookup(message)
+            taken = await self._db(self._sids_of, message.to, message.delivery_id)
+            found = await self._gateway.lookup(message, taken)
             await self._db(self._settle, message, found)
 
     def _mark_stranded(self, occurrence_id: int) -> list[OutboundMessage]:
@@ -226,6 +227,10 @@ class Sender:
         if stranded:
             log.warning("%d deliveries were in flight when the last run stopped", len(stranded))
         return unknown
+
+    def _sids_of(self, phone: str, delivery_id: int) -> set[str]:
+        with self._uow() as uow:
+            return uow.repo.provider_ids_for(phone, except_delivery=delivery_id)
 
     def _settle(self, message: OutboundMessage, found: Outcome | None) -> None:
         now = self._clock.now()

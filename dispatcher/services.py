@@ -117,7 +117,8 @@ def plan(path: Path, now: datetime) -> Plan:
         for at in schedule.expand(spec.start, spec.end, spec.times, spec.weekdays, campaign.tz)
         if at >= now
     ][:NEXT_OCCURRENCES]
-    last = list(schedule.expand(spec.end, spec.end, spec.times, spec.weekdays, campaign.tz))
+    last_week = max(spec.start, spec.end - timedelta(days=6))  # the last occurrence is in it
+    last = list(schedule.expand(last_week, spec.end, spec.times, spec.weekdays, campaign.tz))
     ended = last[-1] if last and not upcoming else None
     return Plan(prepared, upcoming, ended)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,9 +46,9 @@ class FakeGateway:
         sid = f"SM{len(self.sent):032x}"
         return SendResult(message.delivery_id, Outcome(message.delivery_id, Status.ACCEPTED, sid))
 
-    async def lookup(self, message: OutboundMessage) -> Outcome | None:
+    async def lookup(self, message: OutboundMessage, taken: Collection[str] = ()) -> Outcome | None:
         found = self.known.get(message.to)
-        if found is None:
+        if found is None or found.provider_id in taken:
             return None
         return Outcome(message.delivery_id, found.status, found.provider_id, detail="reconciled")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -41,8 +42,10 @@ class Gateway(Protocol):
         """Send one message; never raises for a per-message problem."""
         ...
 
-    async def lookup(self, message: OutboundMessage) -> Outcome | None:
+    async def lookup(self, message: OutboundMessage, taken: Collection[str] = ()) -> Outcome | None:
         """Ask the provider whether an attempt whose outcome is unknown created a message.
+
+        Messages whose SID is in ``taken`` belong to other deliveries and never match.
 
         Returns the outcome when it did, None when the provider has no record of it. Raises
         :class:`dispatcher.errors.DispatcherError` when the provider cannot be asked.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -23,7 +23,8 @@ from tenacity import (
     RetryError,
     retry_if_exception_type,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -131,9 +132,9 @@ class TwilioGateway:
         policy = self.retry
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(policy.max_attempts),
-            wait=wait_exponential_jitter(
-                initial=policy.initial_backoff_s, max=policy.max_backoff_s, jitter=policy.jitter_s
-            ),
+            # initial × 2^n capped at max, plus up to `jitter` seconds at random
+            wait=wait_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
+            + wait_random(0, policy.jitter_s),
             retry=retry_if_exception_type(_Retryable),
         ):
             with attempt:
@@ -179,9 +180,10 @@ class TwilioGateway:
         )
         return SendResult(message.delivery_id, outcome)
 
-    async def lookup(self, message: OutboundMessage) -> Outcome | None:
+    async def lookup(self, message: OutboundMessage, taken: Collection[str] = ()) -> Outcome | None:
         """Find the message an unknown attempt may have created: same To and Body, created
-        after the claim (newest first, a bounded number of pages)."""
+        after the claim (newest first, a bounded number of pages), and not one of ``taken``
+        (SIDs other deliveries already own: another occurrence may have sent the same text)."""
         client = self._get_client()
         since = message.claimed_at - LOOKUP_WINDOW_BEFORE
         try:
@@ -192,7 +194,7 @@ class TwilioGateway:
                 for found in page:
                     if found.date_created is not None and found.date_created < since:
                         return None
-                    if found.body == message.body:
+                    if found.body == message.body and found.sid not in taken:
                         status = from_twilio(found.status or "queued")
                         detail = "reconciled: the provider has it"
                         return Outcome(message.delivery_id, status, found.sid, detail=detail)

@@ -234,6 +234,15 @@ class Repository:
         query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
         return {row.id: row.key for row in self.session.execute(query)}
 
+    def provider_ids_for(self, phone: str, except_delivery: int) -> set[str]:
+        """Provider SIDs already owned by this number's other deliveries."""
+        query = select(DeliveryRow.provider_id).where(
+            DeliveryRow.phone == phone,
+            DeliveryRow.id != except_delivery,
+            DeliveryRow.provider_id.is_not(None),
+        )
+        return {sid for sid in self.session.scalars(query) if sid}
+
     def status_counts(self, occurrence_id: int) -> dict[Status, int]:
         query = (
             select(DeliveryRow.status, func.count())

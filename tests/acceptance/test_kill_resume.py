@@ -376,3 +376,42 @@ def test_sigterm_finishes_the_batch_in_flight_and_exits_with_a_summary(
     resumed = workspace.run("send", str(campaign.path), env=sim.env)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     _assert_everyone_exactly_once(sim, campaign, outbox.view())
+
+
+def test_reconciling_one_occurrence_never_takes_the_message_of_another(
+    workspace: Workspace,
+    start_simulator: Callable[..., SimulatorProcess],
+    outbox: Outbox,
+    start_send: StartSend,
+) -> None:
+    """Occurrence `b` is killed mid-flight a few seconds after `a` went to the same numbers with
+    the same text: reconciling `b` must not mistake `a`'s messages for its own."""
+    campaign = _campaign(workspace, size=1_000)
+    _configure(workspace, batch_size=200)
+    sim = start_simulator(*LATENCY)
+    watch = RecordWatch(sim.record)
+    first = workspace.run("send", str(campaign.path), "--occurrence", "a", env=sim.env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    process = subprocess.Popen(
+        [DISPATCHER, "send", str(campaign.path), "--occurrence", "b"],
+        cwd=workspace.root, env=workspace.env | sim.env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    send = SendProcess(process, workspace.root / "b.out", workspace.root / "b.err")
+    send.stdout.write_text(""), send.stderr.write_text("")
+    _wait_for_growth(send, watch, len(campaign.recipients) + 300)
+    send.kill()
+    resumed = workspace.run("send", str(campaign.path), "--occurrence", "b", env=sim.env)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _accepted(sim) == Counter(dict.fromkeys(campaign.recipients, 2))
+
+
+def test_a_batch_of_one_sends_everyone_even_when_answers_are_slow(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    campaign = _campaign(workspace, size=20)
+    _configure(workspace, batch_size=1)
+    sim = start_simulator("--latency-ms", "100")  # slower than the sender's 50 ms record cycle
+    result = workspace.run("send", str(campaign.path), env=sim.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _accepted(sim) == campaign.once_each
