@@ -64,8 +64,10 @@ class RunResult:
 
     @property
     def complete(self) -> bool:
-        """Every recipient reached the provider (none failed, unknown or left pending)."""
-        return all(status in REACHED_PROVIDER for status, n in self.counts.items() if n)
+        """Every recipient reached the provider or was deliberately not sent (opted out);
+        none failed, is unknown, or is left pending."""
+        settled = REACHED_PROVIDER | {Status.SKIPPED, Status.CANCELED}
+        return all(status in settled for status, n in self.counts.items() if n)
 
 
 class Sender:
@@ -136,8 +138,8 @@ class Sender:
                     and not self._halted_or_stopping()
                     and room >= max(1, self._batch_size // 2)
                 ):
-                    batch = await self._db(self._claim, occurrence_id, room, run_started)
-                    exhausted = not batch
+                    claimed, batch = await self._db(self._claim, occurrence_id, room, run_started)
+                    exhausted = claimed == 0
                     outstanding += len(batch)
                     for message in batch:
                         queue.put_nowait(message)
@@ -185,19 +187,32 @@ class Sender:
     # -- database steps (run on the database thread) --------------------------------------------
     def _claim(
         self, occurrence_id: int, limit: int, run_started: datetime
-    ) -> list[OutboundMessage]:
+    ) -> tuple[int, list[OutboundMessage]]:
+        """(rows claimed, the ones to send): opted-out numbers are claimed, then skipped."""
         with self._uow() as uow:
             now = self._clock.now()
             batch = uow.repo.claim(occurrence_id, limit, now, run_started)
+            # A number may have opted out since the occurrence started: never send to it.
+            opted_out = uow.optouts.contains([m.to for m in batch])
+            skipped = [
+                Outcome(m.delivery_id, Status.SKIPPED, detail="opted out before sending")
+                for m in batch
+                if m.to in opted_out
+            ]
+            uow.repo.apply(skipped, now)
             uow.commit()
-        return batch
+        return len(batch), [m for m in batch if m.to not in opted_out]
 
     def _record(self, results: list[SendResult]) -> list[Outcome]:
         now = self._clock.now()
         outcomes = [r.outcome for r in results if r.outcome is not None]
         released = [r for r in results if r.outcome is None]
         with self._uow() as uow:
-            uow.repo.apply(outcomes, now)
+            applied = uow.repo.apply(outcomes, now)
+            for outcome in applied:
+                if outcome.error_code == OPTED_OUT:  # Twilio knows they opted out: so do we
+                    phone = uow.repo.phone_of(outcome.delivery_id)
+                    uow.optouts.add(phone, "Twilio 21610: unsubscribed", "twilio-21610", now)
             for result in released:
                 reason = result.not_processed_reason or "not processed by the provider"
                 uow.repo.release([result.delivery_id], reason, now)

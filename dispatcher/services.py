@@ -22,7 +22,7 @@ from dispatcher.compose import Composition, compose_sms, render_deliveries, temp
 from dispatcher.errors import BadInput, DispatcherError, Problem
 from dispatcher.optouts import OptOutFilter
 from dispatcher.outbox import DeliveryView, LogFilter
-from dispatcher.pacing import Pacer
+from dispatcher.pacing import Pacer, assign_senders
 from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.registry import register_campaign
 from dispatcher.sender import Progress, RunResult, Sender
@@ -232,7 +232,10 @@ def _send_occurrence(
             # out the numbers on the opt-out list (checked in this same transaction).
             allowed = OptOutFilter(uow.optouts)
             rows = render_deliveries(campaign, allowed(audience))
-            uow.repo.add_deliveries(occurrence, rows, now)
+            pacer = campaign_pacer(rt.settings, campaign)
+            pool = campaign.spec.sms.sender_pool if campaign.spec.sms else [None]
+            # A pool of senders shares the work in proportion to their rates.
+            uow.repo.add_deliveries(occurrence, assign_senders(rows, pool, pacer.rate_of), now)
             detail = f"left out {allowed.excluded} number(s) on the opt-out list"
             uow.repo.record_activity("optout-excluded", now, campaign.id, key, detail)
             uow.commit()

@@ -81,6 +81,9 @@ def test_permanent_errors_fail_those_recipients_and_exit_1(
     failed = workspace.run("log", "--status", "failed", "--format", "jsonl")
     (row,) = [json.loads(line) for line in failed.stdout.splitlines()]
     assert (row["to"], row["error_code"], row["attempts"]) == (victim, 21610, 1)
+    optouts = workspace.run("optout", "list", "--format", "jsonl")
+    listed = [json.loads(line) for line in optouts.stdout.splitlines()]
+    assert [(o["phone"], o["source"]) for o in listed] == [(victim, "twilio-21610")]
 
 
 def test_transient_errors_are_retried_until_sent(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 
@@ -137,3 +138,36 @@ def test_an_unknown_outcome_is_not_resent_blindly(engine: Engine) -> None:
     assert result.counts == {Status.UNKNOWN: 1, Status.ACCEPTED: 1}
     assert not result.complete
     assert [m.to for m in gateway.sent].count(PHONES[0]) == 1
+
+
+def test_a_pool_of_senders_shares_an_occurrence_by_rate(tmp_path: Path) -> None:
+    from dispatcher.campaign import load_campaign
+    from dispatcher.pacing import assign_senders
+    from dispatcher.services import campaign_pacer
+    from dispatcher.settings import Settings
+
+    lists = tmp_path / "l.csv"
+    lists.write_text("phone\n" + "".join(f"091234{i:04d}\n" for i in range(30)), encoding="utf-8")
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "id: pool\ntitle: t\nunit: u\nsms:\n  text: hi\n  recipients: [l.csv]\n  senders: [A, B]\n",
+        encoding="utf-8",
+    )
+    campaign = load_campaign(path)
+    settings = Settings(sending={"sender_rates": {"A": 20, "B": 10}})
+    pacer = campaign_pacer(settings, campaign)
+    new = [NewDelivery(f"+8491{i:07d}", "l:1", "hi", "GSM-7", 1, None) for i in range(30)]
+    assigned = [d.sender for d in assign_senders(new, ["A", "B"], pacer.rate_of)]
+    assert (assigned.count("A"), assigned.count("B")) == (20, 10)
+
+
+def test_a_number_that_opted_out_after_the_occurrence_started_is_skipped(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:3])
+    with unit_of_work_factory(engine)() as uow:
+        uow.optouts.add(PHONES[1], "called the commune", "cli", datetime.now(UTC))
+        uow.commit()
+    gateway = FakeGateway()
+    result = _run(engine, gateway, occurrence_id)
+    assert sorted(m.to for m in gateway.sent) == [PHONES[0], PHONES[2]]
+    assert result.counts == {Status.ACCEPTED: 2, Status.SKIPPED: 1}
+    assert _events(engine, PHONES[1]) == ["pending", "sending", "skipped"]
