@@ -11,7 +11,7 @@ import re
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import (
     BaseModel,
@@ -25,7 +25,7 @@ from pydantic import (
 
 from dispatcher.broadcast import BUILTIN_VARIABLES
 from dispatcher.errors import BadInput, Problem
-from dispatcher.schedule import WEEKDAYS
+from dispatcher.schedule import WEEKDAYS, known_zone
 from dispatcher.yamlfile import YamlDocument, load_model, read_yaml
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -171,14 +171,7 @@ class CampaignSpec(_Strict):
             )
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}'") from exc
-        return value
+    _known_zone = field_validator("timezone")(known_zone)
 
     @model_validator(mode="after")
     def _something_to_do(self) -> CampaignSpec:

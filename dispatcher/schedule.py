@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -150,3 +151,12 @@ def _check_weekdays(days: Collection[int] | None) -> frozenset[int] | None:
     if wrong:
         raise ValueError(f"weekdays are 0 (Monday) to 6 (Sunday), got {wrong}")
     return weekdays
+
+
+def known_zone(value: str) -> str:
+    """Validate an IANA time zone name (a pydantic field validator for settings and campaigns)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone '{value}'") from exc
+    return value

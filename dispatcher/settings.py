@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from dispatcher.errors import BadInput, ConfigError, Problem
+from dispatcher.schedule import known_zone
 from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
 
 ENV_CONFIG = "DISPATCHER_CONFIG"
@@ -100,14 +101,7 @@ class Settings(_Frozen):
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}'") from exc
-        return value
+    _known_zone = field_validator("timezone")(known_zone)
 
     @field_validator("database_url")
     @classmethod
