@@ -210,12 +210,18 @@ class Sender:
         with self._uow() as uow:
             applied = uow.repo.apply(outcomes, now)
             for outcome in applied:
-                if outcome.error_code == OPTED_OUT:  # Twilio knows they opted out: so do we
-                    phone = uow.repo.phone_of(outcome.delivery_id)
-                    uow.optouts.add(phone, "Twilio 21610: unsubscribed", "twilio-21610", now)
+                if outcome.error_code != OPTED_OUT:
+                    continue
+                delivery = uow.repo.delivery_by_id(outcome.delivery_id)
+                if delivery is not None:  # Twilio knows they opted out: so do we
+                    reason = "Twilio 21610: unsubscribed"
+                    uow.optouts.add(delivery.phone, reason, "twilio-21610", now)
+            by_reason: dict[str, list[int]] = {}
             for result in released:
                 reason = result.not_processed_reason or "not processed by the provider"
-                uow.repo.release([result.delivery_id], reason, now)
+                by_reason.setdefault(reason, []).append(result.delivery_id)
+            for reason, ids in by_reason.items():  # one statement per reason, not per row
+                uow.repo.release(ids, reason, now)
             halt = next((r.halt for r in results if r.halt), None)
             if halt:
                 uow.repo.record_activity("halted", now, detail=halt)

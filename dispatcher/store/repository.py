@@ -234,11 +234,6 @@ class Repository:
         query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
         return {row.id: row.key for row in self.session.execute(query)}
 
-    def phone_of(self, delivery_id: int) -> str:
-        return self.session.scalars(
-            select(DeliveryRow.phone).where(DeliveryRow.id == delivery_id)
-        ).one()
-
     def provider_ids_for(self, phone: str, except_delivery: int) -> set[str]:
         """Provider SIDs already owned by this number's other deliveries."""
         query = select(DeliveryRow.provider_id).where(
