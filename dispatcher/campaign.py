@@ -25,6 +25,7 @@ from pydantic import (
 
 from dispatcher.broadcast import BUILTIN_VARIABLES
 from dispatcher.errors import BadInput, Problem
+from dispatcher.lists import display_path
 from dispatcher.schedule import WEEKDAYS, known_zone
 from dispatcher.yamlfile import YamlDocument, load_model, read_yaml
 
@@ -240,20 +241,13 @@ class Campaign:
 
 def load_campaign(path: Path) -> Campaign:
     """Read, validate and locate a campaign file; raises :class:`BadInput` with every problem."""
-    doc = read_yaml(path, display_path=_display(path))
+    doc = read_yaml(path, display_path=display_path(path, Path.cwd()))
     spec = load_model(CampaignSpec, doc)
     campaign = Campaign(spec, path.resolve(), doc, _fingerprint(path))
     problems = _missing_files(campaign)
     if problems:
         raise BadInput(problems)
     return campaign
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _fingerprint(path: Path) -> str:
