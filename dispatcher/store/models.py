@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -72,6 +73,8 @@ class CampaignRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # active | paused | canceled: workers read it before every claim.
+    state: Mapped[str] = mapped_column(String(16), server_default="active")
 
 
 class OccurrenceRow(Base):
@@ -86,6 +89,7 @@ class OccurrenceRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DeliveryRow(Base):
@@ -94,6 +98,8 @@ class DeliveryRow(Base):
         UniqueConstraint("occurrence_id", "phone"),
         Index("ix_deliveries_occurrence_id_status", "occurrence_id", "status"),
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
+        Index("ix_deliveries_phone_sent_at", "phone", "sent_at"),
+        Index("ix_deliveries_status_claimed_at", "status", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -111,6 +117,9 @@ class DeliveryRow(Base):
     error_code: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))  # worker id holding the lease
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first reached the provider
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime())  # deferred until then
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -187,6 +196,41 @@ class OptOutEventRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(Text)
+
+
+class WorkerRow(Base):
+    """A running (or stopped) dispatcher process, with its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(16))  # send | serve | worker
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RateLimitRow(Base):
+    """One sender's shared GCRA state, so that every worker paces against the same budget."""
+
+    __tablename__ = "rate_limits"
+
+    sender: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)  # theoretical arrival time, epoch seconds
+
+
+class ControlRow(Base):
+    """A switch every worker reads, such as the global halt."""
+
+    __tablename__ = "controls"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    set_by: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 APPEND_ONLY_TABLES = ("delivery_log", "activity_log", "optout_log")
