@@ -75,6 +75,8 @@ class CampaignRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # active | paused | canceled: workers read it before every claim.
     state: Mapped[str] = mapped_column(String(16), server_default="active")
+    # The campaign as last registered (canonical JSON), so `plan` can say what an edit changed.
+    spec: Mapped[str | None] = mapped_column(Text)
 
 
 class OccurrenceRow(Base):

@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("state", sa.String(length=16), server_default="active", nullable=False)
         )
+        batch_op.add_column(sa.Column("spec", sa.Text(), nullable=True))
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True))
@@ -73,4 +74,5 @@ def downgrade() -> None:
         batch_op.drop_column("sent_at")
         batch_op.drop_column("claimed_by")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_column("spec")
         batch_op.drop_column("state")
