@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from dispatcher.clock import Clock
@@ -27,12 +27,17 @@ from dispatcher.outbox import OutboundMessage, Outcome
 from dispatcher.pacing import Pacer
 from dispatcher.status import FINAL, REACHED_PROVIDER, Status
 from dispatcher.store.uow import UnitOfWork
+from dispatcher.store.workers import Identity
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
 RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
+RECONCILE_CONCURRENCY = 8  # provider lookups in flight while settling unknown outcomes
+GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
+# Whether sending may go on now: None, or why not ("campaign paused", "halted: ...").
+Gate = Callable[[UnitOfWork, datetime], str | None]
 OPTED_OUT = 21610  # Twilio: the recipient opted out; the number joins our list too
 
 
@@ -61,6 +66,7 @@ class RunResult:
     counts: dict[Status, int]
     halted: str | None
     stopped: bool
+    blocked: str | None = None  # paused, canceled, halted by an operator, quiet hours
 
     @property
     def complete(self) -> bool:
@@ -82,6 +88,9 @@ class Sender:
         concurrency: int,
         on_progress: Callable[[Progress], None] | None = None,
         pacer: Pacer | None = None,
+        identity: Identity | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        gate: Gate | None = None,
     ) -> None:
         self._uow = uow
         self._gateway = gateway
@@ -90,8 +99,13 @@ class Sender:
         self._concurrency = concurrency
         self._on_progress = on_progress or (lambda _p: None)
         self._pacer = pacer
+        self._identity = identity or Identity("unregistered")
+        self._lease = lease
+        self._gate = gate
         self._stopping = False
         self._halt: str | None = None
+        self._blocked: str | None = None
+        self._gate_checked = float("-inf")
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
 
     def stop(self) -> None:
@@ -110,7 +124,7 @@ class Sender:
                 self._on_progress(progress)
                 await self._pump(occurrence_id, progress)
             counts = await self._db(self._counts, occurrence_id)
-            return RunResult(counts=counts, halted=self._halt, stopped=self._stopping)
+            return RunResult(counts, self._halt, self._stopping, self._blocked)
         finally:
             self._db_thread.shutdown(wait=True)
 
@@ -132,6 +146,7 @@ class Sender:
         outstanding, exhausted = 0, False
         try:
             while True:
+                await self._check_gate()
                 room = self._batch_size - outstanding
                 if (
                     not exhausted
@@ -153,7 +168,22 @@ class Sender:
             await asyncio.gather(*workers, return_exceptions=True)
 
     def _halted_or_stopping(self) -> bool:
-        return self._stopping or self._halt is not None
+        return self._stopping or self._halt is not None or self._blocked is not None
+
+    async def _check_gate(self) -> None:
+        if self._gate is None or self._blocked is not None:
+            return
+        if time.monotonic() - self._gate_checked < GATE_EVERY_S:
+            return
+        self._gate_checked = time.monotonic()
+        self._blocked = await self._db(self._ask_gate)
+        if self._blocked:
+            log.info("sending stops: %s", self._blocked)
+
+    def _ask_gate(self) -> str | None:
+        assert self._gate is not None
+        with self._uow() as uow:
+            return self._gate(uow, self._clock.now())
 
     async def _worker(
         self, queue: asyncio.Queue[OutboundMessage], results: list[SendResult], ready: asyncio.Event
@@ -167,12 +197,18 @@ class Sender:
         if not self._halted_or_stopping() and self._pacer is not None:
             await self._pacer.wait(message.sender, message.segments)
         if self._halted_or_stopping():  # claimed but never sent: park it, nothing is lost
-            reason = f"run halted: {self._halt}" if self._halt else "run stopped before sending"
-            return SendResult(message.delivery_id, None, reason)
+            return SendResult(message.delivery_id, None, self._park_reason())
         result = await self._gateway.send(message)
         if result.halt and self._halt is None:
             self._halt = result.halt
         return result
+
+    def _park_reason(self) -> str:
+        if self._halt:
+            return f"run halted: {self._halt}"
+        if self._blocked:
+            return f"not sent: {self._blocked}"
+        return "run stopped before sending"
 
     async def _flush(self, results: list[SendResult], progress: Progress) -> int:
         if not results:
@@ -191,7 +227,7 @@ class Sender:
         """(rows claimed, the ones to send): opted-out numbers are claimed, then skipped."""
         with self._uow() as uow:
             now = self._clock.now()
-            batch = uow.repo.claim(occurrence_id, limit, now, run_started)
+            batch = uow.repo.claim(occurrence_id, limit, now, run_started, self._identity.id)
             # A number may have opted out since the occurrence started: never send to it.
             opted_out = uow.optouts.contains([m.to for m in batch])
             skipped = [
@@ -221,7 +257,7 @@ class Sender:
                 reason = result.not_processed_reason or "not processed by the provider"
                 by_reason.setdefault(reason, []).append(result.delivery_id)
             for reason, ids in by_reason.items():  # one statement per reason, not per row
-                uow.repo.release(ids, reason, now)
+                uow.repo.release(ids, reason, now, Status.SENDING)
             halt = next((r.halt for r in results if r.halt), None)
             if halt:
                 uow.repo.record_activity("halted", now, detail=halt)
@@ -230,17 +266,28 @@ class Sender:
 
     # -- crash recovery ------------------------------------------------------------------------
     async def recover(self, occurrence_id: int) -> None:
-        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled."""
+        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled.
+
+        Lookups run a few at a time (``RECONCILE_CONCURRENCY``); each costs the provider one
+        list request per UTC day of the attempt window (see the gateway)."""
         unknown = await self._db(self._mark_stranded, occurrence_id)
-        for message in unknown:
-            taken = await self._db(self._sids_of, message.to, message.delivery_id)
-            found = await self._gateway.lookup(message, taken)
-            await self._db(self._settle, message, found)
+        limit = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+
+        async def reconcile(message: OutboundMessage) -> None:
+            async with limit:
+                taken = await self._db(self._sids_of, message.to, message.delivery_id)
+                found = await self._gateway.lookup(message, taken)
+                await self._db(self._settle, message, found)
+
+        await asyncio.gather(*(reconcile(m) for m in unknown))
 
     def _mark_stranded(self, occurrence_id: int) -> list[OutboundMessage]:
+        """Rows that dead workers left in ``sending`` become ``unknown``; live workers' rows are
+        theirs to finish. Returns every ``unknown`` row of the occurrence, to reconcile."""
         now = self._clock.now()
         with self._uow() as uow:
-            stranded = uow.repo.in_flight(occurrence_id)
+            dead = uow.workers.dead_claimants(occurrence_id, now, self._lease, self._identity)
+            stranded = uow.repo.in_flight(occurrence_id, dead) if dead else []
             detail = "the previous run stopped during the attempt; outcome unknown"
             uow.repo.apply([Outcome(i, Status.UNKNOWN, detail=detail) for i in stranded], now)
             unknown = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
@@ -259,7 +306,8 @@ class Sender:
             if found is not None:
                 uow.repo.apply([found], now)
             else:
-                uow.repo.release([message.delivery_id], "the provider has no record of it", now)
+                reason = "the provider has no record of it"
+                uow.repo.release([message.delivery_id], reason, now, Status.UNKNOWN)
             uow.commit()
 
 

@@ -20,12 +20,14 @@ from dispatcher.broadcast_service import check_broadcast, planned_airings
 from dispatcher.campaign import Campaign, load_campaign
 from dispatcher.compose import Composition, compose_sms, render_deliveries, template_columns
 from dispatcher.errors import BadInput, DispatcherError, Problem
+from dispatcher.gates import sending_gate
+from dispatcher.liveness import registered
 from dispatcher.optouts import OptOutFilter
 from dispatcher.outbox import DeliveryView, LogFilter
 from dispatcher.pacing import Pacer, assign_senders
 from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.registry import register_campaign
-from dispatcher.sender import Progress, RunResult, Sender
+from dispatcher.sender import Gate, Progress, RunResult, Sender
 from dispatcher.settings import Settings
 from dispatcher.signals import stop_on_signals
 from dispatcher.status import Status
@@ -244,7 +246,8 @@ def _send_occurrence(
             raise DispatcherError(f"occurrence {key} of {campaign.id} was skipped; it is not sent")
     report = (lambda p: on_progress(key, p)) if on_progress else None
     pacer = campaign_pacer(rt.settings, campaign)
-    result = asyncio.run(_run_sender(rt, occurrence_id, pacer, report))
+    gate = sending_gate(campaign.id)
+    result = asyncio.run(_run_sender(rt, occurrence_id, pacer, gate, report))
     return OccurrenceRun(key, at, recipients, result)
 
 
@@ -262,16 +265,19 @@ async def _run_sender(
     rt: Runtime,
     occurrence_id: int,
     pacer: Pacer,
+    gate: Gate,
     on_progress: Callable[[Progress], None] | None,
 ) -> RunResult:
     sending = rt.settings.sending
     with gateway(rt) as gw:
-        sender = Sender(
-            rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress, pacer
-        )
         try:
-            with stop_on_signals(sender.stop):
-                return await sender.run(occurrence_id)
+            async with registered(rt, "send") as me:
+                sender = Sender(
+                    rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress,
+                    pacer, me, timedelta(seconds=sending.lease_s), gate,
+                )  # fmt: skip
+                with stop_on_signals(sender.stop):
+                    return await sender.run(occurrence_id)
         finally:
             await gw.aclose()
 

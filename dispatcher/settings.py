@@ -44,6 +44,11 @@ class RetrySettings(_Frozen):
     jitter_s: float = Field(0.5, ge=0, le=60)
 
 
+class FrequencyCap(_Frozen):
+    max_messages: int = Field(1, ge=1, le=100)
+    window_hours: float = Field(24.0, gt=0, le=24 * 31)
+
+
 class SendingSettings(_Frozen):
     batch_size: int = Field(100, ge=1, le=10_000)
     concurrency: int = Field(32, ge=1, le=256)
@@ -58,6 +63,10 @@ class SendingSettings(_Frozen):
     queue_limit_hours: float = Field(10.0, gt=0, le=100)  # Twilio queues about 10 h per sender
     # An attempt whose outcome stays unknown this long becomes `failed` (unknown-outcome).
     unknown_max_age_minutes: int = Field(24 * 60, ge=1, le=30 * 24 * 60)
+    # A worker silent this long is dead: its claimed rows become `unknown` and are reconciled.
+    lease_s: float = Field(60.0, ge=5, le=3600)
+    # At most `max_messages` per subscriber per `window_hours`, across campaigns; null: no cap.
+    frequency_cap: FrequencyCap | None = None
     retry: RetrySettings = RetrySettings()
 
 
@@ -88,6 +97,22 @@ class OptOutSettings(_Frozen):
     keywords: list[str] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TC", "HUY"]
 
 
+class HealthSettings(_Frozen):
+    """When `dispatcher status` and `GET /health` call work stuck: nothing is silently lost."""
+
+    # A row `sending` (claimed) or `unknown` (not reconciled) for longer than this is stuck.
+    stuck_after_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
+    # An occurrence with pending rows and no row claimed for this long is not being sent.
+    no_progress_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
+    # A worker holding `sending` rows without a heartbeat for this long has died.
+    worker_silent_minutes: int = Field(5, ge=1, le=7 * 24 * 60)
+    # One error code in more than this share of a campaign's recent failures dominates...
+    error_dominance: float = Field(0.5, gt=0, lt=1)
+    error_window: int = Field(200, ge=1, le=100_000)  # ...of its last this many failures
+    error_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # ...within this long
+    error_min_failures: int = Field(20, ge=1, le=100_000)  # fewer failures prove nothing
+
+
 class Settings(_Frozen):
     database_url: str = "sqlite:///var/dispatcher.sqlite3"
     gateway: GatewayName = "simulator"
@@ -98,6 +123,7 @@ class Settings(_Frozen):
     status: StatusSettings = StatusSettings()
     http: HttpSettings = HttpSettings()
     optout: OptOutSettings = OptOutSettings()
+    health: HealthSettings = HealthSettings()
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 

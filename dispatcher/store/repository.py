@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import false, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.outbox import (
     DeliveryView,
@@ -113,9 +114,14 @@ class Repository:
         self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
 
     # -- the sending cycle ---------------------------------------------------------------------
-    def in_flight(self, occurrence_id: int) -> list[int]:
+    def in_flight(self, occurrence_id: int, claimants: Collection[str | None]) -> list[int]:
+        """Rows of the occurrence in ``sending``, claimed by one of ``claimants``."""
+        named = [c for c in claimants if c is not None]
+        by: ColumnElement[bool] = DeliveryRow.claimed_by.in_(named)
+        if None in claimants:
+            by = or_(by, DeliveryRow.claimed_by.is_(None))
         query = select(DeliveryRow.id).where(
-            DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.SENDING
+            DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.SENDING, by
         )
         return list(self.session.scalars(query))
 
@@ -128,18 +134,27 @@ class Repository:
         return [_outbound(row) for row in self.session.scalars(query)]
 
     def claim(
-        self, occurrence_id: int, limit: int, now: datetime, not_tried_since: datetime
+        self,
+        occurrence_id: int,
+        limit: int,
+        now: datetime,
+        not_tried_since: datetime,
+        claimant: str | None = None,
     ) -> list[OutboundMessage]:
         """Move up to ``limit`` pending rows to ``sending`` (logged) and return them.
 
         Rows already tried since ``not_tried_since`` (the start of the current run) are left
-        alone, so a row the provider bounced back to pending is not hammered in a loop.
+        alone, so a row the provider bounced back to pending is not hammered in a loop; so are
+        rows deferred past ``now``. Other workers' claims are skipped, never waited for
+        (PostgreSQL ``SKIP LOCKED``; SQLite has one writer at a time, taken first).
         """
+        self._write_lock()
         untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
+        due = or_(DeliveryRow.not_before.is_(None), DeliveryRow.not_before <= now)
         query = (
             select(DeliveryRow)
             .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.PENDING)
-            .where(untried)
+            .where(untried, due)
             .order_by(DeliveryRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -149,6 +164,7 @@ class Repository:
             row.status = Status.SENDING
             row.attempts += 1
             row.claimed_at = row.updated_at = now
+            row.claimed_by = claimant
         self._log_rows(rows, now, detail=None)
         return [_outbound(row) for row in rows]
 
@@ -173,10 +189,17 @@ class Repository:
         self._log_events(logged, now)
         return applied
 
-    def release(self, delivery_ids: Sequence[int], reason: str, now: datetime) -> int:
+    def release(
+        self, delivery_ids: Sequence[int], reason: str, now: datetime, expected: Status
+    ) -> int:
         """Put rows back to ``pending``: claimed ones the provider provably never processed, and
-        unknown ones the provider has no record of."""
-        rows = [r for r in self._rows_by_id(delivery_ids).values() if can_release(Status(r.status))]
+        unknown ones the provider has no record of. Only rows still in ``expected`` move: a row
+        another worker has meanwhile reconciled or claimed again is not theirs to release."""
+        rows = [
+            r
+            for r in self._rows_by_id(delivery_ids).values()
+            if r.status == expected and can_release(Status(r.status))
+        ]
         for row in rows:
             row.status = Status.PENDING
             row.updated_at = now
@@ -189,10 +212,7 @@ class Repository:
         that read the row before it (a late `sent` over `delivered`)."""
         if not ids:
             return {}
-        if self.session.get_bind().dialect.name == "sqlite":
-            # No row locks in SQLite: take its write lock now, before reading.
-            nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
-            self.session.execute(nothing.execution_options(synchronize_session=False))
+        self._write_lock()
         query = (
             select(DeliveryRow)
             .where(DeliveryRow.id.in_(ids))
@@ -201,6 +221,13 @@ class Repository:
             .execution_options(populate_existing=True)
         )
         return {row.id: row for row in self.session.scalars(query)}
+
+    def _write_lock(self) -> None:
+        """SQLite has no row locks: take its database write lock now, before reading, so two
+        processes never both read a row as free and then both take it."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
+            self.session.execute(nothing.execution_options(synchronize_session=False))
 
     def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
         self._log_events([(row, detail, None) for row in rows], now)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatcher.errors import StoreError
 from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.repository import Repository
+from dispatcher.store.workers import WorkerRepository
 
 
 class UnitOfWork:
@@ -25,6 +26,7 @@ class UnitOfWork:
         self._session = self._session_factory()
         self.repo = Repository(self._session)
         self.optouts = OptOutRepository(self._session)
+        self.workers = WorkerRepository(self._session)
         return self
 
     def __exit__(

@@ -120,9 +120,11 @@ def test_release_returns_only_claimed_or_unknown_rows_to_pending(engine: Engine)
         claimed = u.repo.claim(occurrence_id, 10, T0, T0)
         u.repo.apply([Outcome(claimed[0].delivery_id, Status.ACCEPTED, "SM1")], T0)
         u.repo.apply([Outcome(claimed[1].delivery_id, Status.UNKNOWN)], T0)
-        released = u.repo.release([m.delivery_id for m in claimed], "test", T0)
+        ids = [m.delivery_id for m in claimed]
+        # each release moves only the rows still in the status it expects
+        assert u.repo.release(ids, "test", T0, Status.SENDING) == 1
+        assert u.repo.release(ids, "test", T0, Status.UNKNOWN) == 1
         u.commit()
-    assert released == 2
     with uow() as u:
         assert u.repo.status_counts(occurrence_id) == {Status.ACCEPTED: 1, Status.PENDING: 2}
         # rows tried in this run are not claimed again in the same run...

@@ -1,0 +1,129 @@
+"""What processes share through the database: who is alive, shared rate limits, the halt switch.
+
+Several workers (on several hosts) work one outbox. A row in ``sending`` belongs to the worker
+that claimed it (``deliveries.claimed_by``); only when that worker is dead may anyone else turn the
+row into ``unknown`` and reconcile it. A worker is dead when it said it stopped, when its heartbeat
+is older than the lease, or, on this very host, when its process no longer exists (so a ``send``
+killed with SIGKILL is recovered at once by the next run, not a lease later).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from dispatcher.status import Status
+from dispatcher.store.models import CampaignRow, ControlRow, DeliveryRow, RateLimitRow, WorkerRow
+
+HALT = "halt"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """This process, as other workers see it."""
+
+    id: str
+    host: str = field(default_factory=socket.gethostname)
+    pid: int = field(default_factory=os.getpid)
+
+
+class WorkerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- liveness ------------------------------------------------------------------------------
+    def register(self, me: Identity, role: str, now: datetime) -> None:
+        self.session.add(
+            WorkerRow(
+                id=me.id, host=me.host, pid=me.pid, role=role, started_at=now, heartbeat_at=now
+            )
+        )
+
+    def heartbeat(self, worker_id: str, now: datetime) -> None:
+        query = update(WorkerRow).where(WorkerRow.id == worker_id).values(heartbeat_at=now)
+        self.session.execute(query)
+
+    def stopped(self, worker_id: str, now: datetime) -> None:
+        query = update(WorkerRow).where(WorkerRow.id == worker_id)
+        self.session.execute(query.values(heartbeat_at=now, stopped_at=now))
+
+    def dead_claimants(
+        self, occurrence_id: int | None, now: datetime, lease: timedelta, me: Identity
+    ) -> set[str | None]:
+        """Claimants of ``sending`` rows (of one occurrence, or all) that are no longer alive.
+
+        ``None`` stands for rows claimed by a version that did not record its claimant.
+        """
+        query = select(DeliveryRow.claimed_by).where(DeliveryRow.status == Status.SENDING)
+        if occurrence_id is not None:
+            query = query.where(DeliveryRow.occurrence_id == occurrence_id)
+        claimants = set(self.session.scalars(query.distinct()))
+        named = [c for c in claimants if c is not None]
+        rows = self.session.scalars(select(WorkerRow).where(WorkerRow.id.in_(named)))
+        known = {row.id: row for row in rows}
+        return {
+            c for c in claimants if c is None or c not in known or _dead(known[c], now, lease, me)
+        }
+
+    def live_workers(self, now: datetime, lease: timedelta, me: Identity) -> list[WorkerRow]:
+        query = select(WorkerRow).where(WorkerRow.stopped_at.is_(None))
+        return [w for w in self.session.scalars(query) if not _dead(w, now, lease, me)]
+
+    # -- shared pacing -------------------------------------------------------------------------
+    def reserve(self, sender: str, segments: float, rate: float, burst: float) -> float:
+        """Reserve ``segments`` of ``sender``'s shared budget; returns the seconds to wait.
+
+        GCRA on the database clock, in one atomic statement, so every worker on every host
+        draws from one budget: ``tat`` is when the bucket would be empty again.
+        """
+        now = func.extract("epoch", func.clock_timestamp())
+        insert = pg_insert(RateLimitRow).values(sender=sender, tat=now + segments / rate)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[RateLimitRow.sender],
+            set_={"tat": func.greatest(RateLimitRow.tat, now) + segments / rate},
+        ).returning(RateLimitRow.tat - now)
+        ahead = float(self.session.execute(upsert).scalar_one())
+        return max(0.0, ahead - burst / rate)
+
+    # -- the halt switch -----------------------------------------------------------------------
+    def control(self, name: str) -> ControlRow | None:
+        return self.session.get(ControlRow, name)
+
+    def halted(self) -> str | None:
+        """The reason of the global halt, or None when sending may go on."""
+        row = self.control(HALT)
+        if row is None or row.value != "on":
+            return None
+        return row.reason or "halted"
+
+    def campaign_states(self, ids: Collection[str]) -> dict[str, str]:
+        query = select(CampaignRow.id, CampaignRow.state).where(CampaignRow.id.in_(ids))
+        return {row.id: row.state for row in self.session.execute(query)}
+
+
+def _dead(worker: WorkerRow, now: datetime, lease: timedelta, me: Identity) -> bool:
+    if worker.id == me.id:
+        return False
+    if worker.stopped_at is not None or now - worker.heartbeat_at > lease:
+        return True
+    if worker.host != me.host:
+        return False
+    # Same host: its process is gone, or its pid is now ours (reused after a kill).
+    return worker.pid == me.pid or not _process_exists(worker.pid)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
