@@ -1,11 +1,12 @@
-# Quick start: `make demo` and `make test`. Both need only Python 3.11+ and make.
+# Quick start: `make demo` and `make test`. Both need only Python 3.11+ and make (and install
+# espeak-ng with apt-get when it is missing; `test` also chromium and chromium-driver).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_CAMPAIGN := campaigns/2g-shutdown-2024.yaml
 
-.PHONY: demo test lint typecheck unit integration acceptance bench clean
+.PHONY: demo test lint typecheck unit integration acceptance bench clean espeak-ng espeak-ng-required chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -15,14 +16,43 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The sample 2G campaign against the built-in simulator and SQLite (var/dispatcher.sqlite3).
-demo: $(STAMP)
+demo: $(STAMP) espeak-ng
 	$(BIN)/dispatcher validate $(DEMO_CAMPAIGN)
 	$(BIN)/dispatcher plan $(DEMO_CAMPAIGN)
 	$(BIN)/dispatcher send $(DEMO_CAMPAIGN) --occurrence demo
 	$(BIN)/dispatcher broadcast scripts $(DEMO_CAMPAIGN)
+	$(BIN)/dispatcher broadcast pull --commune "Xã Tân Đoàn" --date 16/09/2024
 	$(BIN)/dispatcher log --campaign 2g-shutdown-2024 --status failed
 	$(BIN)/dispatcher report monthly --month $$(date +%Y-%m)
+	$(BIN)/dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 --at "02/10/2024 06:00"
 	$(BIN)/dispatcher report monthly --month 2024-10
+
+# Offline Vietnamese speech for the loudspeaker audio (Debian package espeak-ng), installed
+# with apt-get when missing: as root, else through sudo. Where it cannot be had, `demo` says so
+# and writes the scripts without audio; `test` stops, since the audio tests would fail.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+espeak-ng:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  echo "installing espeak-ng (offline Vietnamese text-to-speech) with apt-get"; \
+	  { $(SUDO) apt-get update -qq && \
+	    $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	      apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; } || \
+	  echo "espeak-ng could not be installed (apt-get install espeak-ng); scripts are written without audio" >&2; }
+
+espeak-ng-required: espeak-ng
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  echo "the audio tests need espeak-ng: install the Debian package espeak-ng" >&2; exit 1; }
+
+# Headless Chromium and its driver (Debian packages chromium, chromium-driver) for the test of
+# the communes' page in a real browser; installed with apt-get when missing, else `test` stops.
+chromium:
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { \
+	  echo "installing chromium and chromium-driver (the commune page test) with apt-get"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; } || { \
+	  echo "the commune page test needs Debian's chromium and chromium-driver" >&2; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -31,7 +61,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) espeak-ng-required chromium lint typecheck
 	$(BIN)/pytest
 
 # plan of a 100,000- and a 1,000,000-row list (generated into bench/out/), with a baseline.

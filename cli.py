@@ -8,7 +8,6 @@ finished but some recipients were not sent.
 from __future__ import annotations
 
 import gc
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,10 +16,29 @@ from typing import Any
 
 import click
 
-from dispatcher import http, optouts, presenters, reports, services, tracking
+from dispatcher import (
+    health,
+    http,
+    lifecycle,
+    logs,
+    optouts,
+    presenters,
+    presenters_ops,
+    reports,
+    services,
+    tracking,
+)
 from dispatcher.bootstrap import runtime
 from dispatcher.clock import SystemClock
-from dispatcher.errors import EXIT_BAD_INPUT, DispatcherError
+from dispatcher.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    EXIT_SOME_FAILED,
+    BadInput,
+    DispatcherError,
+    Problem,
+)
+from dispatcher.logs import LogFormat
 from dispatcher.settings import Settings, load_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -61,8 +79,9 @@ def _settings() -> Settings:
 def main() -> None:
     """SMS and loudspeaker-broadcast campaigns for local government outreach.
 
-    Configuration: ./config.yaml or $DISPATCHER_CONFIG; $DISPATCHER_DB_URL and
-    $DISPATCHER_GATEWAY (twilio | simulator) override it. Twilio credentials come only from
+    Configuration: ./config.yaml or $DISPATCHER_CONFIG; $DISPATCHER_DB_URL,
+    $DISPATCHER_GATEWAY (twilio | simulator) and $DISPATCHER_QUIET_HOURS (22:00-07:00 | off)
+    override it. Twilio credentials come only from
     $TWILIO_ACCOUNT_SID and $TWILIO_AUTH_TOKEN.
     """
 
@@ -72,14 +91,16 @@ def main() -> None:
 def validate(files: tuple[Path, ...]) -> None:
     """Check campaign files completely: YAML, lists, templates, every rendered message.
 
-    Exit 0 when all are valid, 2 with `file:line: message` for each problem.
+    Exit 0 when all are valid, 2 with `file:line: message` for each problem. A campaign
+    already in the database (sent before) also says what the file changed since then.
 
     \b
     Example: dispatcher validate campaigns/2g-shutdown-2024.yaml
     """
+    settings = _settings()
     with _without_cyclic_gc():
-        results = services.validate(list(files))
-    click.echo(presenters.validation(results), nl=False)
+        results = services.validate(list(files), settings)
+    click.echo(presenters.validation(results, settings.tz), nl=False)
     if any(r.problems for r in results):
         sys.exit(EXIT_BAD_INPUT)
 
@@ -90,12 +111,16 @@ def validate(files: tuple[Path, ...]) -> None:
 def plan(file: Path, as_json: bool) -> None:
     """Show recipients, encoding, segments and the next occurrences, without sending.
 
+    The next 10 occurrences as they will fire (an occurrence inside quiet hours waits for them
+    to end), how long each takes at the senders' rates (a warning when longer than Twilio will
+    queue; exit code still 0), and what the file changed since the campaign was last sent.
+
     \b
     Example: dispatcher plan campaigns/2g-shutdown-2024.yaml --json
     """
     settings = _settings()
     with _without_cyclic_gc():
-        result = services.plan(file, SystemClock().now())
+        result = services.plan(file, SystemClock().now(), settings)
     render = presenters.plan_json if as_json else presenters.plan_table
     click.echo(render(result, settings.tz))
 
@@ -143,21 +168,125 @@ def log(campaign: str | None, phone: str | None, status: str | None, fmt: str) -
 
 @main.group()
 def broadcast() -> None:
-    """Loudspeaker broadcast scripts for the communes."""
+    """Loudspeaker broadcasts: scripts for the communes, their page links, confirmed airings."""
+
+
+OutDir = click.option(
+    "--out", type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (default: output_dir/scripts from config.yaml).",
+)  # fmt: skip
 
 
 @broadcast.command("scripts")
 @click.argument("file", type=FileArg)
-@click.option("--commune", help="Only this commune (as named in the campaign).")
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), help="Output folder.")
-def broadcast_scripts(file: Path, commune: str | None, out: Path | None) -> None:
-    """Write one script per commune per airing, to read out on the loudspeakers."""
-    from dispatcher import broadcast_service
+@click.option("--commune", help="Only this commune (name, or code in the units registry).")
+@OutDir
+@click.option("--json", "as_json", is_flag=True, help="List every script written, as JSON.")
+def broadcast_scripts(file: Path, commune: str | None, out: Path | None, as_json: bool) -> None:
+    """Write the files of every airing: the announcer's text, the spoken form, a printable .docx.
 
-    settings = _settings()
-    with runtime(settings) as rt:
+    One stem per commune and airing, <out>/<campaign>/<commune>/<YYYY-MM-DD>_<HHMM>, with
+    .txt (header with the estimated reading time, then the script), .spoken.txt (what the
+    voice reads) and .docx; language variants add their code (…_0600.tay.txt).
+
+    \b
+    Example: dispatcher broadcast scripts campaigns/2g-shutdown-2024.yaml --commune "Xã Tân Đoàn"
+    """
+    from dispatcher import broadcast_service, presenters_broadcast
+
+    with runtime(_settings()) as rt:
         result = broadcast_service.write_campaign_scripts(rt, file, commune, out)
-    click.echo(presenters.scripts_summary(result))
+    render = presenters_broadcast.scripts_json if as_json else presenters_broadcast.scripts_summary
+    click.echo(render(result))
+
+
+@broadcast.command("pull")
+@click.option("--commune", required=True, help="The commune: name, or code in the units registry.")
+@click.option("--date", "day", metavar="D", help="The day: dd/mm/yyyy or ISO (default: today).")
+@click.option("--from", "start", metavar="D", help="First day of a range (with --to).")
+@click.option("--to", "end", metavar="D", help="Last day of a range, included.")
+@OutDir
+@click.option(
+    "--campaign", "campaign_files", multiple=True, type=FileArg,
+    help="A campaign file, besides those in the database (repeatable).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, ISO 8601 times.")
+def broadcast_pull(
+    commune: str, day: str | None, start: str | None, end: str | None, out: Path | None,
+    campaign_files: tuple[Path, ...], as_json: bool,
+) -> None:  # fmt: skip
+    """One commune's scripts (and audio already made) for a day or a range of days.
+
+    From every campaign in the database (`broadcast scripts` and `send` register them) and
+    the --campaign files. Lists date, time, campaign, estimated reading time and files.
+
+    \b
+    Examples:
+      dispatcher broadcast pull --commune "Xã Tân Đoàn" --date 16/09/2024
+      dispatcher broadcast pull --commune 06307 --from 2024-09-01 --to 2024-09-30 --out usb/
+    """
+    from dispatcher import broadcast_pull, presenters_broadcast
+
+    with runtime(_settings()) as rt:
+        result = broadcast_pull.pull(rt, commune, day, start, end, out, campaign_files)
+    render = presenters_broadcast.pull_json if as_json else presenters_broadcast.pull_table
+    click.echo(render(result))
+
+
+@broadcast.command("confirm")
+@click.option("--commune", required=True, help="The commune: name, or code in the units registry.")
+@click.option("--campaign", "campaign_id", required=True, metavar="ID", help="The campaign id.")
+@click.option(
+    "--at", required=True, metavar="DATETIME",
+    help="The planned airing: dd/mm/yyyy HH:MM or ISO 8601 (campaign's time zone).",
+)  # fmt: skip
+@click.option(
+    "--duration", type=click.IntRange(1), metavar="S", help="How long it aired, in seconds."
+)
+@click.option(
+    "--aired-at", metavar="DATETIME",
+    help="When it really aired, if not at the planned time (default: the planned time).",
+)  # fmt: skip
+def broadcast_confirm(
+    commune: str, campaign_id: str, at: str, duration: int | None, aired_at: str | None
+) -> None:
+    """Record that a commune aired a planned airing (the monthly report counts these).
+
+    The same as the "Đã phát" button of the commune's page. Confirming an airing again
+    changes nothing and says when it was confirmed; an airing not in the plan is an error
+    listing the nearest planned ones.
+
+    \b
+    Example:
+      dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 \\
+          --at "16/09/2024 06:00" --duration 420
+    """
+    from dispatcher import airings, presenters_airings
+
+    with runtime(_settings()) as rt:
+        result = airings.confirm(
+            rt, commune, campaign_id, at, duration_s=duration, aired_at=aired_at
+        )
+    click.echo(presenters_airings.confirmed(result))
+
+
+@broadcast.command("link")
+@click.option("--commune", required=True, help="The commune: name, or code in the units registry.")
+def broadcast_link(commune: str) -> None:
+    """Print the link to the commune's page (its airings, scripts, audio, "Đã phát" button).
+
+    The link carries the commune's token, made from $DISPATCHER_SECRET_KEY (never stored):
+    give it to the commune only. The page is served by `dispatcher serve`, at
+    http.public_base_url (else http.host:http.port).
+
+    \b
+    Example: DISPATCHER_SECRET_KEY=... dispatcher broadcast link --commune "Xã Tân Đoàn"
+    """
+    from dispatcher import airings, presenters_airings
+
+    with runtime(_settings()) as rt:
+        link = airings.commune_link(rt, commune)
+    click.echo(presenters_airings.commune_link(link))
 
 
 @main.group()
@@ -252,6 +381,123 @@ def optout_list(fmt: str, full: bool) -> None:
             click.echo(chunk, nl=False)
 
 
+# -- campaign lifecycle and health ------------------------------------------------------------
+JsonFlag = click.option("--json", "as_json", is_flag=True, help="Machine-readable, ISO 8601 times.")
+ReasonOption = click.option("--reason", metavar="TEXT", help="Why; recorded in the activity log.")
+
+
+@main.command("campaigns")
+@JsonFlag
+def campaigns_cmd(as_json: bool) -> None:
+    """List the campaigns with their state and progress (deliveries per status).
+
+    \b
+    Example: dispatcher campaigns --json
+    """
+    settings = _settings()
+    with runtime(settings) as rt:
+        found = lifecycle.campaigns(rt)
+    if as_json:
+        click.echo(presenters_ops.campaigns_json(found), nl=False)
+    else:
+        click.echo(presenters_ops.campaigns_table(found, settings.tz), nl=False)
+
+
+@main.command("status")
+@click.argument("campaign_id", metavar="[ID]", required=False)
+@JsonFlag
+def status_cmd(campaign_id: str | None, as_json: bool) -> None:
+    """Health of the whole system, or one campaign's progress, health and recent activity.
+
+    Unhealthy (exit 1) when work is stuck: deliveries `sending` or `unknown` for too long, an
+    occurrence with pending deliveries that nobody sends, one error code dominating a
+    campaign's recent failures, a dead worker holding deliveries (thresholds: `health` in
+    config.yaml). Exit 0 when healthy.
+
+    \b
+    Examples: dispatcher status
+              dispatcher status 2g-shutdown-2024
+    """
+    settings, ops = _settings(), presenters_ops
+    with runtime(settings) as rt:
+        if campaign_id is None:
+            report = health.check(rt)
+            text = ops.health_json(report) if as_json else ops.health_text(report, settings.tz)
+        else:
+            found = lifecycle.status(rt, campaign_id)
+            report = found.health
+            text = (
+                ops.campaign_status_json(found)
+                if as_json
+                else ops.campaign_status(found, settings.tz)
+            )
+    click.echo(text, nl=False)
+    sys.exit(EXIT_OK if report.healthy else EXIT_SOME_FAILED)
+
+
+@main.command()
+@click.argument("campaign_id", metavar="ID")
+@ReasonOption
+def pause(campaign_id: str, reason: str | None) -> None:
+    """Pause a campaign: every worker stops claiming its deliveries within seconds.
+
+    Deliveries already in flight finish; `resume` continues. A canceled campaign cannot be
+    paused (exit 2).
+
+    \b
+    Example: dispatcher pause 2g-shutdown-2024 --reason "wrong hotline in the text"
+    """
+    with runtime(_settings()) as rt:
+        change = lifecycle.pause(rt, campaign_id, reason)
+    click.echo(presenters_ops.state_change(change))
+
+
+@main.command()
+@click.argument("campaign_id", metavar="ID")
+@ReasonOption
+def resume(campaign_id: str, reason: str | None) -> None:
+    """Resume a paused campaign: workers claim its pending deliveries again.
+
+    \b
+    Example: dispatcher resume 2g-shutdown-2024 --reason "text corrected"
+    """
+    with runtime(_settings()) as rt:
+        change = lifecycle.resume(rt, campaign_id, reason)
+    click.echo(presenters_ops.state_change(change))
+
+
+@main.command()
+@click.argument("campaign_id", metavar="ID")
+@ReasonOption
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (needed off a terminal).")
+def cancel(campaign_id: str, reason: str | None, yes: bool) -> None:
+    """Cancel a campaign for good: its pending deliveries become `canceled`, never sent.
+
+    Deliveries in flight (`sending`, `unknown`) finish or are reconciled; no later occurrence
+    is sent. Asks for confirmation on a terminal; elsewhere --yes is required (exit 2).
+    Declining changes nothing (exit 1).
+
+    \b
+    Example: dispatcher cancel 2g-shutdown-2024 --reason "superseded" --yes
+    """
+    with runtime(_settings()) as rt:
+        change = lifecycle.cancel(rt, campaign_id, reason, None if yes else _confirm_cancel)
+    click.echo(presenters_ops.state_change(change))
+    if change is None:
+        sys.exit(EXIT_SOME_FAILED)
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm_cancel(summary: lifecycle.CampaignSummary) -> bool:
+    if not _on_terminal():
+        problem = Problem("not on a terminal: add --yes to cancel without asking", field="--yes")
+        raise BadInput(problem)
+    return click.confirm(presenters_ops.cancel_question(summary), default=False)
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -260,13 +506,52 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema to the newest revision."""
-    with runtime(_settings()) as rt:
+    with runtime(_settings(), migrate=True) as rt:
         click.echo(f"database schema is current: {rt.engine.url.render_as_string()}")
 
 
+LOG_FORMAT = click.option(
+    "--log-format",
+    type=click.Choice(["auto", "json", "text"]),
+    default="auto",
+    envvar="DISPATCHER_LOG_FORMAT",
+    show_default=True,
+    help="Log lines on stderr: JSON objects, or text; auto: text on a terminal, else JSON.",
+)
+
+
 @main.command()
-def serve() -> None:
-    """Receive Twilio status callbacks and inbound SMS, and poll statuses, until stopped.
+@LOG_FORMAT
+def worker(log_format: LogFormat) -> None:
+    """Send due outbox work beside other workers, until stopped (PostgreSQL only).
+
+    Any number of workers, on any hosts, share one PostgreSQL: each claims rows with
+    SKIP LOCKED, paces against the per-sender budget kept in the database, and heartbeats;
+    the claims of a worker that dies are reconciled with the provider by the others (never
+    blindly resent). On SQLite one process sends: use `dispatcher serve`. The schema must be
+    current: run `dispatcher db upgrade` once before starting workers.
+
+    \b
+    Example: DISPATCHER_DB_URL=postgresql://dispatcher@db/dispatcher dispatcher worker
+    """
+    from dispatcher import worker as worker_service
+
+    settings = _settings()
+    logs.configure(log_format)
+
+    def ready(worker_id: str) -> None:
+        click.echo(f"Worker {worker_id} started (Ctrl-C or SIGTERM stops).")
+        sys.stdout.flush()
+
+    with runtime(settings) as rt:
+        stats = worker_service.run_worker(rt, ready)
+    click.echo(presenters.worker_stopped(stats))
+
+
+@main.command()
+@LOG_FORMAT
+def serve(log_format: LogFormat) -> None:
+    """Send scheduled campaigns, receive Twilio status callbacks, poll statuses, until stopped.
 
     Listens on http.host:http.port of config.yaml (loopback by default). With
     http.public_base_url set (the URL Twilio reaches, e.g. through a reverse proxy), sends ask
@@ -281,11 +566,7 @@ def serve() -> None:
     Example: DISPATCHER_GATEWAY=twilio dispatcher serve
     """
     settings = _settings()
-    # Our own INFO lines; only warnings from libraries (twilio logs every request at INFO).
-    logging.basicConfig(
-        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("dispatcher").setLevel(logging.INFO)
+    logs.configure(log_format)
     interval, public = settings.status.poll_interval_s, settings.http.public_base_url
 
     def ready(url: str) -> None:

@@ -14,7 +14,7 @@ from dispatcher.clock import Clock, SystemClock
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
 from dispatcher.settings import Settings
-from dispatcher.store.db import make_engine, upgrade
+from dispatcher.store.db import make_engine, require_current, upgrade
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 
 SIMULATOR_SENDER = "DISPATCHER"  # the simulator needs a From; real campaigns name theirs
@@ -31,12 +31,23 @@ class Runtime:
 
 @contextmanager
 def runtime(
-    settings: Settings, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    migrate: bool | None = None,
 ) -> Iterator[Runtime]:
-    """Open the database (migrating it to the newest schema) for the length of a command."""
+    """Open the database for the length of a command.
+
+    Migrations run once, never raced: SQLite (one machine, one process sending) is brought to
+    the newest schema by whichever command comes first; PostgreSQL only by ``migrate=True``
+    (``dispatcher db upgrade``), and every other command refuses a schema that is not current.
+    """
     engine = make_engine(settings.resolved_database_url)
     try:
-        upgrade(engine)
+        if migrate or (migrate is None and engine.dialect.name == "sqlite"):
+            upgrade(engine)
+        else:
+            require_current(engine)
         env = dict(os.environ if environ is None else environ)
         yield Runtime(settings, engine, unit_of_work_factory(engine), clock or SystemClock(), env)
     finally:

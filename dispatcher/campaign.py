@@ -8,30 +8,35 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dispatcher.broadcast import BUILTIN_VARIABLES
 from dispatcher.errors import BadInput, Problem
 from dispatcher.lists import display_path
-from dispatcher.schedule import WEEKDAYS, known_zone
+from dispatcher.quiet import canonical_window
+from dispatcher.schedule import WEEKDAYS, check_cron, known_zone
 from dispatcher.yamlfile import YamlDocument, load_model, read_yaml
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 CAMPAIGN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_LOCAL_MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\S+)")
 
 
 def _parse_time(value: object) -> object:
@@ -47,6 +52,39 @@ def _parse_time(value: object) -> object:
     return time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
+def _parse_local_moment(value: object) -> object:
+    """``2024-08-01 08:00`` (YAML's own timestamps too), a wall time in the campaign's zone."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            raise ValueError(
+                f"'{value}' has a UTC offset: write the local time without one, like "
+                "2024-08-01 08:00 (it is read in the campaign's time zone)"
+            )
+        moment = value
+    else:
+        match = _LOCAL_MOMENT.fullmatch(value.strip()) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(f"'{value}' is not a local date and time like 2024-08-01 08:00")
+        try:
+            day = date.fromisoformat(match[1])
+        except ValueError as exc:
+            raise ValueError(f"{value!r}: {match[1]} is not a date") from exc
+        moment = datetime.combine(day, _parse_time(match[2]))  # type: ignore[arg-type]
+    if moment.second or moment.microsecond:
+        raise ValueError(f"'{value}': give the time to the minute, like 08:00")
+    return moment
+
+
+def _sorted_distinct(values: list[_Ordered]) -> list[_Ordered]:
+    if len(set(values)) != len(values):
+        raise ValueError("the same time is listed twice")
+    return sorted(values)
+
+
+def _window_or_none(value: object) -> str | None:
+    return None if value is None else canonical_window(value)
+
+
 def _not_before_start(end: date | None, info: ValidationInfo) -> date | None:
     start = info.data.get("start")
     if end is not None and start is not None and end < start:
@@ -55,7 +93,9 @@ def _not_before_start(end: date | None, info: ValidationInfo) -> date | None:
 
 
 TimeOfDay = Annotated[time, BeforeValidator(_parse_time)]
+LocalMoment = Annotated[datetime, BeforeValidator(_parse_local_moment)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_Ordered = TypeVar("_Ordered", time, datetime)
 
 
 class _Strict(BaseModel):
@@ -66,23 +106,87 @@ class _Calendar(_Strict):
     times: list[TimeOfDay] = Field(min_length=1)
     days: list[Weekday] | None = None
 
-    @field_validator("times")
-    @classmethod
-    def _distinct_times(cls, times: list[time]) -> list[time]:
-        if len(set(times)) != len(times):
-            raise ValueError("the same time is listed twice")
-        return sorted(times)
+    _distinct_times = field_validator("times")(_sorted_distinct)
 
     @property
     def weekdays(self) -> frozenset[int] | None:
         return None if self.days is None else frozenset(WEEKDAYS[d] for d in self.days)
 
 
-class Schedule(_Calendar):
-    start: date
-    end: date
+class Schedule(_Strict):
+    """``sms.schedule``, in exactly one of three forms, read in the campaign's time zone.
+
+    * simple: ``start``, ``end`` (both included), ``times``, optional ``days``;
+    * ``cron``: a five-field expression, between ``start`` and ``end``. ``end`` is required:
+      a cron schedule without one would send forever;
+    * ``at``: a list of one-off local date-times, nothing else.
+    """
+
+    start: date | None = None
+    end: date | None = None
+    times: list[TimeOfDay] | None = Field(None, min_length=1)
+    days: list[Weekday] | None = None
+    cron: str | None = None
+    at: list[LocalMoment] | None = Field(None, min_length=1)
 
     _ordered = field_validator("end")(_not_before_start)
+    _distinct_times = field_validator("times", "at")(_sorted_distinct)
+    _cron = field_validator("cron")(check_cron)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Schedule:
+        problems = _form_problems(self)
+        if problems:
+            # Raised as a ValidationError so that each problem names its own key and line.
+            raise ValidationError.from_exception_data("Schedule", problems)
+        return self
+
+    @property
+    def form(self) -> Literal["simple", "cron", "at"]:
+        return "at" if self.at is not None else "cron" if self.cron is not None else "simple"
+
+    @property
+    def weekdays(self) -> frozenset[int] | None:
+        return None if self.days is None else frozenset(WEEKDAYS[d] for d in self.days)
+
+    @property
+    def bounds(self) -> tuple[date, date]:
+        """The first and the last day the schedule may send on."""
+        if self.at:
+            return self.at[0].date(), self.at[-1].date()
+        assert self.start is not None and self.end is not None  # checked by _one_form
+        return self.start, self.end
+
+
+_NOT_WITH_AT = "not with `at`: one-off sends are whole local date-times, like 2024-08-01 08:00"
+_NOT_WITH_CRON = "not with `cron`: the cron expression says the days and times"
+_REQUIRED = "required key is missing"
+_FORM_RULES: dict[str, dict[str, str]] = {
+    # form -> key -> the problem when it is given (or, starting with "!", when it is missing)
+    "at": {k: _NOT_WITH_AT for k in ("start", "end", "times", "days")}
+    | {"cron": "give one form: `cron` or `at`, not both"},
+    "cron": {
+        "times": _NOT_WITH_CRON,
+        "days": _NOT_WITH_CRON,
+        "start": f"!{_REQUIRED} (with `cron`, the first day it may send)",
+        "end": f"!{_REQUIRED}: a cron schedule without an end would send forever",
+    },
+    "simple": {
+        "times": f"!{_REQUIRED}: the times of day to send (or a `cron` expression, or `at`)",
+        "start": f"!{_REQUIRED}",
+        "end": f"!{_REQUIRED}",
+    },
+}
+
+
+def _form_problems(schedule: Schedule) -> list[InitErrorDetails]:
+    problems: list[InitErrorDetails] = []
+    for key, rule in _FORM_RULES[schedule.form].items():
+        given = getattr(schedule, key) is not None
+        if given != rule.startswith("!"):
+            error = PydanticCustomError("schedule_form", rule.removeprefix("!"))
+            problems.append({"type": error, "loc": (key,), "input": None})
+    return problems
 
 
 class RetryOverride(_Strict):
@@ -107,6 +211,12 @@ class SmsSection(_Strict):
     exclude: list[str] = []
     schedule: Schedule | None = None
     max_segments: int = Field(3, ge=1, le=10)
+    # "22:00-07:00" or "off": this campaign's quiet hours, over config and the environment.
+    quiet_hours: str | None = None
+    # An emergency notice: sends inside quiet hours too (the sender logs that it did).
+    urgent: bool = Field(False, strict=True)
+
+    _quiet_window = field_validator("quiet_hours", mode="before")(_window_or_none)
 
     @model_validator(mode="after")
     def _one_sender_form(self) -> SmsSection:
@@ -124,6 +234,41 @@ class SmsSection(_Strict):
         return [self.sender]
 
 
+LANGUAGE_CODE = re.compile(r"[a-z]{2,8}")
+RESERVED_SUFFIXES = frozenset({"spoken", "audio", "txt", "docx", "wav", "mp3"})
+
+
+def _language_code(value: str) -> str:
+    if not LANGUAGE_CODE.fullmatch(value) or value in RESERVED_SUFFIXES:
+        raise ValueError(
+            f"'{value}' is not a language code: 2-8 lower-case ASCII letters, like tay or nung "
+            f"(not {', '.join(sorted(RESERVED_SUFFIXES))}: they name other files)"
+        )
+    return value
+
+
+LanguageCode = Annotated[str, AfterValidator(_language_code)]
+
+
+class ScriptVariant(_Strict):
+    """The script in another language (Tày, Nùng), which a commune's announcer may read instead.
+
+    Written next to the Vietnamese one with the language before the suffix (``…_0600.tay.txt``);
+    no offline voice speaks these languages, so its audio can only be a human recording.
+    """
+
+    name: str = Field(min_length=1)  # the language as people call it, for the header: "Tày"
+    template: str | None = None
+    script: str | None = None
+    communes: list[str] | None = Field(None, min_length=1)  # None: every commune of the campaign
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScriptVariant:
+        if (self.template is None) == (self.script is None):
+            raise ValueError("give exactly one of `template` (a file) or `script` (inline text)")
+        return self
+
+
 class BroadcastSection(_Calendar):
     communes: list[str] | str
     repeat: int = Field(1, ge=1, le=5)
@@ -132,6 +277,11 @@ class BroadcastSection(_Calendar):
     template: str | None = None
     script: str | None = None
     vars: dict[str, str] = {}
+    # The announcer's pace for this campaign's reading times; else config.yaml's.
+    syllables_per_minute: float | None = Field(None, ge=60, le=400)
+    # Added to the default table of what the voice reads for an abbreviation ("UBND" → "Ủy ban…").
+    abbreviations: dict[str, str] = {}
+    variants: dict[LanguageCode, ScriptVariant] = {}
 
     _ordered = field_validator("end")(_not_before_start)
 
@@ -197,10 +347,8 @@ class CampaignSpec(_Strict):
         section, schedule = self.broadcast, self.sms_schedule
         start = section.start if section else None
         end = section.end if section else None
-        return (
-            start or (schedule.start if schedule else None),
-            end or (schedule.end if schedule else None),
-        )
+        first, last = schedule.bounds if schedule else (None, None)
+        return start or first, end or last
 
 
 class Campaign:
@@ -263,6 +411,9 @@ def _missing_files(campaign: Campaign) -> list[Problem]:
     if spec.broadcast:
         if spec.broadcast.template:
             wanted.append((["broadcast", "template"], spec.broadcast.template))
+        for code, variant in spec.broadcast.variants.items():
+            if variant.template:
+                wanted.append((["broadcast", "variants", code, "template"], variant.template))
         if isinstance(spec.broadcast.communes, str):
             wanted.append((["broadcast", "communes"], spec.broadcast.communes))
     return [

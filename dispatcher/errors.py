@@ -83,3 +83,9 @@ class GatewayError(DispatcherError):
 
 class ProviderNotFound(GatewayError):
     """The provider has no such message."""
+
+
+class AudioError(DispatcherError):
+    """The text-to-speech engine failed (not installed, no such voice, or it crashed)."""
+
+    exit_code = EXIT_HALTED

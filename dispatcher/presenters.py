@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,131 +20,36 @@ from zoneinfo import ZoneInfo
 import click
 
 from dispatcher import schedule
-from dispatcher.audience import MAX_KEPT_ROWS, AudienceSummary
-from dispatcher.broadcast_service import ScriptsResult
 from dispatcher.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
 from dispatcher.http import ServiceStats
 from dispatcher.optouts import Change, ImportResult, OptOut
 from dispatcher.outbox import DeliveryView
 from dispatcher.phones import mask
-from dispatcher.reports import MonthlyReport
+from dispatcher.presenters_plan import changes_note
+from dispatcher.presenters_plan import mask_if_phone as mask_if_phone  # plan output, re-exported
+from dispatcher.presenters_plan import plan_data as plan_data
+from dispatcher.presenters_plan import plan_json as plan_json
+from dispatcher.presenters_plan import plan_table as plan_table
+from dispatcher.reports import MonthlyReport, ReportRow
 from dispatcher.sender import Progress
-from dispatcher.services import Plan, SendReport, ValidationResult
+from dispatcher.services import SendReport, ValidationResult
 from dispatcher.status import RANK
 from dispatcher.tracking import ReconcileResult
+from dispatcher.worker import WorkerStats
 
-MAX_ROWS_SHOWN = 20
 DELIVERED_NOTE = "(In Vietnam 'delivered' is only the SMS centre's acknowledgement.)"
 
 
-def validation(results: list[ValidationResult]) -> str:
+def validation(results: list[ValidationResult], tz: ZoneInfo) -> str:
     lines = []
     for result in results:
         lines += [str(p) for p in result.problems]
         lines += [f"warning: {p}" for p in result.warnings]
         if not result.problems:
             lines.append(f"{result.path}: ok")
+        if result.changes is not None and result.changes.paths:
+            lines.append(f"  {changes_note(result.changes, tz)}")
     return "\n".join(lines) + "\n"
-
-
-def plan_data(plan: Plan) -> dict[str, Any]:
-    prepared = plan.prepared
-    audience, composition = prepared.audience, prepared.composition
-    data: dict[str, Any] = {"campaign": prepared.campaign.id}
-    if audience is not None and composition is not None:
-        longest = composition.longest
-        found = audience.summary
-        data["recipients"] = {
-            "valid": found.valid,
-            "invalid": found.invalid.total,
-            "duplicates": found.duplicates.total,
-            "excluded": found.excluded.total,
-        }
-        data["sms"] = {
-            "encoding": composition.encoding,
-            "segments": longest.segments if longest else 0,
-            "characters": longest.characters if longest else 0,
-            "units": longest.units if longest else 0,
-        }
-        data["total_segments"] = composition.total_segments
-        data["rejected"] = _rejected(found)
-        # Big lists keep only the first rows of each kind; the counts above are complete.
-        data["rejected_not_listed"] = {
-            "invalid": found.invalid.omitted,
-            "duplicates": found.duplicates.omitted,
-            "excluded": found.excluded.omitted,
-        }
-    data["occurrences"] = [at.isoformat() for at in plan.occurrences]
-    data["schedule_ended"] = plan.schedule_ended.isoformat() if plan.schedule_ended else None
-    return data
-
-
-def _rejected(found: AudienceSummary) -> list[dict[str, Any]]:
-    return [
-        {"file": r.file, "line": r.line, "value": r.raw, "reason": r.reason}
-        for r in found.invalid.rows
-    ] + [
-        {"file": d.file, "line": d.line, "value": d.phone,
-         "reason": f"duplicate of {d.first_file}:{d.first_line}"}
-        for d in found.duplicates.rows
-    ] + [
-        {"file": e.file, "line": e.line, "value": e.phone,
-         "reason": f"excluded by {e.excluded_by_file}:{e.excluded_by_line}"}
-        for e in found.excluded.rows
-    ]  # fmt: skip
-
-
-def plan_json(plan: Plan, _tz: ZoneInfo) -> str:
-    return json.dumps(plan_data(plan), ensure_ascii=False, indent=2)
-
-
-def plan_table(plan: Plan, _tz: ZoneInfo) -> str:
-    data = plan_data(plan)
-    lines = [f"Campaign {data['campaign']}: {plan.prepared.campaign.spec.title}"]
-    if "recipients" in data:
-        r, s = data["recipients"], data["sms"]
-        lines += [
-            f"Recipients:  {r['valid']} valid, {r['invalid']} invalid, "
-            f"{r['duplicates']} duplicates, {r['excluded']} excluded",
-            f"SMS:         {s['encoding']}, longest message {s['characters']} characters = "
-            f"{s['segments']} segment(s)",
-            f"Total:       {data['total_segments']} segments over all messages",
-        ]
-        lines += _rejected_rows(data["rejected"], sum(data["rejected_not_listed"].values()))
-    lines += _occurrence_lines(plan)
-    return "\n".join(lines)
-
-
-def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int) -> list[str]:
-    if not rejected:
-        return []
-    lines = ["Not sent to:"]
-    for row in rejected[:MAX_ROWS_SHOWN]:
-        value = mask_if_phone(str(row["value"]))
-        lines.append(f"  {row['file']}:{row['line']}: {value}: {row['reason']}")
-    more = len(rejected) - MAX_ROWS_SHOWN + not_listed
-    if more > 0 and not_listed:
-        listed = f"--json lists the first {MAX_KEPT_ROWS:,} of each kind"
-        lines.append(f"  ... and {more} more ({listed})")
-    elif more > 0:
-        lines.append(f"  ... and {more} more (all of them: --json)")
-    return lines
-
-
-def mask_if_phone(value: str) -> str:
-    return mask(value) if value.startswith("+") else value
-
-
-def _occurrence_lines(plan: Plan) -> list[str]:
-    if plan.occurrences:
-        shown = ", ".join(schedule.format_datetime_vi(at) for at in plan.occurrences)
-        return [f"Next sends:  {shown}"]
-    if plan.schedule_ended:
-        return [f"Schedule:    ended {schedule.format_datetime_vi(plan.schedule_ended)}"]
-    sms = plan.prepared.campaign.spec.sms
-    if sms is not None and sms.schedule is None:
-        return ["Schedule:    none — one send, when you run `dispatcher send`"]
-    return []
 
 
 class ProgressDisplay:
@@ -278,7 +184,13 @@ REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lư�
                  "Ghi chú"]  # fmt: skip
 
 
+UNCONFIRMED_TITLE = "Chưa xác nhận — đã qua giờ phát, xã chưa xác nhận đã phát (không tính ở trên):"
+UNCONFIRMED_SHOWN = 6  # planned times listed per commune in the table; CSV and JSON list all
+
+
 def monthly(report: MonthlyReport, fmt: str) -> str:
+    """The report as a table to read, CSV (the counted rows numbered, then the unconfirmed
+    airings unnumbered) or JSON (``rows`` and ``unconfirmed``)."""
     rows: list[list[Any]] = [
         [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
         for i, r in enumerate(report.rows, start=1)
@@ -286,15 +198,32 @@ def monthly(report: MonthlyReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_report_json(report), ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        return "".join(_csv_line(row) for row in [REPORT_HEADER, *rows])
+        missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
+                    f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
+        return "".join(_csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
     title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
-    if not rows:
+    if not rows and not report.unconfirmed:
         return f"{title}\n(không có hoạt động nào trong tháng)\n"
     lines = [title] + [
         f"{i:>3}. {unit} | {form}: {count} {cu} | {means}" + (f" | {note}" if note else "")
         for i, unit, form, count, cu, means, note in rows
     ]
+    if not rows:
+        lines.append("(chưa có hoạt động nào được tính trong tháng)")
+    if report.unconfirmed:
+        lines += ["", UNCONFIRMED_TITLE] + [_unconfirmed_line(r) for r in report.unconfirmed]
     return "\n".join(lines) + "\n"
+
+
+def _times(times: Iterable[datetime]) -> str:
+    return ", ".join(schedule.format_datetime_vi(t) for t in times)
+
+
+def _unconfirmed_line(row: ReportRow) -> str:
+    shown = _times(row.times[:UNCONFIRMED_SHOWN])
+    more = len(row.times) - UNCONFIRMED_SHOWN
+    rest = f" và {more} lượt khác" if more > 0 else ""
+    return f"  - {row.unit} | {row.means}: {row.count} {row.count_unit} ({shown}{rest})"
 
 
 def _report_json(report: MonthlyReport) -> dict[str, Any]:
@@ -306,15 +235,13 @@ def _report_json(report: MonthlyReport) -> dict[str, Any]:
              "count_unit": r.count_unit, "status": r.status, "segments": r.segments}
             for r in report.rows
         ],
+        "unconfirmed": [
+            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
+             "count_unit": r.count_unit, "status": r.status,
+             "planned": [t.isoformat() for t in r.times]}
+            for r in report.unconfirmed
+        ],
     }  # fmt: skip
-
-
-def scripts_summary(result: ScriptsResult) -> str:
-    communes = ", ".join(result.communes)
-    return (
-        f"Wrote {len(result.files)} scripts ({result.airings} airings) for {communes}\n"
-        f"  under {result.out_dir / result.campaign}"
-    )
 
 
 # -- the opt-out list --------------------------------------------------------------------------
@@ -413,6 +340,19 @@ def serve_stopped(stats: ServiceStats) -> str:
             f"  opt-outs by inbound keyword: {stats.opted_out}",
             f"  polls: {stats.polls} ({stats.polled_moved} deliveries moved forward)",
             f"  unknown outcomes failed as unknown-outcome: {stats.expired}",
+            f"  scheduler passes: {stats.scheduler.passes}"
+            f" ({len(stats.scheduler.materialized)} occurrences queued)",
+            *_worker_lines(stats.worker),
             DELIVERED_NOTE,
         ]
     )
+
+
+def worker_stopped(stats: WorkerStats) -> str:
+    return "\n".join(["Stopped.", *_worker_lines(stats), DELIVERED_NOTE])
+
+
+def _worker_lines(stats: WorkerStats) -> list[str]:
+    lines = [f"  sending runs: {stats.runs} ({stats.sent} messages handed to the provider)"]
+    lines += [f"  waiting: {campaign}: {why}" for campaign, why in sorted(stats.blocked.items())]
+    return lines

@@ -1,22 +1,25 @@
 """The monthly report the directive asks for: per unit, form of communication, times, means.
 
 Computed from the logs only: SMS from the delivery log (a message counts in the month it first
-reached the provider), loudspeaker airings from the airing plan (marked as planned until
-communes confirm airings).
+reached the provider), loudspeaker airings from the communes' confirmations (an airing counts in
+the month it aired). Airings of past days that no commune has confirmed are listed apart, as
+"Chưa xác nhận", and not counted; airings still to come are neither.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.errors import BadInput, Problem
+from dispatcher.store.airings import PlannedAiring
 
 FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
+NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
 
@@ -28,13 +31,16 @@ class ReportRow:
     means: str
     count: int
     count_unit: str  # "tin" (messages) or "lượt" (airings)
-    status: str  # "sent" or "planned"
+    status: str  # "sent", "aired" (confirmed by the commune) or "unconfirmed"
     segments: int | None = None
+    times: tuple[datetime, ...] = ()  # of unconfirmed airings: when each was planned
 
     @property
     def note(self) -> str:
-        if self.status == "planned":
-            return "Theo kế hoạch (chưa xác nhận đã phát)"
+        if self.status == "unconfirmed":
+            return NOTE_UNCONFIRMED
+        if self.status == "aired":
+            return "Xã đã xác nhận đã phát"
         return f"{self.segments} phần tin (segment)" if self.segments is not None else ""
 
 
@@ -43,7 +49,8 @@ class MonthlyReport:
     month: str  # YYYY-MM
     start: datetime
     end: datetime
-    rows: list[ReportRow]
+    rows: list[ReportRow]  # what is counted: SMS sent, airings confirmed
+    unconfirmed: list[ReportRow] = field(default_factory=list)  # past airings not confirmed
 
     @property
     def period_label(self) -> str:
@@ -65,21 +72,42 @@ def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetim
 
 
 def monthly(rt: Runtime, month: str) -> MonthlyReport:
+    """The report of ``month`` (``YYYY-MM``, in the configured time zone)."""
     year, number = parse_month(month)
-    start, end = month_bounds(year, number, rt.settings.tz)
+    tz = rt.settings.tz
+    start, end = month_bounds(year, number, tz)
+    # "Past days": an airing of today may still be confirmed today.
+    past = datetime.combine(rt.clock.now().astimezone(tz).date(), time(), tz)
     with rt.uow() as uow:
         sms = uow.repo.sms_sent_between(start, end)
-        airings = uow.repo.airings_between(start, end)
+        aired = uow.repo.airings.aired_between(start, end)
+        missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
     rows = [
         ReportRow(unit, FORM_SMS, _sms_means(sender), n, "tin", "sent", segments)
         for unit, sender, n, segments in sms
     ]
     rows += [
-        ReportRow(unit, FORM_LOUDSPEAKER, f"Đài truyền thanh {commune}", n, "lượt", "planned")
-        for unit, commune, n in airings
+        ReportRow(unit, FORM_LOUDSPEAKER, _station(commune), n, "lượt", "aired")
+        for unit, commune, n in aired
     ]
     rows.sort(key=lambda r: (r.unit, r.form, r.means))
-    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows)
+    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, _unconfirmed(missing, tz))
+
+
+def _station(commune: str) -> str:
+    return f"Đài truyền thanh {commune}"
+
+
+def _unconfirmed(airings: list[PlannedAiring], tz: ZoneInfo) -> list[ReportRow]:
+    """One row per unit and commune, with the planned times (in ``tz``) of each airing."""
+    grouped: dict[tuple[str, str], list[datetime]] = {}
+    for airing in airings:
+        grouped.setdefault((airing.unit, airing.commune), []).append(airing.scheduled_at)
+    return [
+        ReportRow(unit, FORM_LOUDSPEAKER, _station(commune), len(times), "lượt", "unconfirmed",
+                  times=tuple(sorted(t.astimezone(tz) for t in times)))
+        for (unit, commune), times in sorted(grouped.items())
+    ]  # fmt: skip
 
 
 def _sms_means(sender: str) -> str:

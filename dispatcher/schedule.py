@@ -12,8 +12,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import CroniterBadCronError, CroniterBadDateError, croniter
 
 WEEKDAYS: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
@@ -74,6 +76,92 @@ def expand(
             if last is None or instant(moment) > instant(last):
                 last = moment
                 yield moment
+
+
+class ScheduleSpec(Protocol):
+    """What :func:`occurrences` reads: one of the three forms of a campaign's ``sms.schedule``.
+
+    The simple form has ``start``, ``end``, ``times`` (and ``weekdays``); the cron form ``cron``
+    with ``start`` and ``end``; the one-off form ``at``, naive local date-times.
+    """
+
+    @property
+    def start(self) -> date | None: ...
+    @property
+    def end(self) -> date | None: ...
+    @property
+    def times(self) -> Sequence[time] | None: ...
+    @property
+    def weekdays(self) -> Collection[int] | None: ...
+    @property
+    def cron(self) -> str | None: ...
+    @property
+    def at(self) -> Sequence[datetime] | None: ...
+
+
+def occurrences(spec: ScheduleSpec, tz: tzinfo, from_day: date | None = None) -> Iterator[datetime]:
+    """Every moment ``spec`` fires, aware, in ``tz``, strictly increasing (lazy).
+
+    All three forms resolve wall times with :func:`localize`, so DST is handled the same way.
+    ``from_day`` skips the days before it: a shortcut for callers that only look ahead.
+    """
+    if spec.at is not None:
+        return _one_offs(spec.at, tz, from_day)
+    if spec.start is None or spec.end is None:
+        raise ValueError("a schedule without `at` needs `start` and `end`")
+    first = max(spec.start, from_day) if from_day else spec.start
+    if spec.cron is not None:
+        return cron_moments(spec.cron, first, spec.end, tz)
+    return expand(first, spec.end, spec.times or (), spec.weekdays, tz)
+
+
+def cron_moments(expression: str, start: date, end: date, tz: tzinfo) -> Iterator[datetime]:
+    """The moments a five-field cron ``expression`` names, from ``start`` to ``end`` (included).
+
+    croniter walks the *wall clock* (naive datetimes), and each wall time is then resolved with
+    :func:`localize`: croniter's own DST handling differs from ours, and one rule must hold for
+    every form. Day of month and day of week combine as in cron: either one matching is enough.
+    """
+    walls = croniter(expression, datetime.combine(start, time()) - timedelta(minutes=1))
+    last: datetime | None = None
+    while True:
+        try:
+            wall: datetime = walls.get_next(datetime)
+        except CroniterBadDateError:  # nothing matches for decades (30 February)
+            return
+        if wall.date() > end:
+            return
+        moment = localize(wall.date(), wall.time(), tz)
+        if last is None or instant(moment) > instant(last):  # a gap time landing on another
+            last = moment
+            yield moment
+
+
+def check_cron(expression: str) -> str:
+    """Validate a five-field cron expression (a pydantic validator); returns it tidied."""
+    fields = expression.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"'{expression}' is not a cron expression: write five fields, minute hour "
+            'day-of-month month day-of-week, like "0 8 * * mon,thu"'
+        )
+    try:
+        croniter(" ".join(fields))
+    except (CroniterBadCronError, ValueError) as exc:
+        raise ValueError(f"'{expression}' is not a valid cron expression: {exc}") from exc
+    return " ".join(fields)
+
+
+def _one_offs(walls: Iterable[datetime], tz: tzinfo, from_day: date | None) -> Iterator[datetime]:
+    moments = sorted(
+        (localize(w.date(), w.time(), tz) for w in walls if not from_day or w.date() >= from_day),
+        key=instant,
+    )
+    last: datetime | None = None
+    for moment in moments:
+        if last is None or instant(moment) > instant(last):
+            last = moment
+            yield moment
 
 
 def next_occurrences(

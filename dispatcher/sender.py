@@ -24,7 +24,7 @@ from typing import ParamSpec, TypeVar
 from dispatcher.clock import Clock
 from dispatcher.gateways.base import Gateway, SendResult
 from dispatcher.outbox import OutboundMessage, Outcome
-from dispatcher.pacing import Pacer
+from dispatcher.pacing import Pacing
 from dispatcher.status import FINAL, REACHED_PROVIDER, Status
 from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import Identity
@@ -87,7 +87,7 @@ class Sender:
         batch_size: int,
         concurrency: int,
         on_progress: Callable[[Progress], None] | None = None,
-        pacer: Pacer | None = None,
+        pacer: Pacing | None = None,
         identity: Identity | None = None,
         lease: timedelta = timedelta(seconds=60),
         gate: Gate | None = None,

@@ -9,24 +9,26 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dispatcher import schedule
 from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
-from dispatcher.broadcast_service import check_broadcast, planned_airings
-from dispatcher.campaign import Campaign, load_campaign
-from dispatcher.compose import Composition, compose_sms, render_deliveries, template_columns
-from dispatcher.errors import BadInput, DispatcherError, Problem
+from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
+from dispatcher.campaign import Campaign, Schedule, load_campaign
+from dispatcher.compose import Composition, compose_sms, template_columns
+from dispatcher.errors import BadInput, Problem
 from dispatcher.gates import sending_gate
 from dispatcher.liveness import registered
-from dispatcher.optouts import OptOutFilter
+from dispatcher.materialize import campaign_pacer, materialize
 from dispatcher.outbox import DeliveryView, LogFilter
-from dispatcher.pacing import Pacer, assign_senders
+from dispatcher.pacing import Pacer, duration_s
 from dispatcher.phones import InvalidPhone, normalize
-from dispatcher.registry import register_campaign
+from dispatcher.quiet import QuietHours, SendTiming, effective_quiet_hours, send_timing
+from dispatcher.registry import Changes, register_campaign, registered_changes
 from dispatcher.sender import Gate, Progress, RunResult, Sender
 from dispatcher.settings import Settings
 from dispatcher.signals import stop_on_signals
@@ -34,7 +36,7 @@ from dispatcher.status import Status
 from dispatcher.store.repository import Repository
 
 ONCE = "once"  # the occurrence key of a campaign without a schedule
-NEXT_OCCURRENCES = 5
+NEXT_OCCURRENCES = 10  # how many `plan` shows
 OCCURRENCE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
 
 
@@ -46,6 +48,7 @@ class Prepared:
     audience: AudienceScan | None
     composition: Composition | None
     warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # about the campaign, for validate and plan
 
 
 def prepare_campaign(path: Path) -> Prepared:
@@ -68,7 +71,9 @@ def prepare_campaign(path: Path) -> Prepared:
     if problems:
         raise BadInput(problems)
     warnings = _list_warnings(audience)
-    return Prepared(campaign, audience, composition, warnings)
+    # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
+    notes = broadcast_notes(campaign) if campaign.spec.broadcast is not None else []
+    return Prepared(campaign, audience, composition, warnings, notes)
 
 
 def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
@@ -86,43 +91,83 @@ class ValidationResult:
     path: str
     problems: list[Problem]
     warnings: list[Problem]
+    changes: Changes | None = None  # None: not registered yet (or no database to ask)
 
 
-def validate(paths: list[Path]) -> list[ValidationResult]:
-    """Check each campaign file fully (lists, templates, limits); never raises for bad input."""
-    results = []
+def validate(paths: list[Path], settings: Settings | None = None) -> list[ValidationResult]:
+    """Check each campaign file fully (lists, templates, limits); never raises for bad input.
+
+    With ``settings``, a valid campaign already in the database also says what its file changed
+    since it was last registered (only when the database exists; it is never created here).
+    """
+    results, campaigns = [], []
     for path in paths:
         try:
             prepared = prepare_campaign(path)
-            results.append(ValidationResult(str(path), [], prepared.warnings))
+            campaigns.append(prepared.campaign)
+            warnings = prepared.warnings + prepared.notes
+            results.append(ValidationResult(str(path), [], warnings))
         except BadInput as exc:
             results.append(ValidationResult(str(path), exc.problems, []))
-    return results
+    changed = registered_changes(settings, campaigns) if settings and campaigns else {}
+    by_path = {str(c.path): changed.get(c.id) for c in campaigns}
+    return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]
 
 
 @dataclass(frozen=True)
 class Plan:
+    """What ``dispatcher plan`` shows: the audience and costs, when it sends and for how long."""
+
     prepared: Prepared
-    occurrences: list[datetime]
+    occurrences: list[datetime]  # the next ones, as scheduled (campaign time zone)
     schedule_ended: datetime | None
+    sends: list[SendTiming] = field(default_factory=list)  # per occurrence: really starts, ends
+    quiet_hours: QuietHours | None = None  # None: no sms, or an urgent campaign
+    urgent: bool = False
+    sending_s: float | None = None  # one occurrence at the senders' combined rate
+    senders: list[tuple[str | None, float]] = field(default_factory=list)  # (sender, segments/s)
+    queue_limit_hours: float = 10.0
+    changes: Changes | None = None  # since last registered; None: not in the database
+
+    @property
+    def over_queue_limit(self) -> bool:
+        """Longer than Twilio will queue: informational, the exit code stays 0."""
+        return self.sending_s is not None and self.sending_s > self.queue_limit_hours * 3600
 
 
-def plan(path: Path, now: datetime) -> Plan:
+def plan(path: Path, now: datetime, settings: Settings) -> Plan:
+    """Check a campaign and foresee its next sends; reads the database only if it exists."""
     prepared = prepare_campaign(path)
     campaign = prepared.campaign
-    sms = campaign.spec.sms
-    if sms is None or sms.schedule is None:
-        return Plan(prepared, [], None)
-    spec = sms.schedule
-    upcoming = [
-        at
-        for at in schedule.expand(spec.start, spec.end, spec.times, spec.weekdays, campaign.tz)
-        if at >= now
-    ][:NEXT_OCCURRENCES]
-    last_week = max(spec.start, spec.end - timedelta(days=6))  # the last occurrence is in it
-    last = list(schedule.expand(last_week, spec.end, spec.times, spec.weekdays, campaign.tz))
-    ended = last[-1] if last and not upcoming else None
-    return Plan(prepared, upcoming, ended)
+    changes = registered_changes(settings, [campaign]).get(campaign.id)
+    sms, limit = campaign.spec.sms, settings.sending.queue_limit_hours
+    if sms is None or prepared.composition is None:
+        return Plan(prepared, [], None, queue_limit_hours=limit, changes=changes)
+    upcoming, ended = _upcoming(sms.schedule, campaign.tz, now)
+    pacer = campaign_pacer(settings, campaign)
+    seconds = duration_s(prepared.composition.total_segments, sms.sender_pool, pacer.rate_of)
+    window = effective_quiet_hours(campaign, settings)
+    sends = [send_timing(at, seconds, window, campaign.tz) for at in upcoming]
+    senders = [(s, pacer.rate_of(s)) for s in sms.sender_pool]
+    return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
+                changes)  # fmt: skip
+
+
+def _upcoming(
+    spec: Schedule | None, tz: ZoneInfo, now: datetime
+) -> tuple[list[datetime], datetime | None]:
+    """The next occurrences at or after ``now``; else, when the schedule is over, its last."""
+    if spec is None:
+        return [], None
+    yesterday = schedule.instant(now).astimezone(tz).date() - timedelta(days=1)
+    ahead = schedule.occurrences(spec, tz, from_day=yesterday)  # earlier days are all past
+    upcoming = schedule.next_occurrences(ahead, now, NEXT_OCCURRENCES)
+    if upcoming:
+        return upcoming, None
+    first, last = spec.bounds
+    recent = list(schedule.occurrences(spec, tz, from_day=max(first, last - timedelta(days=6))))
+    every = recent or list(schedule.occurrences(spec, tz))  # a sparse cron: look further back
+    return [], every[-1] if every else None
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -177,6 +222,36 @@ def send(
 Timed = tuple[str, datetime]
 
 
+@dataclass(frozen=True)
+class ScheduledCampaign:
+    campaign_id: str
+    materialized: list[str]  # occurrence keys whose outbox rows this call created
+    skipped: list[str]  # occurrences recorded as missed (past their grace period)
+
+
+def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
+    """What the scheduler does for one campaign file: register it, record missed occurrences,
+    and create the outbox rows of due ones (exactly once, however many schedulers run)."""
+    campaign = load_campaign(path)
+    now = rt.clock.now()
+    if campaign.spec.sms is None or campaign.spec.sms.schedule is None:
+        return ScheduledCampaign(campaign.id, [], [])
+    due, missed, _ = _occurrences(campaign, now, None, rt.settings)
+    with rt.uow() as uow:
+        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        skipped = _record_missed(uow.repo, campaign, missed, now)
+        known = uow.repo.occurrence_keys(campaign.id)
+        state = uow.workers.campaign_states([campaign.id]).get(campaign.id)
+        uow.commit()
+    todo = [(key, at) for key, at in due if key not in known]
+    if not todo or state == "canceled":
+        return ScheduledCampaign(campaign.id, [], skipped)
+    audience = prepare_campaign(path).audience  # read the lists only when something is due
+    assert audience is not None
+    made = [key for key, at in todo if materialize(rt, campaign, audience, key, at).created]
+    return ScheduledCampaign(campaign.id, made, skipped)
+
+
 def _occurrences(
     campaign: Campaign, now: datetime, key: str | None, settings: Settings
 ) -> tuple[list[Timed], list[Timed], datetime | None]:
@@ -188,11 +263,15 @@ def _occurrences(
     if sms.schedule is None:
         return [(ONCE, now)], [], None
     spec, grace = sms.schedule, timedelta(minutes=settings.sending.grace_period_minutes)
+    window = effective_quiet_hours(campaign, settings)
     due: list[Timed] = []
     missed: list[Timed] = []
     upcoming = None
-    for at in schedule.expand(spec.start, spec.end, spec.times, spec.weekdays, campaign.tz):
-        state = schedule.classify(at, now, grace)
+    for at in schedule.occurrences(spec, campaign.tz):
+        # Due from when it may really start: one that falls in quiet hours waits for them to
+        # end, and its grace period counts from then (not missed overnight).
+        opens = window.next_open(at, campaign.tz) if window else at
+        state = schedule.classify(opens, now, grace)
         if state == "future":
             upcoming = at
             break
@@ -225,40 +304,12 @@ def _send_occurrence(
 ) -> OccurrenceRun:
     campaign, audience = prepared.campaign, prepared.audience
     assert audience is not None
-    now = rt.clock.now()
-    with rt.uow() as uow:
-        occurrence = uow.repo.occurrence(campaign.id, key)
-        if occurrence is None:
-            occurrence = uow.repo.add_occurrence(campaign.id, key, at, "open", now)
-            # The lists are read again and the rows streamed into the outbox in chunks, leaving
-            # out the numbers on the opt-out list (checked in this same transaction).
-            allowed = OptOutFilter(uow.optouts)
-            rows = render_deliveries(campaign, allowed(audience))
-            pacer = campaign_pacer(rt.settings, campaign)
-            pool = campaign.spec.sms.sender_pool if campaign.spec.sms else [None]
-            # A pool of senders shares the work in proportion to their rates.
-            uow.repo.add_deliveries(occurrence, assign_senders(rows, pool, pacer.rate_of), now)
-            detail = f"left out {allowed.excluded} number(s) on the opt-out list"
-            uow.repo.record_activity("optout-excluded", now, campaign.id, key, detail)
-            uow.commit()
-        occurrence_id, recipients = occurrence.id, occurrence.recipients
-        if occurrence.state == "skipped":
-            raise DispatcherError(f"occurrence {key} of {campaign.id} was skipped; it is not sent")
+    made = materialize(rt, campaign, audience, key, at)
     report = (lambda p: on_progress(key, p)) if on_progress else None
     pacer = campaign_pacer(rt.settings, campaign)
     gate = sending_gate(campaign.id)
-    result = asyncio.run(_run_sender(rt, occurrence_id, pacer, gate, report))
-    return OccurrenceRun(key, at, recipients, result)
-
-
-def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:
-    """Per-sender pacing: the campaign's `sms.rate` for its senders, else config's rates."""
-    sending = settings.sending
-    sms = campaign.spec.sms
-    rates = dict(sending.sender_rates)
-    if sms is not None and sms.rate is not None:
-        rates.update({sender or "": sms.rate for sender in sms.sender_pool})
-    return Pacer(sending.rate_per_sender, sending.burst_segments, rates)
+    result = asyncio.run(_run_sender(rt, made.occurrence_id, pacer, gate, report))
+    return OccurrenceRun(key, at, made.recipients, result)
 
 
 async def _run_sender(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from dispatcher import quiet
 from dispatcher.errors import BadInput, ConfigError, Problem
 from dispatcher.schedule import known_zone
 from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
@@ -24,6 +25,7 @@ from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
 ENV_CONFIG = "DISPATCHER_CONFIG"
 ENV_DB_URL = "DISPATCHER_DB_URL"
 ENV_GATEWAY = "DISPATCHER_GATEWAY"
+ENV_QUIET_HOURS = quiet.ENV_VAR  # "22:00-07:00" or "off"; a campaign's own window still wins
 
 GatewayName = Literal["twilio", "simulator"]
 # What bootstrap can open: SQLite, and PostgreSQL through psycopg 3 (the driver we ship).
@@ -68,6 +70,14 @@ class SendingSettings(_Frozen):
     # At most `max_messages` per subscriber per `window_hours`, across campaigns; null: no cap.
     frequency_cap: FrequencyCap | None = None
     retry: RetrySettings = RetrySettings()
+    # No SMS inside this daily window (campaign time zone): Decree 91/2020 allows 07:00-22:00.
+    quiet_hours: str = quiet.DEFAULT
+    # Set by load_settings, not written in the file: where quiet_hours came from, for messages.
+    quiet_hours_source: Literal["sending.quiet_hours", "DISPATCHER_QUIET_HOURS"] = Field(
+        "sending.quiet_hours", exclude=True
+    )
+
+    _quiet_window = field_validator("quiet_hours", mode="before")(quiet.canonical_window)
 
 
 class SimulatorSettings(_Frozen):
@@ -113,6 +123,58 @@ class HealthSettings(_Frozen):
     error_min_failures: int = Field(20, ge=1, le=100_000)  # fewer failures prove nothing
 
 
+class SchedulerSettings(_Frozen):
+    """`dispatcher serve` sends the scheduled campaigns of one folder."""
+
+    campaigns_dir: Path = Path("campaigns")  # every *.yaml there with an sms.schedule
+    interval_s: float = Field(30.0, ge=1, le=3600)  # how often it looks for due occurrences
+
+
+# Constant bit rates (kbit/s) an MP3 can have at each sample rate: MPEG-1 Layer III above
+# 32 kHz, MPEG-2 below. Anything else the encoder would silently round.
+MP3_BITRATES_KBPS: dict[int, tuple[int, ...]] = {
+    **dict.fromkeys((32_000, 44_100, 48_000), (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192)),
+    **dict.fromkeys((16_000, 22_050, 24_000), (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128)),
+}
+
+
+class AudioSettings(_Frozen):
+    """Loudspeaker audio: the offline voice, the output format and the jingles around it."""
+
+    engine: Literal["espeak-ng"] = "espeak-ng"
+    # espeak-ng's Vietnamese voices: vi (Northern), vi-vn-x-central, vi-vn-x-south.
+    voice: str = Field("vi", min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_/+-]*$")
+    speed: int = Field(105, ge=80, le=450)  # espeak-ng -s; 105 reads about 140 syllables/min
+    # Hz, of both files. espeak-ng speaks at 22,050 Hz and horn loudspeakers stop near 8 kHz:
+    # more would only double the files.
+    sample_rate: int = 22_050
+    channels: Literal[1, 2] = 1
+    target_lufs: float = Field(-16.0, ge=-36, le=-6)  # integrated loudness, ITU-R BS.1770
+    peak_dbfs: float = Field(-1.0, ge=-12, le=0)  # no sample louder: a limiter catches peaks
+    mp3_bitrate_kbps: int = 64
+    # Optional jingles before and after the speech; relative to the config file.
+    intro: Path | None = None
+    outro: Path | None = None
+    gap_s: float = Field(0.5, ge=0, le=10)  # silence between a jingle and the speech
+
+    @pydantic.model_validator(mode="after")
+    def _mp3_can_encode(self) -> AudioSettings:
+        rates = MP3_BITRATES_KBPS.get(self.sample_rate)
+        if rates is None:
+            raise ValueError(f"sample_rate must be one of {', '.join(map(str, MP3_BITRATES_KBPS))}")
+        if self.mp3_bitrate_kbps not in rates:
+            allowed = ", ".join(map(str, rates))
+            raise ValueError(f"mp3_bitrate_kbps at {self.sample_rate} Hz must be one of {allowed}")
+        return self
+
+
+class BroadcastSettings(_Frozen):
+    """Loudspeaker scripts: how fast the announcer reads, to estimate each airing's length."""
+
+    # A commune announcer reads about 140 syllables a minute (TV presenters 220-330).
+    syllables_per_minute: float = Field(140.0, ge=60, le=400)
+
+
 class Settings(_Frozen):
     database_url: str = "sqlite:///var/dispatcher.sqlite3"
     gateway: GatewayName = "simulator"
@@ -124,6 +186,11 @@ class Settings(_Frozen):
     http: HttpSettings = HttpSettings()
     optout: OptOutSettings = OptOutSettings()
     health: HealthSettings = HealthSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    audio: AudioSettings = AudioSettings()
+    broadcast: BroadcastSettings = BroadcastSettings()
+    # The administrative units registry (communes and their validity dates); relative to this file.
+    units_file: Path = Path("campaigns/units.yaml")
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 
@@ -157,8 +224,24 @@ class Settings(_Frozen):
         return self.database_url
 
     @property
+    def resolved_campaigns_dir(self) -> Path:
+        folder = self.scheduler.campaigns_dir
+        return folder if folder.is_absolute() else self.base_dir / folder
+
+    @property
     def resolved_output_dir(self) -> Path:
         return self.output_dir if self.output_dir.is_absolute() else self.base_dir / self.output_dir
+
+    @property
+    def resolved_units_file(self) -> Path:
+        return self.units_file if self.units_file.is_absolute() else self.base_dir / self.units_file
+
+    @property
+    def resolved_audio(self) -> AudioSettings:
+        """The audio settings with the jingle paths anchored at ``base_dir``: pass this one on."""
+        jingles = {"intro": self.audio.intro, "outro": self.audio.outro}
+        anchored = {key: self.base_dir / path for key, path in jingles.items() if path is not None}
+        return self.audio.model_copy(update=anchored)
 
 
 def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -179,12 +262,17 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
     data["base_dir"] = path.parent.resolve() if path.is_file() else here.resolve()
     overrides = {"database_url": ENV_DB_URL, "gateway": ENV_GATEWAY}
     data.update({key: env[var] for key, var in overrides.items() if env.get(var)})
+    if env.get(ENV_QUIET_HOURS) and isinstance(data.get("sending") or {}, dict):
+        sending = dict(data.get("sending") or {}) | {"quiet_hours": env[ENV_QUIET_HOURS]}
+        data["sending"] = sending | {"quiet_hours_source": quiet.ENV_VAR}
     try:
         return Settings.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = validation_problems(doc, exc)
         for problem, error in zip(problems, exc.errors(include_url=False), strict=True):
             var = overrides.get(str(error["loc"][0])) if error["loc"] else None
+            if tuple(error["loc"][:2]) == ("sending", "quiet_hours"):
+                var = ENV_QUIET_HOURS
             if var and env.get(var):
                 problems[problems.index(problem)] = Problem(problem.message, field=f"${var}")
         raise ConfigError(problems) from exc

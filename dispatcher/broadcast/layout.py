@@ -29,6 +29,16 @@ def ordinal_vi(number: int) -> str:
     return _ORDINALS_VI.get(number, f"thứ {number}")
 
 
+def duration_vi(seconds: float) -> str:
+    """``85`` → ``"1 phút 25 giây"``: a length of time as the script header says it."""
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(hours, "giờ"), (minutes, "phút"), (secs, "giây")]
+    words = [f"{n} {unit}" for n, unit in parts if n]
+    return " ".join(words) or "0 giây"
+
+
 def tidy(pieces: Iterable[str], width: int | None = WRAP_WIDTH) -> str:
     """Join script pieces with blank lines, NFC-normalized, wrapped, ending in one newline.
 

@@ -48,9 +48,12 @@ class ScriptParts:
 class ScriptTemplate:
     """A script template, from a file (:meth:`from_file`) or inline text (:meth:`from_text`)."""
 
-    def __init__(self, template: jinja2.Template, display: str, *, inline: bool) -> None:
+    def __init__(
+        self, template: jinja2.Template, display: str, *, inline: bool, framed: bool = True
+    ) -> None:
         self._template = template
         self._inline = inline
+        self._framed = framed  # inline text only: False, it is the whole script as written
         self.display = display  # how errors name the template: the path the user wrote
 
     @classmethod
@@ -63,17 +66,25 @@ class ScriptTemplate:
         return cls(template, shown, inline=False)
 
     @classmethod
-    def from_text(cls, content: str, origin: str = "broadcast.script") -> ScriptTemplate:
+    def from_text(
+        cls, content: str, origin: str = "broadcast.script", *, framed: bool = True
+    ) -> ScriptTemplate:
         """Inline content text (itself a template), framed by the built-in opening and closing.
 
         ``origin`` names the text in errors; their line numbers count from its first line.
+        Unframed (``framed=False``), the text is the whole script, read once as written: for a
+        language variant, whose translator writes its own opening, repeats and closing.
         """
         with _template_errors(origin, _INLINE, available=()):
             template = _default_environment().from_string(content)
-        return cls(template, origin, inline=True)
+        return cls(template, origin, inline=True, framed=framed)
 
     def render(self, variables: Mapping[str, object], repeat: int = 1) -> ScriptParts:
         """Render the three parts, and a marker per reading when the content is read twice+."""
+        if not self._framed:
+            with self._errors(variables):
+                content = _evaluate(self._template, variables).output
+            return ScriptParts("", content, "", ())
         with self._errors(variables):
             found, marker = self._parts(variables)
             if marker is None:  # the template has no `marker` macro of its own

@@ -8,12 +8,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
 from dispatcher.errors import ConfigError, Problem, StoreError
 
 MIGRATIONS = "dispatcher.store:migrations"
+LOCK_KEY = 0x64697370  # "disp": the advisory lock that serializes migrations
 
 
 def make_engine(url: str) -> Engine:
@@ -71,12 +72,17 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> bool:
-    """Bring the schema to the newest revision; returns True when something was applied."""
+    """Bring the schema to the newest revision; returns True when something was applied.
+
+    On PostgreSQL the migration holds an advisory lock, so two upgrades started together run
+    one after the other (the second finds nothing to do) instead of racing."""
     try:
         if current_revision(engine) == head_revision(engine):
             return False
         config = _alembic_config(engine)
         with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         return True
@@ -84,3 +90,19 @@ def upgrade(engine: Engine) -> bool:
         raise StoreError(f"cannot reach the database: {exc.orig}") from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"database migration failed: {exc}") from exc
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a schema older (or newer) than this version's: run `db upgrade`."""
+    try:
+        current, head = current_revision(engine), head_revision(engine)
+    except OperationalError as exc:
+        raise StoreError(f"cannot reach the database: {exc.orig}") from exc
+    if current != head:
+        found = f"at revision {current}" if current else "empty"
+        problem = Problem(
+            f"the database schema is {found}; this version needs {head}: run "
+            "`dispatcher db upgrade` once (before starting workers)",
+            field="database_url",
+        )
+        raise ConfigError(problem)

@@ -159,6 +159,27 @@ class AiringRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AiringConfirmationRow(Base):
+    """A commune's word that a planned airing went out, in the append-only
+    ``airing_confirmations``: one row per airing, so confirming it again changes nothing."""
+
+    __tablename__ = "airing_confirmations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "commune", "scheduled_at"),
+        CheckConstraint("source IN ('cli', 'web', 'http')", name="ck_airing_confirmations_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
+    commune: Mapped[str] = mapped_column(Text)  # as in the airing plan (``airings.commune``)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the planned airing
+    aired_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # when it really aired
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    confirmed_by: Mapped[str] = mapped_column(Text)  # cli:<login>, web:<commune slug>, ...
+    source: Mapped[str] = mapped_column(String(8))  # cli | web | http
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ActivityRow(Base):
     """Append-only log of campaign-level events (occurrence skipped, run halted, ...)."""
 
@@ -235,4 +256,4 @@ class ControlRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-APPEND_ONLY_TABLES = ("delivery_log", "activity_log", "optout_log")
+APPEND_ONLY_TABLES = ("delivery_log", "activity_log", "optout_log", "airing_confirmations")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import false, func, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, false, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -18,6 +21,8 @@ from dispatcher.outbox import (
     TrackedDelivery,
 )
 from dispatcher.status import REACHED_PROVIDER, Status, can_move, can_release
+from dispatcher.store.airings import AiringRepository
+from dispatcher.store.lifecycle import LifecycleRepository
 from dispatcher.store.models import (
     ActivityRow,
     AiringRow,
@@ -41,9 +46,19 @@ class Repository:
             row.created_at = row.updated_at = now
             self.session.add(row)
             return
-        for field in ("title", "unit", "timezone", "source_path", "fingerprint"):
+        for field in ("title", "unit", "timezone", "source_path", "fingerprint", "spec"):
             setattr(existing, field, getattr(row, field))
         existing.updated_at = now
+
+    def registered_spec(self, campaign_id: str) -> tuple[str | None, datetime] | None:
+        """The campaign's canonical spec as last registered and when; None if unknown."""
+        row = self.session.get(CampaignRow, campaign_id)
+        return None if row is None else (row.spec, row.updated_at)
+
+    def campaign_sources(self) -> list[tuple[str, str]]:
+        """(campaign id, file it was registered from) of every campaign, by id."""
+        query = select(CampaignRow.id, CampaignRow.source_path).order_by(CampaignRow.id)
+        return [(cid, path) for cid, path in self.session.execute(query)]
 
     def occurrence(self, campaign_id: str, key: str) -> OccurrenceRow | None:
         query = select(OccurrenceRow).filter_by(campaign_id=campaign_id, key=key)
@@ -67,6 +82,25 @@ class Repository:
         self.session.add(row)
         self.session.flush()
         return row
+
+    def claim_occurrence(
+        self, campaign_id: str, key: str, scheduled_at: datetime, state: str, now: datetime
+    ) -> OccurrenceRow | None:
+        """Create the occurrence unless it exists: exactly one of several schedulers racing for
+        it gets the row (the others wait for its transaction, then get None)."""
+        values = {
+            "campaign_id": campaign_id,
+            "key": key,
+            "scheduled_at": scheduled_at,
+            "state": state,
+            "recipients": 0,
+            "created_at": now,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+        query = insert_into(OccurrenceRow).values(values).on_conflict_do_nothing()
+        new_id = self.session.execute(query.returning(OccurrenceRow.id)).scalar_one_or_none()
+        return None if new_id is None else self.session.get(OccurrenceRow, new_id)
 
     def add_deliveries(
         self, occurrence: OccurrenceRow, deliveries: Iterable[NewDelivery], now: datetime
@@ -414,6 +448,56 @@ class Repository:
         )
         found = {Status(status): int(n) for status, n in self.session.execute(query)}
         return {s: found.get(s, 0) for s in statuses}
+
+    @property
+    def airings(self) -> AiringRepository:
+        """The airing plan and the communes' confirmations (``dispatcher.store.airings``)."""
+        return AiringRepository(self.session)
+
+    # -- campaign lifecycle --------------------------------------------------------------------
+    @property
+    def lifecycle(self) -> LifecycleRepository:
+        """Campaign states, progress and health counts (``dispatcher.store.lifecycle``)."""
+        return LifecycleRepository(self.session)
+
+    def cancel_pending(self, campaign_id: str, now: datetime, detail: str) -> int:
+        """Cancel every ``pending`` row of a campaign in one statement, each one logged.
+
+        Rows in ``sending`` or ``unknown`` are left to finish or be reconciled: they may have
+        reached the provider. Set-based (no row is loaded), so a large outbox cancels at once.
+        """
+        self._write_lock()
+        mine = (DeliveryRow.campaign_id == campaign_id, DeliveryRow.status == Status.PENDING)
+        statement = update(DeliveryRow).where(*mine).values(status=Status.CANCELED, updated_at=now)
+        result = self.session.execute(statement.execution_options(synchronize_session=False))
+        # The rows this statement changed: canceled, by it, at this very moment. Another
+        # transaction cannot cancel them at the same microsecond (its UPDATE waits for ours).
+        changed = (
+            DeliveryRow.campaign_id == campaign_id,
+            DeliveryRow.status == Status.CANCELED,
+            DeliveryRow.updated_at == now,
+        )
+        self._log_selected(changed, now, detail)
+        return cast("CursorResult[Any]", result).rowcount
+
+    def _log_selected(
+        self, where: Sequence[ColumnElement[bool]], now: datetime, detail: str | None
+    ) -> None:
+        """Append one delivery-log event per row matching ``where``, in one INSERT ... SELECT;
+        the same fields as :meth:`_log_events` writes."""
+        columns = (
+            select(
+                literal(now, DeliveryEventRow.at.type), DeliveryRow.id, DeliveryRow.campaign_id,
+                OccurrenceRow.key, DeliveryRow.phone, DeliveryRow.status, DeliveryRow.attempts,
+                DeliveryRow.segments, DeliveryRow.provider_id,
+                literal(detail, DeliveryEventRow.detail.type),
+            )
+            .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
+            .where(*where)
+        )  # fmt: skip
+        target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
+                  "attempt", "segments", "provider_id", "detail"]  # fmt: skip
+        self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
 
 
 def _delivery_values(

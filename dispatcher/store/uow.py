@@ -46,6 +46,10 @@ class UnitOfWork:
         if isinstance(exc, SQLAlchemyError):
             raise StoreError(f"database error: {exc}") from exc
 
+    def rollback(self) -> None:
+        assert self._session is not None
+        self._session.rollback()
+
     def commit(self) -> None:
         assert self._session is not None
         try:

@@ -15,12 +15,19 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from dispatcher.status import Status
-from dispatcher.store.models import CampaignRow, ControlRow, DeliveryRow, RateLimitRow, WorkerRow
+from dispatcher.store.models import (
+    CampaignRow,
+    ControlRow,
+    DeliveryRow,
+    OccurrenceRow,
+    RateLimitRow,
+    WorkerRow,
+)
 
 HALT = "halt"
 
@@ -32,6 +39,15 @@ class Identity:
     id: str
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+
+
+@dataclass(frozen=True)
+class Job:
+    """An occurrence with work a worker can do now."""
+
+    occurrence_id: int
+    campaign_id: str
+    source_path: str
 
 
 class WorkerRepository:
@@ -75,6 +91,28 @@ class WorkerRepository:
     def live_workers(self, now: datetime, lease: timedelta, me: Identity) -> list[WorkerRow]:
         query = select(WorkerRow).where(WorkerRow.stopped_at.is_(None))
         return [w for w in self.session.scalars(query) if not _dead(w, now, lease, me)]
+
+    def next_job(self, now: datetime, stale: datetime, exclude: Collection[int]) -> Job | None:
+        """The earliest open occurrence of an active campaign with rows to send (pending and
+        due), to reconcile (unknown), or left ``sending`` by a claim older than ``stale``."""
+        d = DeliveryRow
+        work = or_(
+            and_(d.status == Status.PENDING, or_(d.not_before.is_(None), d.not_before <= now)),
+            d.status == Status.UNKNOWN,
+            and_(d.status == Status.SENDING, d.claimed_at < stale),
+        )
+        query = (
+            select(OccurrenceRow.id, OccurrenceRow.campaign_id, CampaignRow.source_path)
+            .join(CampaignRow, CampaignRow.id == OccurrenceRow.campaign_id)
+            .where(OccurrenceRow.state == "open", CampaignRow.state == "active")
+            .where(exists().where(d.occurrence_id == OccurrenceRow.id, work))
+            .order_by(OccurrenceRow.scheduled_at, OccurrenceRow.id)
+            .limit(1)
+        )
+        if exclude:
+            query = query.where(OccurrenceRow.id.not_in(list(exclude)))
+        row = self.session.execute(query).first()
+        return None if row is None else Job(row.id, row.campaign_id, row.source_path)
 
     # -- shared pacing -------------------------------------------------------------------------
     def reserve(self, sender: str, segments: float, rate: float, burst: float) -> float:

@@ -146,11 +146,13 @@ def test_plan_json(sample: Sample) -> None:
 
 def test_plan_json_lists_the_next_occurrences_in_local_time(sample: Sample) -> None:
     days = _days(sample.future_start, sample.future_start + timedelta(40), {MON, THU})
-    expected = [f"{day.isoformat()}T08:00:00+07:00" for day in days[:5]]
+    assert len(days) > 10  # plan shows the next 10
+    expected = [f"{day.isoformat()}T08:00:00+07:00" for day in days[:10]]
     assert sample.future_data["occurrences"] == expected
     assert sample.future_data["schedule_ended"] is None
-    shown = ", ".join(f"08:00 {day:%d/%m/%Y}" for day in days[:5])
-    assert sample.future_table.splitlines()[-1] == f"Next sends:  {shown}"
+    names = {MON: "Thứ Hai ", THU: "Thứ Năm "}
+    rows = [f"  {names[day.weekday()]} {day:%d/%m/%Y} 08:00, done by 08:01" for day in days[:10]]
+    assert sample.future_table.splitlines()[-11:] == ["Next sends:", *rows]
 
 
 # -- broadcast scripts ---------------------------------------------------------------------------
@@ -164,16 +166,19 @@ def test_broadcast_scripts_writes_one_utf8_file_per_commune_and_airing(
     stdout = _ok(workspace.run("broadcast", "scripts", SAMPLE))
     count = len(COMMUNES) * len(AIR_DAYS) * 2
     out = workspace.root / "out" / "scripts" / "2g-shutdown-2024"
-    assert stdout.splitlines() == [
+    lines = stdout.splitlines()
+    assert lines[:2] == [
         f"Wrote {count} scripts ({count} airings) for {', '.join(COMMUNES)}",
-        f"  under {out}",
+        f"  under {out} (.txt, .spoken.txt, .docx)",
     ]
+    assert re.fullmatch(r"  estimated reading time per airing: \d+–\d+ s", lines[2]), lines
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert written == {
-        f"{slug}/{day}_{hhmm}.txt"
+        f"{slug}/{day}_{hhmm}{suffix}"
         for slug in COMMUNES.values()
         for day in AIR_DAYS
         for hhmm in ("0600", "1730")
+        for suffix in (".txt", ".spoken.txt", ".docx")
     }
     text = (out / "xa-tan-doan" / "2024-10-14_1730.txt").read_bytes().decode("utf-8")
     assert text.splitlines()[:5] == [
@@ -193,13 +198,13 @@ def test_broadcast_scripts_for_one_commune_into_another_folder(workspace: Worksp
         workspace.run("broadcast", "scripts", SAMPLE, "--commune", "Xã Tràng Các", "--out", "loa")
     )
     count = len(AIR_DAYS) * 2
-    assert stdout.splitlines() == [
+    assert stdout.splitlines()[:2] == [
         f"Wrote {count} scripts ({count} airings) for Xã Tràng Các",
-        "  under loa/2g-shutdown-2024",
+        "  under loa/2g-shutdown-2024 (.txt, .spoken.txt, .docx)",
     ]
     folder = workspace.root / "loa" / "2g-shutdown-2024"
     assert [p.name for p in folder.iterdir()] == ["xa-trang-cac"]
-    assert len(list((folder / "xa-trang-cac").iterdir())) == count
+    assert len(list((folder / "xa-trang-cac").iterdir())) == count * 3  # .txt .spoken.txt .docx
     assert not (workspace.root / "out").exists()
 
 
@@ -261,21 +266,25 @@ def _check_airings_report(data: dict[str, object], table: str, csv_text: str) ->
     assert airings == 12  # Mon/Wed/Fri of 1-15 October 2024: 2, 4, 7, 9, 11, 14
     assert data["period"] == {"start": "2024-10-01T00:00:00+07:00",
                               "end": "2024-11-01T00:00:00+07:00"}  # fmt: skip
-    rows = data["rows"]
+    # No commune confirmed any airing: none is counted, all are listed apart as unconfirmed.
+    assert data["rows"] == []
+    rows = data["unconfirmed"]
     assert isinstance(rows, list)
     assert {r["means"]: (r["form"], r["count"], r["count_unit"], r["status"]) for r in rows} == {
         f"Đài truyền thanh {commune}":
-            ("Phát thanh trên loa truyền thanh cơ sở", airings, "lượt", "planned")
+            ("Phát thanh trên loa truyền thanh cơ sở", airings, "lượt", "unconfirmed")
         for commune in COMMUNES
     }  # fmt: skip
-    assert table.splitlines()[0] == "Báo cáo kết quả tuyên truyền tháng 10/2024"
-    assert sum(f": {airings} lượt | " in line for line in table.splitlines()) == 3
+    assert all(len(r["planned"]) == airings for r in rows)
+    assert table.splitlines()[:2] == ["Báo cáo kết quả tuyên truyền tháng 10/2024",
+                                      "(chưa có hoạt động nào được tính trong tháng)"]  # fmt: skip
+    assert sum(f": {airings} lượt (" in line for line in table.splitlines()) == 3
     lines = list(csv.reader(io.StringIO(csv_text)))
     assert lines[0] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
                         "Phương tiện", "Ghi chú"]  # fmt: skip
-    assert [(r[0], r[3], r[4]) for r in lines[1:]] == [
-        ("1", "12", "lượt"), ("2", "12", "lượt"), ("3", "12", "lượt")
-    ]  # fmt: skip
+    assert [(r[0], r[3], r[4], r[6][:26]) for r in lines[1:]] == [
+        ("", "12", "lượt", "Chưa xác nhận (không tính)")
+    ] * 3  # fmt: skip
 
 
 @SQLITE_ONLY  # the other tests run every command, and so the upgrade, on PostgreSQL too
@@ -308,8 +317,9 @@ COMMANDS = list(_commands(cli.main))
 def test_the_walk_reaches_subcommands() -> None:
     found = {" ".join(path) for path, _ in COMMANDS}
     assert found >= {
-        "broadcast", "broadcast scripts", "db", "db upgrade", "log", "plan", "report",
-        "report monthly", "send", "simulator", "validate",
+        "broadcast", "broadcast confirm", "broadcast link", "broadcast pull", "broadcast scripts",
+        "db", "db upgrade", "log", "plan",
+        "report", "report monthly", "send", "simulator", "validate",
     }  # fmt: skip
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 
 from dispatcher import broadcast_service
+from dispatcher.broadcast import tidy
 from dispatcher.campaign import load_campaign
 from dispatcher.errors import BadInput
 from dispatcher.services import prepare_campaign
@@ -213,9 +214,9 @@ def test_an_inline_script_is_framed_by_the_default_opening_and_closing(folder: P
         "    gọi {{ hotline }} khi cần.",
     )  # fmt: skip
     campaign = prepare_campaign(path).campaign
-    template = broadcast_service.template(campaign)
     (airing,) = broadcast_service.campaign_airings(campaign)
-    script = broadcast_service._render(campaign, airing, template)
+    (rendered,) = broadcast_service.CampaignScripts(campaign, None).for_airing(airing)
+    script = tidy([rendered.text])
     content = "Bà con xã Tân Đoàn chú ý:\ngọi 1800 8098 khi cần.\n\n"
     assert script == (
         "Đây là Đài truyền thanh xã Tân Đoàn.\nKính thưa bà con nhân dân!\n"
@@ -250,3 +251,160 @@ def test_the_sample_campaign_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert prepared.campaign.broadcast_window() == (date(2024, 8, 1), date(2024, 10, 15))
     assert prepared.composition is not None
     assert (prepared.composition.encoding, prepared.composition.total_segments) == ("GSM-7", 272)
+
+
+# -- schedule forms, quiet hours, urgent -----------------------------------------------------------
+SCHEDULE = [*HEAD, *SMS, "  schedule:"]  # line 7; its keys from line 8 (a missing key: 8)
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        pytest.param(
+            ["    start: 2024-08-01", "    cron: '0 8 * * mon'"],
+            [(8, "sms.schedule.end", "required key is missing: a cron schedule without an end "
+                                     "would send forever")],
+            id="cron without end",
+        ),
+        pytest.param(
+            ["    end: 2024-08-01", "    cron: '0 8 * * mon'"],
+            [(8, "sms.schedule.start",
+              "required key is missing (with `cron`, the first day it may send)")],
+            id="cron without start",
+        ),
+        pytest.param(
+            ["    start: 2024-08-01", "    end: 2024-09-01", "    cron: '0 8 * * mon'",
+             "    times: ['08:00']", "    days: [mon]"],
+            [(11, "sms.schedule.times", "not with `cron`: the cron expression says the days and "
+                                        "times"),
+             (12, "sms.schedule.days", "not with `cron`: the cron expression says the days and "
+                                       "times")],
+            id="cron with times and days",
+        ),
+        pytest.param(
+            ["    start: 2024-08-01", "    end: 2024-09-01", "    cron: 0 8 * *"],
+            [(10, "sms.schedule.cron", "'0 8 * *' is not a cron expression: write five fields, "
+              'minute hour day-of-month month day-of-week, like "0 8 * * mon,thu"')],
+            id="cron with four fields",
+        ),
+        pytest.param(
+            ["    start: 2024-08-01", "    end: 2024-09-01", "    cron: '0 8 * * caturday'"],
+            [(10, "sms.schedule.cron",
+              "'0 8 * * caturday' is not a valid cron expression: [0 8 * * caturday] is not "
+              "acceptable")],
+            id="cron with a wrong day name",
+        ),
+        pytest.param(
+            ["    at: [2024-08-01 08:00]", "    start: 2024-08-01"],
+            [(9, "sms.schedule.start", "not with `at`: one-off sends are whole local date-times, "
+                                       "like 2024-08-01 08:00")],
+            id="at with start",
+        ),
+        pytest.param(
+            ["    at: [2024-08-01 08:00]", "    cron: '0 8 * * *'"],
+            [(9, "sms.schedule.cron", "give one form: `cron` or `at`, not both")],
+            id="at and cron",
+        ),
+        pytest.param(
+            ["    at:", "      - 2024-08-01 08:00", "      - 2024-08-01",
+             "      - 2024-08-01 25:00",
+             "      - 2024-08-01T08:00:00+07:00", "      - 2024-08-01 08:00:30",
+             "      - 2024-02-30 08:00"],
+            [(10, "sms.schedule.at[1]", "'2024-08-01' is not a local date and time like "
+                                        "2024-08-01 08:00"),
+             (11, "sms.schedule.at[2]", "'25:00' is not a time of day like \"08:00\""),
+             (12, "sms.schedule.at[3]", "'2024-08-01 08:00:00+07:00' has a UTC offset: write the "
+              "local time without one, like 2024-08-01 08:00 (it is read in the campaign's time "
+              "zone)"),
+             (13, "sms.schedule.at[4]", "'2024-08-01 08:00:30': give the time to the minute, "
+                                        "like 08:00"),
+             (14, "sms.schedule.at[5]", "'2024-02-30 08:00': 2024-02-30 is not a date")],
+            id="at items",
+        ),
+        pytest.param(
+            ["    at: [2024-08-01 08:00, '2024-08-01T08:00']"],
+            [(8, "sms.schedule.at", "the same time is listed twice")],
+            id="the same at twice",
+        ),
+        pytest.param(
+            ["    at: []"],
+            [(8, "sms.schedule.at", "List should have at least 1 item after validation, not 0")],
+            id="empty at",
+        ),
+        pytest.param(
+            ["    start: 2024-08-01", "    end: 2024-09-01"],
+            [(8, "sms.schedule.times", "required key is missing: the times of day to send (or a "
+                                       "`cron` expression, or `at`)")],
+            id="simple without times",
+        ),
+        pytest.param(
+            ["    times: ['08:00']"],
+            [(8, "sms.schedule.start", "required key is missing"),
+             (8, "sms.schedule.end", "required key is missing")],
+            id="simple without dates",
+        ),
+    ],
+)  # fmt: skip
+def test_schedule_form_errors_name_the_key_and_its_line(
+    folder: Path, keys: list[str], expected: list[tuple[int, str, str]]
+) -> None:
+    assert _problems(_write(folder, *SCHEDULE, *keys)) == expected
+
+
+def test_a_cron_schedule_loads(folder: Path) -> None:
+    path = _write(
+        folder, *SCHEDULE, "    start: 2024-08-01", "    end: 2024-09-30",
+        "    cron: '0   8 1,15 * *'",
+    )  # fmt: skip
+    schedule = load_campaign(path).spec.sms_schedule
+    assert schedule is not None
+    assert (schedule.form, schedule.cron, schedule.bounds) == (
+        "cron", "0 8 1,15 * *", (date(2024, 8, 1), date(2024, 9, 30))
+    )  # fmt: skip
+
+
+def test_one_off_times_in_every_way_yaml_writes_them(folder: Path) -> None:
+    path = _write(
+        folder, *SCHEDULE, "    at:", "      - 2024-08-15 17:30", "      - '2024-08-01 08:00'",
+        "      - 2024-08-02T09:00", "      - 2024-08-03 06:00:00",
+        "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']", "  script: Chú ý.",
+    )  # fmt: skip
+    campaign = load_campaign(path)
+    schedule = campaign.spec.sms_schedule
+    assert schedule is not None and schedule.form == "at"
+    assert schedule.at == [datetime(2024, 8, 1, 8), datetime(2024, 8, 2, 9),
+                           datetime(2024, 8, 3, 6), datetime(2024, 8, 15, 17, 30)]  # fmt: skip
+    # A broadcast without dates takes the first and last day of the one-off sends.
+    assert campaign.broadcast_window() == (date(2024, 8, 1), date(2024, 8, 15))
+
+
+@pytest.mark.parametrize(
+    ("written", "stored"),
+    [("'21:00-06:00'", "21:00-06:00"), ("21:00 - 6:00", "21:00-06:00"), ("off", "off"),
+     ("'off'", "off"), ("null", None)],
+)  # fmt: skip
+def test_a_campaign_can_set_its_quiet_hours(folder: Path, written: str, stored: str) -> None:
+    path = _write(folder, *HEAD, *SMS, f"  quiet_hours: {written}")
+    sms = load_campaign(path).spec.sms
+    assert sms is not None and sms.quiet_hours == stored and sms.urgent is False
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("  quiet_hours: '22h-7h'",
+         (7, "sms.quiet_hours", "'22h-7h' is not a quiet-hours window: write it like "
+                                "22:00-07:00, or off")),
+        ("  urgent: 'yes'", (7, "sms.urgent", "Input should be a valid boolean")),
+        ("urgent: true", (7, "urgent", "unknown key")),  # it belongs in `sms`
+    ],
+)  # fmt: skip
+def test_quiet_hours_and_urgent_errors(
+    folder: Path, line: str, expected: tuple[int, str, str]
+) -> None:
+    assert _problems(_write(folder, *HEAD, *SMS, line)) == [expected]
+
+
+def test_urgent_is_a_yaml_boolean(folder: Path) -> None:
+    sms = load_campaign(_write(folder, *HEAD, *SMS, "  urgent: yes")).spec.sms
+    assert sms is not None and sms.urgent is True

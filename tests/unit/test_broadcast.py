@@ -14,15 +14,19 @@ from dispatcher.broadcast import (
     WRAP_WIDTH,
     Airing,
     ScriptTemplate,
+    airing_stem,
     airings,
     commune_slug,
+    duration_vi,
     in_sentence,
     ordinal_vi,
     render_script,
     script_path,
     script_variables,
     tidy,
+    with_suffix,
 )
+from dispatcher.broadcast_pull import days_asked, parse_day
 from dispatcher.errors import BadInput
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -392,3 +396,86 @@ def test_script_path_layout(tmp_path: Path) -> None:
 def test_script_path_refuses_unsafe_campaign_ids(tmp_path: Path, campaign_id: str) -> None:
     with pytest.raises(ValueError, match="folder"):
         script_path(tmp_path, campaign_id, AIRING)
+
+
+def test_airing_stem_and_its_files(tmp_path: Path) -> None:
+    evening = Airing("Xã Tân Đoàn", datetime(2024, 8, 5, 17, 30, tzinfo=VN))
+    stem = airing_stem(tmp_path, "2g-shutdown-2024", evening)
+    assert stem == tmp_path / "2g-shutdown-2024" / "xa-tan-doan" / "2024-08-05_1730"
+    tay = airing_stem(tmp_path, "2g-shutdown-2024", evening, "tay")
+    assert tay.name == "2024-08-05_1730.tay"
+    assert with_suffix(tay, ".mp3").name == "2024-08-05_1730.tay.mp3"  # the code stays
+    assert script_path(tmp_path, "2g-shutdown-2024", evening, "tay") == with_suffix(tay, ".txt")
+
+
+@pytest.mark.parametrize("language", ["", "TAY", "t", "tay/../x", "tày"])
+def test_airing_stem_refuses_odd_language_codes(tmp_path: Path, language: str) -> None:
+    with pytest.raises(ValueError, match="language"):
+        airing_stem(tmp_path, "c", AIRING, language)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(85, "1 phút 25 giây"), (85.4, "1 phút 25 giây"), (60, "1 phút"), (45, "45 giây"),
+     (0, "0 giây"), (3725, "1 giờ 2 phút 5 giây"), (3600, "1 giờ")],
+)  # fmt: skip
+def test_duration_vi(seconds: float, words: str) -> None:
+    assert duration_vi(seconds) == words
+
+
+def test_an_unframed_text_is_the_whole_script_read_once() -> None:
+    template = ScriptTemplate.from_text("Bản tiếng Tày cho {{ commune }}.", framed=False)
+    script = render_script(
+        template, AIRING, campaign_id="c", title="T", unit="UBND huyện Văn Quan", repeat=2
+    )
+    assert script == f"Bản tiếng Tày cho {AIRING.commune}.\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "day"),
+    [("16/10/2024", date(2024, 10, 16)), ("1/2/2025", date(2025, 2, 1)),
+     (" 2024-10-16 ", date(2024, 10, 16))],
+)  # fmt: skip
+def test_days_are_written_the_vietnamese_way_or_iso(written: str, day: date) -> None:
+    assert parse_day(written, "--date") == day
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [("32/08/2024", "--date: '32/08/2024' is not a date: day is out of range for month"),
+     ("08/16/2024", "--date: '08/16/2024' is not a date: month must be in 1..12"),
+     ("16.10.2024", "--date: '16.10.2024' is not a date like 16/10/2024 or 2024-10-16"),
+     ("hôm nay", "--date: 'hôm nay' is not a date like 16/10/2024 or 2024-10-16")],
+)  # fmt: skip
+def test_a_bad_day_names_the_option(written: str, message: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_day(written, "--date")
+    assert str(caught.value.problems[0]) == message
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "end", "expected"),
+    [(None, None, None, (None, None)),  # today, in each campaign's time zone
+     ("16/10/2024", None, None, (date(2024, 10, 16), date(2024, 10, 16))),
+     (None, "2024-10-01", "31/10/2024", (date(2024, 10, 1), date(2024, 10, 31)))],
+)  # fmt: skip
+def test_days_asked(
+    day: str | None, start: str | None, end: str | None, expected: tuple[date, date]
+) -> None:
+    assert days_asked(day, start, end) == expected
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "end", "message"),
+    [("16/10/2024", "16/10/2024", None, "--date: give --date, or --from and --to, not both"),
+     (None, "16/10/2024", None, "--to: --from and --to go together"),
+     (None, None, "16/10/2024", "--from: --from and --to go together"),
+     (None, "16/10/2024", "15/10/2024", "--to: 15/10/2024 is before --from 16/10/2024"),
+     (None, "01/01/2024", "01/01/2025", "--to: at most 366 days at once")],
+)  # fmt: skip
+def test_days_asked_refuses_what_makes_no_sense(
+    day: str | None, start: str | None, end: str | None, message: str
+) -> None:
+    with pytest.raises(BadInput) as caught:
+        days_asked(day, start, end)
+    assert str(caught.value.problems[0]) == message

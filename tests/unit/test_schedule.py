@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dispatcher.campaign import Schedule
 from dispatcher.schedule import (
     WEEKDAYS,
+    check_cron,
     classify,
     expand,
     format_date_vi,
@@ -21,6 +23,7 @@ from dispatcher.schedule import (
     localize,
     next_occurrences,
     occurrence_key,
+    occurrences,
     weekday_vi,
 )
 
@@ -331,3 +334,137 @@ def test_expand_with_dst(
             timedelta(0) <= wall - datetime.combine(moment.date(), t) <= timedelta(hours=1)
             for t in times
         )
+
+
+# --- occurrences: the three forms ------------------------------------------------------------
+
+
+def _spec(**fields: object) -> Schedule:
+    return Schedule.model_validate(fields)
+
+
+@pytest.mark.parametrize(
+    ("fields", "zone", "expected"),
+    [
+        pytest.param(
+            {"start": "2024-08-01", "end": "2024-08-08", "times": ["08:00"],
+             "days": ["mon", "thu"]},
+            VN, ["2024-08-01T08:00+07:00", "2024-08-05T08:00+07:00", "2024-08-08T08:00+07:00"],
+            id="simple",
+        ),
+        pytest.param(
+            {"start": "2024-08-01", "end": "2024-08-08", "cron": "0 8 * * mon,thu"},
+            VN, ["2024-08-01T08:00+07:00", "2024-08-05T08:00+07:00", "2024-08-08T08:00+07:00"],
+            id="cron-equal-to-the-simple-form",
+        ),
+        pytest.param(
+            {"start": "2024-08-01", "end": "2024-10-31", "cron": "30 17 1,15 * *"},
+            VN, ["2024-08-01T17:30+07:00", "2024-08-15T17:30+07:00", "2024-09-01T17:30+07:00",
+                 "2024-09-15T17:30+07:00", "2024-10-01T17:30+07:00", "2024-10-15T17:30+07:00"],
+            id="cron-days-of-the-month",
+        ),
+        pytest.param(
+            {"start": "2024-08-01", "end": "2024-08-31", "cron": "0 8 1 * mon"},
+            VN, ["2024-08-01T08:00+07:00", "2024-08-05T08:00+07:00", "2024-08-12T08:00+07:00",
+                 "2024-08-19T08:00+07:00", "2024-08-26T08:00+07:00"],
+            id="cron-day-of-month-or-day-of-week-as-in-cron",
+        ),
+        pytest.param(
+            {"start": "2024-08-01", "end": "2024-08-01", "cron": "0 0 * * *"},
+            VN, ["2024-08-01T00:00+07:00"], id="cron-midnight-of-the-first-day-is-included",
+        ),
+        pytest.param(
+            {"start": "2024-03-30", "end": "2024-04-01", "cron": "30 2 * * *"},
+            BERLIN, ["2024-03-30T02:30+01:00", "2024-03-31T03:30+02:00", "2024-04-01T02:30+02:00"],
+            id="cron-gap-time-moves-forward-like-localize",
+        ),
+        pytest.param(
+            {"start": "2024-03-31", "end": "2024-03-31", "cron": "0,30 2,3 * * *"},
+            BERLIN, ["2024-03-31T03:00+02:00", "2024-03-31T03:30+02:00"],
+            id="cron-gap-times-landing-on-others-count-once",
+        ),
+        pytest.param(
+            {"start": "2024-10-27", "end": "2024-10-27", "cron": "30 2 * * *"},
+            BERLIN, ["2024-10-27T02:30+02:00"], id="cron-fall-back-first-occurrence-only",
+        ),
+        pytest.param(
+            {"start": "2024-01-01", "end": "2030-12-31", "cron": "0 8 30 2 *"},
+            VN, [], id="cron-that-never-matches",
+        ),
+        pytest.param(
+            {"at": ["2024-08-15 17:30", "2024-08-01 08:00"]},
+            VN, ["2024-08-01T08:00+07:00", "2024-08-15T17:30+07:00"], id="at-in-time-order",
+        ),
+        pytest.param(
+            {"at": ["2024-03-31 02:30", "2024-03-31 03:30"]},
+            BERLIN, ["2024-03-31T03:30+02:00"], id="at-gap-time-landing-on-another-counts-once",
+        ),
+    ],
+)  # fmt: skip
+def test_occurrences(fields: dict[str, object], zone: ZoneInfo, expected: list[str]) -> None:
+    moments = list(occurrences(_spec(**fields), zone))
+    assert iso(moments) == expected
+    assert _strictly_increasing(moments)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"start": "2024-08-01", "end": "2024-08-31", "times": ["08:00", "17:00"]},
+        {"start": "2024-08-01", "end": "2024-08-31", "cron": "0 8,17 * * *"},
+        {"at": [f"2024-08-{d:02d} {h}" for d in range(1, 32) for h in ("08:00", "17:00")]},
+    ],
+)
+def test_occurrences_from_day_skips_the_days_before(fields: dict[str, object]) -> None:
+    moments = occurrences(_spec(**fields), VN, from_day=date(2024, 8, 30))
+    assert iso(moments) == ["2024-08-30T08:00+07:00", "2024-08-30T17:00+07:00",
+                            "2024-08-31T08:00+07:00", "2024-08-31T17:00+07:00"]  # fmt: skip
+
+
+def test_occurrences_are_lazy_over_a_long_cron() -> None:
+    moments = occurrences(_spec(start="2024-01-01", end="9999-12-30", cron="* * * * *"), VN)
+    assert next(moments).isoformat() == "2024-01-01T00:00:00+07:00"
+
+
+@pytest.mark.parametrize(
+    ("written", "tidied"),
+    [("0 8 * * mon,thu", "0 8 * * mon,thu"), ("  0  8 1,15 * *\t", "0 8 1,15 * *")],
+)
+def test_check_cron_accepts_five_fields(written: str, tidied: str) -> None:
+    assert check_cron(written) == tidied
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("0 8 * *", "write five fields"),
+        ("0 8 * * mon 2024", "write five fields"),
+        ("@daily", "write five fields"),
+        ("0 25 * * *", "not a valid cron expression"),
+        ("0 8 * * caturday", "not a valid cron expression"),
+    ],
+)
+def test_check_cron_refuses(written: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_cron(written)
+
+
+HOURS = st.integers(min_value=0, max_value=23)
+MINUTES = st.integers(min_value=0, max_value=59)
+
+
+@given(STARTS, SPANS, st.lists(HOURS, min_size=1, max_size=3, unique=True), MINUTES,
+       st.sets(st.integers(min_value=0, max_value=6), min_size=1),
+       st.sampled_from(["Asia/Ho_Chi_Minh", "Europe/Berlin", "America/New_York"]))  # fmt: skip
+def test_a_cron_and_the_simple_form_agree(
+    start: date, span: int, hours: list[int], minute: int, days: set[int], zone: str
+) -> None:
+    names = list(WEEKDAYS)
+    end = start + timedelta(days=span)
+    cron = f"{minute} {','.join(map(str, hours))} * * {','.join(names[d] for d in sorted(days))}"
+    simple = _spec(start=start, end=end, times=[time(h, minute) for h in hours],
+                   days=[names[d] for d in days])  # fmt: skip
+    tz = ZoneInfo(zone)
+    assert iso(occurrences(_spec(start=start, end=end, cron=cron), tz)) == iso(
+        occurrences(simple, tz)
+    )

@@ -1,0 +1,68 @@
+"""Turning an occurrence into outbox rows, exactly once however many schedulers race for it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from dispatcher.audience import AudienceScan
+from dispatcher.bootstrap import Runtime
+from dispatcher.campaign import Campaign
+from dispatcher.compose import render_deliveries
+from dispatcher.errors import DispatcherError
+from dispatcher.optouts import OptOutFilter
+from dispatcher.pacing import Pacer, assign_senders
+from dispatcher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Materialized:
+    occurrence_id: int
+    recipients: int
+    created: bool  # False: it existed already (an earlier run, or another scheduler)
+
+
+def materialize(
+    rt: Runtime, campaign: Campaign, audience: AudienceScan, key: str, at: datetime
+) -> Materialized:
+    """The occurrence's outbox rows, created now unless they exist; a skipped one is refused."""
+    now = rt.clock.now()
+    with rt.uow() as uow:
+        occurrence = uow.repo.occurrence(campaign.id, key)
+        created = False
+        if occurrence is None:
+            occurrence = uow.repo.claim_occurrence(campaign.id, key, at, "open", now)
+            created = occurrence is not None
+        if occurrence is None:  # another scheduler made it meanwhile: theirs is the one
+            uow.rollback()
+            occurrence = uow.repo.occurrence(campaign.id, key)
+            assert occurrence is not None
+        elif created:
+            # The lists are read again and the rows streamed into the outbox in chunks, leaving
+            # out the numbers on the opt-out list (checked in this same transaction).
+            allowed = OptOutFilter(uow.optouts)
+            rows = render_deliveries(campaign, allowed(audience))
+            pool = campaign.spec.sms.sender_pool if campaign.spec.sms else [None]
+            rate_of = campaign_pacer(rt.settings, campaign).rate_of
+            # A pool of senders shares the work in proportion to their rates.
+            uow.repo.add_deliveries(occurrence, assign_senders(rows, pool, rate_of), now)
+            detail = f"left out {allowed.excluded} number(s) on the opt-out list"
+            uow.repo.record_activity("optout-excluded", now, campaign.id, key, detail)
+            uow.commit()
+            log.info("occurrence %s of %s: %d recipients", key, campaign.id, occurrence.recipients)
+        if occurrence.state == "skipped":
+            raise DispatcherError(f"occurrence {key} of {campaign.id} was skipped; it is not sent")
+        return Materialized(occurrence.id, occurrence.recipients, created)
+
+
+def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:
+    """Per-sender pacing: the campaign's `sms.rate` for its senders, else config's rates."""
+    sending = settings.sending
+    sms = campaign.spec.sms
+    rates = dict(sending.sender_rates)
+    if sms is not None and sms.rate is not None:
+        rates.update({sender or "": sms.rate for sender in sms.sender_pool})
+    return Pacer(sending.rate_per_sender, sending.burst_segments, rates)

@@ -1,0 +1,176 @@
+"""The airing plan and the communes' confirmations: what the report counts as aired.
+
+``airings`` is the plan (filled when campaigns are registered); ``airing_confirmations`` is
+append-only, one row per airing, so confirming twice is a no-op that finds the first row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dispatcher.store.models import AiringConfirmationRow, AiringRow, CampaignRow
+
+PLANNED = "planned"
+
+
+@dataclass(frozen=True)
+class PlannedAiring:
+    """One airing of the plan: a campaign's script on a commune's loudspeakers at a time."""
+
+    campaign_id: str
+    commune: str  # the commune's name on that day, as planned
+    scheduled_at: datetime  # aware, UTC
+    unit: str  # the reporting unit of the campaign
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A commune's word that a planned airing went out."""
+
+    campaign_id: str
+    commune: str
+    scheduled_at: datetime  # aware, UTC
+    aired_at: datetime  # aware, UTC
+    duration_s: int | None
+    confirmed_by: str
+    source: str  # cli | web | http
+    created_at: datetime
+
+
+class AiringRepository:
+    """Queries on the airing plan and its confirmations (one session, the caller's)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def campaign_zones(self) -> dict[str, str]:
+        """Every registered campaign's time zone, by id."""
+        query = select(CampaignRow.id, CampaignRow.timezone).order_by(CampaignRow.id)
+        return {cid: zone for cid, zone in self.session.execute(query)}
+
+    def planned(
+        self,
+        campaign_id: str | None = None,
+        communes: Collection[str] | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[PlannedAiring]:
+        """The planned (not canceled) airings, by time: of one campaign or all, of some
+        communes or all, scheduled in [start, end) or at any time."""
+        query = select(AiringRow).where(AiringRow.state == PLANNED)
+        if campaign_id is not None:
+            query = query.where(AiringRow.campaign_id == campaign_id)
+        if communes is not None:
+            query = query.where(AiringRow.commune.in_(list(communes)))
+        if start is not None:
+            query = query.where(AiringRow.scheduled_at >= start)
+        if end is not None:
+            query = query.where(AiringRow.scheduled_at < end)
+        rows = self.session.scalars(query.order_by(AiringRow.scheduled_at, AiringRow.commune))
+        return [PlannedAiring(r.campaign_id, r.commune, r.scheduled_at, r.unit) for r in rows]
+
+    def communes(self, campaign_id: str | None = None) -> list[str]:
+        """The name of every commune with a planned airing (of one campaign, or any), sorted."""
+        query = select(AiringRow.commune).where(AiringRow.state == PLANNED).distinct()
+        if campaign_id is not None:
+            query = query.where(AiringRow.campaign_id == campaign_id)
+        return sorted(self.session.scalars(query))
+
+    def add_confirmation(self, new: Confirmation) -> bool:
+        """Record ``new`` unless its airing is confirmed already; True when it was recorded.
+
+        One statement (``ON CONFLICT DO NOTHING``): of two confirmations racing for an airing,
+        exactly one is written, and the other waits for it and then writes nothing.
+        """
+        values = {
+            "campaign_id": new.campaign_id,
+            "commune": new.commune,
+            "scheduled_at": new.scheduled_at,
+            "aired_at": new.aired_at,
+            "duration_s": new.duration_s,
+            "confirmed_by": new.confirmed_by,
+            "source": new.source,
+            "created_at": new.created_at,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+        query = insert_into(AiringConfirmationRow).values(values).on_conflict_do_nothing()
+        new_id = self.session.execute(query.returning(AiringConfirmationRow.id)).scalar()
+        return new_id is not None
+
+    def confirmation(
+        self, campaign_id: str, commune: str, scheduled_at: datetime
+    ) -> Confirmation | None:
+        query = select(AiringConfirmationRow).filter_by(
+            campaign_id=campaign_id, commune=commune, scheduled_at=scheduled_at
+        )
+        row = self.session.scalars(query).one_or_none()
+        return None if row is None else _confirmation(row)
+
+    def confirmations(
+        self, communes: Collection[str], start: datetime, end: datetime
+    ) -> list[Confirmation]:
+        """The confirmations of ``communes``' airings scheduled in [start, end), by time."""
+        row = AiringConfirmationRow
+        query = (
+            select(row)
+            .where(row.commune.in_(list(communes)))
+            .where(row.scheduled_at >= start, row.scheduled_at < end)
+            .order_by(row.scheduled_at, row.campaign_id)
+        )
+        return [_confirmation(r) for r in self.session.scalars(query)]
+
+    def aired_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+        """(unit, commune, confirmed airings) that aired in [start, end)."""
+        row = AiringConfirmationRow
+        query = (
+            select(AiringRow.unit, row.commune, func.count())
+            .select_from(row)
+            .join(AiringRow, _same_airing())
+            .where(row.aired_at >= start, row.aired_at < end)
+            .group_by(AiringRow.unit, row.commune)
+            .order_by(AiringRow.unit, row.commune)
+        )
+        return [(u, c, int(n)) for u, c, n in self.session.execute(query)]
+
+    def unconfirmed_between(self, start: datetime, end: datetime) -> list[PlannedAiring]:
+        """Planned airings scheduled in [start, end) that no commune has confirmed, by time."""
+        query = (
+            select(AiringRow)
+            .outerjoin(AiringConfirmationRow, _same_airing())
+            .where(AiringConfirmationRow.id.is_(None), AiringRow.state == PLANNED)
+            .where(AiringRow.scheduled_at >= start, AiringRow.scheduled_at < end)
+            .order_by(AiringRow.unit, AiringRow.commune, AiringRow.scheduled_at)
+        )
+        rows = self.session.scalars(query)
+        return [PlannedAiring(r.campaign_id, r.commune, r.scheduled_at, r.unit) for r in rows]
+
+
+def _same_airing() -> ColumnElement[bool]:
+    confirmed = AiringConfirmationRow
+    return and_(
+        confirmed.campaign_id == AiringRow.campaign_id,
+        confirmed.commune == AiringRow.commune,
+        confirmed.scheduled_at == AiringRow.scheduled_at,
+    )
+
+
+def _confirmation(row: AiringConfirmationRow) -> Confirmation:
+    return Confirmation(
+        row.campaign_id,
+        row.commune,
+        row.scheduled_at,
+        row.aired_at,
+        row.duration_s,
+        row.confirmed_by,
+        row.source,
+        row.created_at,
+    )

@@ -1,0 +1,176 @@
+"""The commune's page as HTML: Jinja2 templates shipped in ``templates/``, every value escaped.
+
+Plain HTML and a little CSS, no JavaScript: it must work on any phone's browser, and the one
+action (the "Đã phát" button) is an ordinary form post.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import quote
+
+import jinja2
+
+from dispatcher.airings import CommuneAiring, audio_file
+from dispatcher.broadcast import duration_vi
+from dispatcher.broadcast_service import AiringScript
+from dispatcher.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
+from dispatcher.store.airings import Confirmation
+
+SOURCE_NAMES = {"cli": "dòng lệnh", "web": "trang của xã", "http": "HTTP"}
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav"}
+_SENTENCE_ENDS = (".", "!", "?", ":", "…", ";")
+Link = Callable[[str], str]  # a path under the commune's page → its URL with the token
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("dispatcher.web", "templates"),
+        autoescape=True,  # every template here is HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class AiringView:
+    """What the page shows of one airing."""
+
+    time: str  # 06:00
+    title: str
+    campaign_id: str
+    at_iso: str  # the form's `at`: the scheduled time, ISO 8601 with its offset
+    reading: str  # "3 phút 37 giây"
+    script_url: str
+    script_text: str
+    variants: list[tuple[str, str, str | None]]  # (language name, script URL, audio URL)
+    audio_url: str | None
+    audio_type: str | None
+    audio_name: str | None
+    confirmed: str | None  # "Đã phát lúc …" when confirmed
+    confirmable: bool
+    note: str | None  # why it cannot be confirmed (yet)
+
+
+@dataclass(frozen=True)
+class DayView:
+    label: str  # "Thứ Tư, 16/10/2024"
+    airings: list[AiringView]
+
+
+def script_href(airing: CommuneAiring, script: AiringScript) -> str:
+    """``script/<campaign>/<2024-10-16T0600>[.tay].txt``: the script, under the page."""
+    language = f".{script.language}" if script.language else ""
+    return f"script/{quote(airing.campaign_id, safe='')}/{airing.key}{language}.txt"
+
+
+def audio_href(airing: CommuneAiring, script: AiringScript) -> str | None:
+    """``audio/<campaign>/<2024-10-16T0600>[.tay].mp3``, when the script's audio exists."""
+    path = audio_file(script)
+    if path is None:
+        return None
+    language = f".{script.language}" if script.language else ""
+    return f"audio/{quote(airing.campaign_id, safe='')}/{airing.key}{language}{path.suffix}"
+
+
+def _view(airing: CommuneAiring, link: Link) -> AiringView:
+    main = airing.scripts[0]
+    audio, path = audio_href(airing, main), audio_file(main)
+    variants = []
+    for script in airing.scripts[1:]:
+        variant_audio = audio_href(airing, script)
+        name = script.language_name or script.language or ""
+        audio_url = link(variant_audio) if variant_audio else None
+        variants.append((name, link(script_href(airing, script)), audio_url))
+    note = None
+    if not airing.in_plan:
+        note = "Lượt phát này không có trong kế hoạch đã đăng ký: không xác nhận được."
+    elif airing.confirmation is None and not airing.confirmable:
+        note = "Chưa đến giờ phát."
+    return AiringView(
+        format_time_vi(airing.at), airing.title, airing.campaign_id, airing.at.isoformat(),
+        duration_vi(airing.reading_seconds), link(script_href(airing, main)), for_screen(main.text),
+        variants, link(audio) if audio else None, AUDIO_TYPES.get(path.suffix) if path else None,
+        path.name if path else None, confirmed_text(airing.confirmation, airing),
+        airing.confirmable, note,
+    )  # fmt: skip
+
+
+def for_screen(text: str) -> str:
+    """The script reflowed for a phone's width: the lines the page layout wrapped at 72
+    characters are joined again; sentences, headings and paragraphs keep their breaks."""
+    paragraphs = []
+    for paragraph in text.strip("\n").split("\n\n"):
+        lines: list[str] = []
+        for line in paragraph.split("\n"):
+            if lines and not lines[-1].rstrip().endswith(_SENTENCE_ENDS):
+                lines[-1] = f"{lines[-1].rstrip()} {line.lstrip()}"
+            else:
+                lines.append(line)
+        paragraphs.append("\n".join(lines))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+def confirmed_text(confirmation: Confirmation | None, airing: CommuneAiring) -> str | None:
+    if confirmation is None:
+        return None
+    tz = airing.at.tzinfo
+    aired = format_datetime_vi(confirmation.aired_at.astimezone(tz))
+    when = format_datetime_vi(confirmation.created_at.astimezone(tz))
+    length = f", {duration_vi(confirmation.duration_s)}" if confirmation.duration_s else ""
+    source = SOURCE_NAMES.get(confirmation.source, confirmation.source)
+    return f"Đã phát lúc {aired}{length} (xác nhận {when} qua {source})"
+
+
+def _days(airings: Sequence[CommuneAiring], link: Link) -> list[DayView]:
+    by_day: dict[date, list[AiringView]] = {}
+    for airing in airings:
+        by_day.setdefault(airing.at.date(), []).append(_view(airing, link))
+    return [
+        DayView(f"{weekday_vi(day)}, {format_date_vi(day)}", views)
+        for day, views in sorted(by_day.items())
+    ]
+
+
+def commune_page(
+    commune: str,
+    airings: Sequence[CommuneAiring],
+    today: date,
+    link: Link,
+    token: str,
+    notice: str | None = None,
+) -> str:
+    """The page: today's airings, those of past days still to confirm, then the coming days'."""
+    earlier = [a for a in airings if a.at.date() < today and a.confirmable]
+    todays = [a for a in airings if a.at.date() == today]
+    coming = [a for a in airings if a.at.date() > today]
+    template = _environment().get_template("commune.html.j2")
+    return template.render(
+        commune=commune, today=f"{weekday_vi(today)}, {format_date_vi(today)}",
+        earlier=_days(earlier, link), today_airings=[_view(a, link) for a in todays],
+        coming=_days(coming, link), confirm_url=link("confirm"), token=token, notice=notice,
+    )  # fmt: skip
+
+
+def notice_text(airing: CommuneAiring, created: bool) -> str | None:
+    """The line shown after the button (the page the post redirects to): recorded just now,
+    or confirmed before; None when the airing has no confirmation."""
+    confirmation = airing.confirmation
+    if confirmation is None:
+        return None
+    planned = f"{format_datetime_vi(airing.at)} ({airing.title})"
+    if created:
+        return f"Đã ghi nhận: lượt phát {planned} đã được phát."
+    when = format_datetime_vi(confirmation.created_at.astimezone(airing.at.tzinfo))
+    return f"Lượt phát {planned} đã được xác nhận trước đó, lúc {when}."
+
+
+def error_page(commune: str, message: str, back: str | None) -> str:
+    """A page for a refused confirmation: the reason, and the way back."""
+    template = _environment().get_template("error.html.j2")
+    return template.render(commune=commune, message=message, back=back)

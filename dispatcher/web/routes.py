@@ -1,0 +1,294 @@
+"""The communes' routes on ``dispatcher serve``: the page, the "Đã phát" button, JSON and files.
+
+Every route is ``/c/<commune slug>/…`` and needs the commune's token (``?t=`` or the form's
+``t``): a wrong or missing token, or another commune's, gets 403 and changes nothing. Without
+``$DISPATCHER_SECRET_KEY`` the routes answer 503 and the log says why. Bad parameters get 400
+naming the parameter. The button posts a form and is redirected back to the page (303), so
+reloading the page never posts twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from dispatcher import airings
+from dispatcher.airings import CommuneAiring, ConfirmResult
+from dispatcher.bootstrap import Runtime
+from dispatcher.broadcast_service import AiringScript
+from dispatcher.errors import BadInput, ConfigError, Problem
+from dispatcher.store.airings import Confirmation
+from dispatcher.web import pages
+from dispatcher.web.tokens import page_path, secret_key, token_matches
+
+log = logging.getLogger(__name__)
+
+PAGE_DAYS_BEFORE = 7  # the page lists the past week's airings still to confirm
+PAGE_DAYS_AHEAD = 7  # and the coming week's
+JSON_DEFAULT_DAYS = 7  # airings.json without `to`: from `from` to a week later
+MAX_DAYS = 366  # a longer range is a typing mistake, not a request
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_KEY = r"(?P<key>\d{4}-\d{2}-\d{2}T\d{4})(?:\.(?P<language>[a-z]{2,8}))?"
+_SCRIPT_FILE = re.compile(_KEY + r"\.txt")
+_AUDIO_FILE = re.compile(_KEY + r"(?P<suffix>\.mp3|\.wav)")
+Link = Callable[[str], str]
+
+
+def add_routes(app: web.Application, rt: Runtime) -> None:
+    """Add the communes' routes to ``app`` (the application of ``dispatcher serve``)."""
+    routes = _CommuneRoutes(rt)
+    app.router.add_get("/c/{slug}", routes.page)
+    app.router.add_post("/c/{slug}/confirm", routes.confirm)
+    app.router.add_get("/c/{slug}/airings.json", routes.listing)
+    app.router.add_get("/c/{slug}/script/{campaign}/{name}", routes.script)
+    app.router.add_get("/c/{slug}/audio/{campaign}/{name}", routes.audio)
+
+
+class _CommuneRoutes:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    # -- access ------------------------------------------------------------------------------
+    def _slug(self, request: web.Request, token: str | None) -> str:
+        """The commune's slug, once the token is its own; else 403 (503 without a secret)."""
+        try:
+            secret = secret_key(self.rt.environ)
+        except ConfigError as exc:
+            log.error("commune pages are off: %s", exc.message)
+            raise web.HTTPServiceUnavailable(text="commune pages are not configured\n") from exc
+        slug = request.match_info["slug"]
+        if not _SLUG.fullmatch(slug) or not token_matches(secret, slug, token):
+            log.warning("refused %s %s: no valid commune token", request.method, request.path)
+            raise web.HTTPForbidden(text="forbidden\n")
+        return slug
+
+    def _link(self, slug: str, token: str) -> Link:
+        base = page_path(slug)
+        return lambda relative: f"{base}/{relative}?{urlencode({'t': token})}"
+
+    # -- the page and the button ---------------------------------------------------------------
+    async def page(self, request: web.Request) -> web.Response:
+        token = request.query.get("t", "")
+        slug = self._slug(request, token)
+        today = airings.today(self.rt)
+        start, end = today - timedelta(PAGE_DAYS_BEFORE), today + timedelta(PAGE_DAYS_AHEAD)
+        found = await self._schedule(slug, start, end)
+        notice = _notice(found, request.query)
+        name = found[-1].commune if found else await self._name(slug)
+        html = pages.commune_page(name, found, today, self._link(slug, token), token, notice)
+        return _html(html)
+
+    async def confirm(self, request: web.Request) -> web.Response:
+        as_json = request.content_type == "application/json"
+        fields = await (_json_fields(request) if as_json else _form_fields(request))
+        token = fields.get("t") or request.query.get("t", "")
+        slug = self._slug(request, token)
+        try:
+            result = await asyncio.to_thread(self._confirm, slug, fields, as_json)
+        except BadInput as exc:
+            if as_json:
+                return web.json_response({"error": exc.message}, status=400, dumps=_dumps)
+            back = f"{page_path(slug)}?{urlencode({'t': token})}"
+            page = pages.error_page(await self._name(slug), exc.message, back)
+            return _html(page, status=400)
+        if as_json:
+            body = {"created": result.created, "confirmation": _confirmation(result.confirmation)}
+            return web.json_response(body, status=201 if result.created else 200, dumps=_dumps)
+        done = "new" if result.created else "already"
+        key = result.confirmation.scheduled_at.astimezone(result.tz).strftime("%Y-%m-%dT%H%M")
+        query = {"t": token, "done": done, "c": result.confirmation.campaign_id, "k": key}
+        raise web.HTTPSeeOther(f"{page_path(slug)}?{urlencode(query)}")
+
+    def _confirm(self, slug: str, fields: Mapping[str, str], as_json: bool) -> ConfirmResult:
+        source = "http" if as_json else "web"
+        return airings.confirm(
+            self.rt, slug, _required(fields, "campaign"), _required(fields, "at"),
+            duration_s=_duration(fields.get("duration_s")), aired_at=fields.get("aired_at"),
+            source=source, by=f"{source}:{slug}",
+        )  # fmt: skip
+
+    # -- JSON and files ------------------------------------------------------------------------
+    async def listing(self, request: web.Request) -> web.Response:
+        token = request.query.get("t", "")
+        slug = self._slug(request, token)
+        start, end = _range(request.query, airings.today(self.rt))
+        found = await self._schedule(slug, start, end)
+        link = self._link(slug, token)
+        body = {
+            "commune": found[-1].commune if found else await self._name(slug),
+            "from": start.isoformat(), "to": end.isoformat(),
+            "airings": [_airing_json(a, link) for a in found],
+        }  # fmt: skip
+        return web.json_response(body, dumps=_dumps)
+
+    async def script(self, request: web.Request) -> web.Response:
+        slug = self._slug(request, request.query.get("t"))
+        match = _SCRIPT_FILE.fullmatch(request.match_info["name"])
+        airing = await self._airing(request, slug, match["key"] if match else None)
+        script = airing.script(match["language"]) if match else None
+        if script is None:
+            raise web.HTTPNotFound(text="no such script\n")
+        path = script.file(".txt")  # as written for print, with its header
+        text = await asyncio.to_thread(path.read_text, "utf-8") if path else script.text
+        return web.Response(text=text, content_type="text/plain", charset="utf-8")
+
+    async def audio(self, request: web.Request) -> web.StreamResponse:
+        slug = self._slug(request, request.query.get("t"))
+        match = _AUDIO_FILE.fullmatch(request.match_info["name"])
+        airing = await self._airing(request, slug, match["key"] if match else None)
+        script = airing.script(match["language"]) if match else None
+        path = script.file(match["suffix"]) if script and match else None
+        if path is None or not path.is_file():
+            raise web.HTTPNotFound(text="no audio made for this airing\n")
+        return web.FileResponse(path)
+
+    # -- the service, off the event loop --------------------------------------------------------
+    async def _schedule(self, slug: str, start: date, end: date) -> list[CommuneAiring]:
+        try:
+            return await asyncio.to_thread(airings.commune_schedule, self.rt, slug, start, end)
+        except BadInput as exc:  # a valid token, but no campaign airs in this commune (now)
+            log.info("commune %s: %s", slug, exc.message)
+            return []
+
+    async def _airing(self, request: web.Request, slug: str, key: str | None) -> CommuneAiring:
+        campaign = request.match_info["campaign"]
+        found = None
+        if key is not None:
+            with suppress(BadInput):
+                call = airings.find_airing
+                found = await asyncio.to_thread(call, self.rt, slug, campaign, key)
+        if found is None:
+            raise web.HTTPNotFound(text="no such airing\n")
+        return found
+
+    async def _name(self, slug: str) -> str:
+        return await asyncio.to_thread(airings.commune_name, self.rt, slug)
+
+
+# -- requests and answers ---------------------------------------------------------------------
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    # The token is in the page's URL: no referrer carries it away, no cache keeps the page.
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    return web.Response(
+        text=text, status=status, content_type="text/html", charset="utf-8", headers=headers
+    )
+
+
+async def _form_fields(request: web.Request) -> dict[str, str]:
+    try:
+        form = await request.post()
+    except ValueError as exc:  # undecodable text, a broken multipart body...
+        raise BadInput(f"unreadable form: {exc}") from exc
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+async def _json_fields(request: web.Request) -> dict[str, str]:
+    try:
+        data = await request.json()
+    except ValueError as exc:
+        raise BadInput(f"unreadable JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadInput("the JSON body must be an object")
+    return {str(k): str(v) for k, v in data.items() if v is not None}
+
+
+def _required(fields: Mapping[str, str], name: str) -> str:
+    value = fields.get(name, "").strip()
+    if not value:
+        raise BadInput(Problem("missing", field=name))
+    return value
+
+
+def _duration(value: str | None) -> int | None:
+    if value is None or not value.strip():
+        return None
+    if not value.strip().isdigit():
+        raise BadInput(Problem(f"'{value}' is not a whole number of seconds", field="duration_s"))
+    return int(value)
+
+
+def _range(query: Mapping[str, str], today: date) -> tuple[date, date]:
+    """``from`` and ``to`` (YYYY-MM-DD, both included); default today and a week on."""
+    start = _day(query.get("from"), "from") or today
+    end = _day(query.get("to"), "to") or start + timedelta(JSON_DEFAULT_DAYS)
+    if end < start:
+        raise BadInput(Problem(f"{end.isoformat()} is before from", field="to"))
+    if (end - start).days >= MAX_DAYS:
+        raise BadInput(Problem(f"at most {MAX_DAYS} days at once", field="to"))
+    return start, end
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    with suppress(ValueError):
+        if _ISO_DAY.fullmatch(value):
+            return date.fromisoformat(value)
+    raise BadInput(Problem(f"'{value}' is not a day like 2024-10-16", field=field))
+
+
+def _notice(found: list[CommuneAiring], query: Mapping[str, str]) -> str | None:
+    """After the button: what was recorded (the ``done``, ``c`` and ``k`` of the redirect)."""
+    if query.get("done") not in ("new", "already"):
+        return None
+    wanted = (query.get("c"), query.get("k"))
+    airing = next((a for a in found if (a.campaign_id, a.key) == wanted), None)
+    return pages.notice_text(airing, query.get("done") == "new") if airing else None
+
+
+def _airing_json(airing: CommuneAiring, link: Link) -> dict[str, Any]:
+    def audio(script: AiringScript) -> str | None:
+        href = pages.audio_href(airing, script)
+        return link(href) if href else None
+
+    main, confirmation = airing.scripts[0], airing.confirmation
+    return {
+        "campaign": airing.campaign_id,
+        "title": airing.title,
+        "commune": airing.commune,
+        "at": airing.at.isoformat(),
+        "reading_seconds": airing.reading_seconds,
+        "script_url": link(pages.script_href(airing, main)),
+        "audio_url": audio(main),
+        "variants": [
+            {
+                "language": s.language,
+                "name": s.language_name,
+                "script_url": link(pages.script_href(airing, s)),
+                "audio_url": audio(s),
+            }
+            for s in airing.scripts[1:]
+        ],
+        "in_plan": airing.in_plan,
+        "confirmable": airing.confirmable,
+        "confirmed": None if confirmation is None else _confirmation(confirmation),
+    }
+
+
+def _confirmation(confirmation: Confirmation) -> dict[str, Any]:
+    return {
+        "campaign": confirmation.campaign_id,
+        "commune": confirmation.commune,
+        "scheduled_at": confirmation.scheduled_at.isoformat(),
+        "aired_at": confirmation.aired_at.isoformat(),
+        "duration_s": confirmation.duration_s,
+        "confirmed_by": confirmation.confirmed_by,
+        "source": confirmation.source,
+        "created_at": confirmation.created_at.isoformat(),
+    }
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)

@@ -1,0 +1,150 @@
+"""Communes confirm airings: `broadcast confirm` and `broadcast link` as subprocesses, and the
+commune's page of a real `dispatcher serve` in headless Chromium (Debian's chromium and
+chromium-driver; `make test` installs them): open the link, read the script, press "Đã phát"."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+
+from tests.acceptance.conftest import SimulatorProcess, Workspace
+from tests.acceptance.test_serve import _configure, _free_port, _read, _serving
+
+SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+SAMPLE = "campaigns/2g-shutdown-2024.yaml"
+SECRET = {"DISPATCHER_SECRET_KEY": "acceptance-secret-0123456789"}
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+SCRIPT_TEXT = "Bà con chú ý: hôm nay thử loa truyền thanh lúc nửa đêm."
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def _refused(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+# -- the command line ------------------------------------------------------------------------------
+def test_confirm_link_and_the_report_from_the_command_line(workspace: Workspace) -> None:
+    _ok(workspace.run("broadcast", "scripts", SAMPLE))
+    confirm = ("broadcast", "confirm", "--campaign", "2g-shutdown-2024")
+    first = _ok(workspace.run(*confirm, "--commune", "Tân Đoàn", "--at", "02/10/2024 06:00",
+                              "--duration", "420", env={"USER": "can-bo"}))  # fmt: skip
+    assert first == (
+        "Confirmed: Xã Tân Đoàn, 2g-shutdown-2024 of 06:00 02/10/2024 aired at 06:00 02/10/2024 "
+        "(7 phút); recorded as cli:can-bo.\n"
+    )
+    again = _ok(workspace.run(*confirm, "--commune", "06307", "--at", "2024-10-02T06:00+07:00"))
+    assert again.startswith("Already confirmed at ") and again.endswith(". Nothing changed.\n")
+    assert "by cli:can-bo (cli): Xã Tân Đoàn, 2g-shutdown-2024 of 06:00 02/10/2024" in again
+    wrong = _refused(workspace.run(*confirm, "--commune", "Tân Đoàn", "--at", "03/10/2024 06:00"))
+    assert wrong == (
+        "Error: --at: Xã Tân Đoàn has no airing of 2g-shutdown-2024 at 06:00 03/10/2024; the "
+        "nearest planned: 06:00 02/10/2024, 17:30 02/10/2024, 06:00 04/10/2024\n"
+    )
+    assert "Error: DISPATCHER_SECRET_KEY: set DISPATCHER_SECRET_KEY" in _refused(
+        workspace.run("broadcast", "link", "--commune", "Tân Đoàn")
+    )
+    link = _ok(workspace.run("broadcast", "link", "--commune", "Tân Đoàn", env=SECRET))
+    name, url = link.splitlines()
+    assert name == "Xã Tân Đoàn:"
+    assert url.startswith("http://127.0.0.1:8080/c/xa-tan-doan?t=") and len(url) == 38 + 32
+    report = json.loads(_ok(workspace.run("report", "monthly", "--month", "2024-10",
+                                          "--format", "json")))  # fmt: skip
+    assert report["rows"] == [
+        {"unit": "UBND huyện Văn Quan", "form": "Phát thanh trên loa truyền thanh cơ sở",
+         "means": "Đài truyền thanh Xã Tân Đoàn", "count": 1, "count_unit": "lượt",
+         "status": "aired", "segments": None},
+    ]  # fmt: skip
+    unconfirmed = {r["means"]: r["count"] for r in report["unconfirmed"]}
+    assert unconfirmed == {"Đài truyền thanh Thị trấn Văn Quan": 12,
+                           "Đài truyền thanh Xã Tràng Các": 12,
+                           "Đài truyền thanh Xã Tân Đoàn": 11}  # fmt: skip
+
+
+# -- the commune's page in a browser -----------------------------------------------------------
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    """Headless Chromium from Debian's packages; nothing is downloaded (no selenium-manager)."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        assert os.access(path, os.X_OK), f"{path} missing: apt-get install chromium chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=412,915",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _campaign_airing_today(ws: Workspace) -> str:
+    """A campaign airing in Xã Tân Đoàn at 00:01 today (past: it can be confirmed)."""
+    today = datetime.now(VN).date().isoformat()
+    ws.write(
+        "campaigns/loa-hom-nay.yaml",
+        "id: loa-hom-nay\ntitle: Thử loa hôm nay\nunit: UBND huyện Văn Quan\nbroadcast:\n"
+        "  communes: [Xã Tân Đoàn]\n  times: ['00:01']\n"
+        f"  start: {today}\n  end: {today}\n  script: '{SCRIPT_TEXT}'\n",
+    )
+    return "campaigns/loa-hom-nay.yaml"
+
+
+@SQLITE_ONLY
+def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
+    workspace: Workspace,
+    start_simulator: Callable[..., SimulatorProcess],
+    browser: WebDriver,
+) -> None:
+    port = _free_port()
+    _configure(workspace, http={"port": port}, status={"poll_interval_s": 86_400})
+    _ok(workspace.run("broadcast", "scripts", _campaign_airing_today(workspace)))
+    link = _ok(workspace.run("broadcast", "link", "--commune", "Xã Tân Đoàn", env=SECRET))
+    url = link.splitlines()[1]
+    assert url.startswith(f"http://127.0.0.1:{port}/c/xa-tan-doan?t=")
+    sim = start_simulator()
+    with _serving(workspace, sim.env | SECRET):
+        browser.get(url)
+        assert browser.title == "Lịch phát thanh — Xã Tân Đoàn"
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert SCRIPT_TEXT in body  # today's script, open to read
+        assert "Thử loa hôm nay" in body and "00:01" in body
+        (button,) = browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']")
+        button.click()
+        notice = browser.find_element(By.CSS_SELECTOR, "p.notice").text
+        assert notice.startswith("Đã ghi nhận: lượt phát 00:01 ")
+        assert "done=new" in browser.current_url and "/confirm" not in browser.current_url
+        assert browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']") == []
+        assert "Đã phát lúc 00:01" in browser.find_element(By.CSS_SELECTOR, "p.done").text
+        browser.refresh()  # a reload shows the page again: it does not post again
+        assert "/confirm" not in browser.current_url
+        browser.save_screenshot(str(workspace.root / "commune-page.png"))
+    assert "Traceback" not in _read(workspace)
+    month = datetime.now(VN).strftime("%Y-%m")
+    report = json.loads(_ok(workspace.run("report", "monthly", "--month", month,
+                                          "--format", "json")))  # fmt: skip
+    aired = [r for r in report["rows"] if r["status"] == "aired"]
+    assert [(r["means"], r["count"]) for r in aired] == [("Đài truyền thanh Xã Tân Đoàn", 1)]
+    log = _ok(workspace.run("status", "loa-hom-nay"))
+    assert "airing-confirmed" in log

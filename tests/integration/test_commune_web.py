@@ -1,0 +1,255 @@
+"""The communes' routes of ``dispatcher serve`` (aiohttp test server), on SQLite and PostgreSQL:
+the token rule, the page and its button, the JSON listing, scripts and audio."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from dispatcher import broadcast_service
+from dispatcher.bootstrap import Runtime, runtime
+from dispatcher.http import build_app
+from dispatcher.store.models import AiringConfirmationRow
+from dispatcher.testing import FakeClock
+from dispatcher.web.tokens import commune_token
+from tests.integration.test_airings import CAMPAIGN, NOW, REPO, SECRET, settings, write_campaign
+
+T = TypeVar("T")
+WEEKS = ("2024-10-07", "2024-10-21")  # the page's days, around NOW
+TAN_DOAN = commune_token(SECRET, "xa-tan-doan")
+TRANG_CAC = commune_token(SECRET, "xa-trang-cac")
+PAGE = "/c/xa-tan-doan"
+SCRIPT = f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0600.txt"
+AUDIO = f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T0600.mp3"
+BUTTON = '<button type="submit">Đã phát</button>'
+Steps = Callable[[TestClient[Any, Any]], Awaitable[T]]
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "campaigns").mkdir()
+    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def rt(folder: Path, db_url: str) -> Iterator[Runtime]:
+    environ = {"DISPATCHER_SECRET_KEY": SECRET}
+    with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ=environ) as rt:
+        broadcast_service.write_campaign_scripts(rt, write_campaign(folder, *WEEKS), None, None)
+        yield rt
+
+
+def serve(rt: Runtime, steps: Steps[T]) -> T:
+    """Run ``steps`` against the application of ``dispatcher serve``, on a loopback port."""
+
+    async def main() -> T:
+        async with TestClient(TestServer(build_app(rt, "auth-token"))) as client:
+            return await steps(client)
+
+    return asyncio.run(main())
+
+
+def confirmations(rt: Runtime) -> int:
+    with rt.uow() as uow:
+        return int(uow.repo.session.scalar(select(func.count(AiringConfirmationRow.id))) or 0)
+
+
+FORM = {"campaign": CAMPAIGN, "at": "2024-10-14T06:00:00+07:00"}
+
+
+@pytest.mark.parametrize("token", [None, "", "x" * 32, TRANG_CAC, TAN_DOAN[:-1] + "A"])
+def test_no_token_a_wrong_one_or_another_communes_gets_403(rt: Runtime, token: str | None) -> None:
+    query = "" if token is None else f"?t={token}"
+    form = FORM if token is None else {**FORM, "t": token}
+
+    async def steps(client: TestClient[Any, Any]) -> list[int]:
+        statuses = []
+        for path in (PAGE, f"{PAGE}/airings.json", SCRIPT, AUDIO):
+            statuses.append((await client.get(path + query)).status)
+        statuses.append((await client.post(f"{PAGE}/confirm", data=form)).status)
+        statuses.append((await client.post(f"{PAGE}/confirm", json=form)).status)
+        return statuses
+
+    assert serve(rt, steps) == [403] * 6
+    assert confirmations(rt) == 0
+
+
+def test_without_the_secret_the_pages_are_off(
+    folder: Path, db_url: str, rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ={}) as bare:
+        response = serve(bare, lambda client: client.get(f"{PAGE}?t={TAN_DOAN}"))
+    assert response.status == 503
+    assert "commune pages are off: DISPATCHER_SECRET_KEY: set DISPATCHER_SECRET_KEY" in caplog.text
+
+
+def test_the_page_lists_the_week_with_scripts_and_buttons(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> tuple[int, dict[str, str], str]:
+        response = await client.get(f"{PAGE}?t={TAN_DOAN}")
+        return response.status, dict(response.headers), await response.text()
+
+    status, headers, html = serve(rt, steps)
+    assert status == 200
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert "<h1>Lịch phát thanh — Xã Tân Đoàn</h1>" in html
+    assert "chú ý: 2G tắt ngày 16/10/2024." in html  # the script, to read from the phone
+    # To confirm: the week's past airings (Mon/Wed/Fri 7-11 October, 06:00 and 17:30) and this
+    # morning's; this evening's has not come yet.
+    assert html.count(BUTTON) == 7
+    assert f'href="{SCRIPT}?t={TAN_DOAN}"' in html
+
+
+def test_the_button_records_the_airing_once_and_redirects_to_the_page(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[int, str, str]]:
+        seen = []
+        for _ in range(2):
+            posted = await client.post(
+                f"{PAGE}/confirm", data={**FORM, "t": TAN_DOAN}, allow_redirects=False
+            )
+            page = await client.get(posted.headers["Location"])
+            seen.append((posted.status, posted.headers["Location"], await page.text()))
+        return seen
+
+    (first, second) = serve(rt, steps)
+    assert first[0] == second[0] == 303
+    assert first[1] == f"{PAGE}?t={TAN_DOAN}&done=new&c={CAMPAIGN}&k=2024-10-14T0600"
+    assert "Đã ghi nhận: lượt phát 06:00 14/10/2024 (Thử loa) đã được phát." in first[2]
+    assert "Đã phát lúc 06:00 14/10/2024 (xác nhận 10:00 14/10/2024 qua trang của xã)" in first[2]
+    assert first[2].count(BUTTON) == 6
+    assert "done=already" in second[1]
+    assert "đã được xác nhận trước đó, lúc 10:00 14/10/2024" in second[2]
+    with rt.uow() as uow:
+        row = uow.repo.session.execute(
+            select(AiringConfirmationRow.source, AiringConfirmationRow.confirmed_by)
+        ).one()
+    assert tuple(row) == ("web", "web:xa-tan-doan")
+
+
+def test_a_refused_confirmation_explains_and_changes_nothing(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[int, str]]:
+        bad = {"t": TAN_DOAN, "campaign": CAMPAIGN, "at": "2024-10-14T06:30:00+07:00"}
+        answers = []
+        for data in (bad, {"t": TAN_DOAN, "at": FORM["at"]}):
+            response = await client.post(f"{PAGE}/confirm", data=data)
+            answers.append((response.status, await response.text()))
+        return answers
+
+    (wrong_time, no_campaign) = serve(rt, steps)
+    assert wrong_time[0] == 400
+    assert "at: Xã Tân Đoàn has no airing of loa-thu at 06:30 14/10/2024" in wrong_time[1]
+    assert f'href="{PAGE}?t={TAN_DOAN}"' in wrong_time[1]  # the way back
+    assert no_campaign[0] == 400 and "campaign: missing" in no_campaign[1]
+    assert confirmations(rt) == 0
+
+
+def test_the_same_over_http_with_json(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[int, Any]]:
+        answers = []
+        for body in ({**FORM, "t": TAN_DOAN, "duration_s": 300}, {**FORM, "t": TAN_DOAN},
+                     {"t": TAN_DOAN, "campaign": CAMPAIGN, "at": "hôm qua"}):  # fmt: skip
+            response = await client.post(f"{PAGE}/confirm", json=body)
+            answers.append((response.status, await response.json()))
+        return answers
+
+    (created, again, bad) = serve(rt, steps)
+    assert created[0] == 201 and created[1]["created"] is True
+    assert created[1]["confirmation"] == {
+        "campaign": CAMPAIGN, "commune": "Xã Tân Đoàn",
+        "scheduled_at": "2024-10-13T23:00:00+00:00", "aired_at": "2024-10-13T23:00:00+00:00",
+        "duration_s": 300, "confirmed_by": "http:xa-tan-doan", "source": "http",
+        "created_at": "2024-10-14T03:00:00+00:00",
+    }  # fmt: skip
+    assert again == (200, {"created": False, "confirmation": created[1]["confirmation"]})
+    assert bad[0] == 400 and bad[1]["error"].startswith("at: 'hôm qua' is not a date and time")
+
+
+def test_the_json_listing_links_scripts_and_audio(rt: Runtime, folder: Path) -> None:
+    stem = folder / "audio" / "out" / "scripts" / CAMPAIGN / "xa-tan-doan" / "2024-10-14_0600"
+    Path(f"{stem}.mp3").write_bytes(b"ID3 not really an mp3")
+
+    async def steps(client: TestClient[Any, Any]) -> tuple[Any, str, str, bytes, str]:
+        listing = await client.get(
+            f"{PAGE}/airings.json?t={TAN_DOAN}&from=2024-10-14&to=2024-10-16"
+        )
+        data = await listing.json()
+        script = await client.get(data["airings"][0]["script_url"])
+        audio = await client.get(data["airings"][0]["audio_url"])
+        return data, script.headers["Content-Type"], await script.text(), await audio.read(), \
+            audio.headers["Content-Type"]  # fmt: skip
+
+    data, script_type, text, audio, audio_type = serve(rt, steps)
+    assert (data["commune"], data["from"], data["to"]) == (
+        "Xã Tân Đoàn",
+        "2024-10-14",
+        "2024-10-16",
+    )
+    assert [(a["at"], a["confirmable"], a["confirmed"]) for a in data["airings"]] == [
+        ("2024-10-14T06:00:00+07:00", True, None),
+        ("2024-10-14T17:30:00+07:00", False, None),
+        ("2024-10-16T06:00:00+07:00", False, None),
+        ("2024-10-16T17:30:00+07:00", False, None),
+    ]
+    first = data["airings"][0]
+    assert first["script_url"] == f"{SCRIPT}?t={TAN_DOAN}"
+    assert first["audio_url"] == f"{AUDIO}?t={TAN_DOAN}"
+    assert data["airings"][1]["audio_url"] is None  # none made for that airing
+    assert script_type == "text/plain; charset=utf-8"
+    assert "Đài truyền thanh: Xã Tân Đoàn" in text and "2G tắt ngày 16/10/2024" in text
+    assert (audio, audio_type) == (b"ID3 not really an mp3", "audio/mpeg")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("from=14/10/2024", "from: '14/10/2024' is not a day like 2024-10-16"),
+        ("from=2024-02-30", "from: '2024-02-30' is not a day like 2024-10-16"),
+        ("to=2024-13-01", "to: '2024-13-01' is not a day like 2024-10-16"),
+        ("from=2024-10-14&to=2024-10-13", "to: 2024-10-13 is before from"),
+        ("from=2024-01-01&to=2025-12-31", "to: at most 366 days at once"),
+    ],
+)
+def test_bad_query_parameters_are_named(rt: Runtime, query: str, expected: str) -> None:
+    async def steps(client: TestClient[Any, Any]) -> tuple[int, str]:
+        response = await client.get(f"{PAGE}/airings.json?t={TAN_DOAN}&{query}")
+        return response.status, await response.text()
+
+    assert serve(rt, steps) == (400, expected + "\n")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0630.txt",  # no airing then
+        f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0600.tay.txt",  # no such language
+        f"{PAGE}/script/khac/2024-10-14T0600.txt",
+        f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0600.docx",
+        f"{PAGE}/script/{CAMPAIGN}/2024-19-14T0600.txt",
+        AUDIO,  # not made yet
+        f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T0600.ogg",
+    ],
+)
+def test_files_that_do_not_exist_are_404(rt: Runtime, path: str) -> None:
+    response = serve(rt, lambda client: client.get(f"{path}?t={TAN_DOAN}"))
+    assert response.status == 404
+
+
+def test_a_commune_without_airings_gets_an_empty_page(rt: Runtime) -> None:
+    token = commune_token(SECRET, "xa-khong-co")
+
+    async def steps(client: TestClient[Any, Any]) -> tuple[int, str]:
+        response = await client.get(f"/c/xa-khong-co?t={token}")
+        return response.status, await response.text()
+
+    status, html = serve(rt, steps)
+    assert status == 200
+    assert "Hôm nay không có lượt phát nào." in html and BUTTON not in html

@@ -1,0 +1,228 @@
+"""Confirmations, tokens, the commune page and the report's airing rows, as pure logic."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatcher import presenters
+from dispatcher.airings import CommuneAiring, field_name, parse_at
+from dispatcher.broadcast_service import AiringScript
+from dispatcher.errors import BadInput, ConfigError
+from dispatcher.reports import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
+from dispatcher.store.airings import Confirmation
+from dispatcher.web import pages
+from dispatcher.web.tokens import (
+    commune_token,
+    page_url,
+    secret_key,
+    token_matches,
+)
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+BERLIN = ZoneInfo("Europe/Berlin")
+SECRET = "s3cret-s3cret-s3cret"
+
+
+# -- --at: dd/mm/yyyy HH:MM or ISO 8601, naive in the campaign's zone ------------------------------
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("16/10/2024 06:00", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("6/9/2024 17:30", datetime(2024, 9, 6, 17, 30, tzinfo=VN)),
+        ("  16/10/2024   06:00 ", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("2024-10-16T06:00", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("2024-10-16 06:00", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("2024-10-15T23:00Z", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("2024-10-16T06:00+07:00", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+        ("2024-10-16T01:00+02:00", datetime(2024, 10, 16, 6, 0, tzinfo=VN)),
+    ],
+)
+def test_airing_times_are_read_in_the_campaigns_zone(text: str, expected: datetime) -> None:
+    parsed = parse_at(text, VN, "--at")
+    assert parsed.utcoffset() is not None
+    assert parsed == expected
+
+
+def test_a_naive_time_in_a_spring_forward_gap_moves_forward_as_schedules_do() -> None:
+    parsed = parse_at("31/03/2024 02:30", BERLIN, "--at")
+    assert parsed.astimezone(UTC) == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # 03:30+02:00
+
+
+@pytest.mark.parametrize("text", ["16/13/2024 06:00", "2024-10-16T25:00", "hôm nay", "", "16/10"])
+def test_a_bad_time_names_the_field(text: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_at(text, VN, "--at")
+    assert str(caught.value.problems[0]).startswith("--at: ")
+    assert "16/10/2024 06:00 or 2024-10-16T06:00" in caught.value.message
+
+
+def test_field_names_follow_the_caller() -> None:
+    assert [field_name("at", s) for s in ("cli", "web", "http")] == ["--at", "at", "at"]
+    assert field_name("duration_s", "cli") == "--duration"
+    assert field_name("aired_at", "cli") == "--aired-at"
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+def test_a_token_is_the_communes_alone() -> None:
+    token = commune_token(SECRET, "xa-tan-doan")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", token)
+    assert token == commune_token(SECRET, "xa-tan-doan")  # nothing stored: made again each time
+    assert token_matches(SECRET, "xa-tan-doan", token)
+    assert not token_matches(SECRET, "xa-trang-cac", token)  # another commune's page
+    assert not token_matches(SECRET + "x", "xa-tan-doan", token)  # the secret was changed
+    assert not token_matches(SECRET, "xa-tan-doan", token[:-1])
+    assert not token_matches(SECRET, "xa-tan-doan", None)
+    assert not token_matches(SECRET, "xa-tan-doan", "")
+    assert commune_token(SECRET, "xa-trang-cac") != token
+
+
+def test_the_link_carries_the_token() -> None:
+    token = commune_token(SECRET, "xa-tan-doan")
+    url = page_url("https://loa.example.vn/", "xa-tan-doan", token)
+    assert url == f"https://loa.example.vn/c/xa-tan-doan?t={token}"
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "set DISPATCHER_SECRET_KEY"),
+        ({"DISPATCHER_SECRET_KEY": ""}, "set DISPATCHER_SECRET_KEY"),
+        ({"DISPATCHER_SECRET_KEY": "short"}, "at least 16 characters"),
+    ],
+)
+def test_without_a_usable_secret_there_are_no_links(environ: dict[str, str], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        secret_key(environ)
+    assert caught.value.message.startswith("DISPATCHER_SECRET_KEY: ")
+    assert expected in caught.value.message
+    assert secret_key({"DISPATCHER_SECRET_KEY": SECRET}) == SECRET
+
+
+# -- the page -------------------------------------------------------------------------------------
+def _airing(
+    at: datetime,
+    *,
+    title: str = "Dừng công nghệ di động 2G",
+    text: str = "Kính thưa bà con Xã Tân Đoàn.",
+    confirmation: Confirmation | None = None,
+    confirmable: bool = True,
+    in_plan: bool = True,
+) -> CommuneAiring:
+    script = AiringScript("2g", title, "Xã Tân Đoàn", at, text, text, 217, None)
+    return CommuneAiring(
+        "2g", title, "Xã Tân Đoàn", at, (script,), confirmation, in_plan, confirmable
+    )
+
+
+def _link(relative: str) -> str:
+    return f"/c/xa-tan-doan/{relative}?t=TOKEN"
+
+
+def test_the_page_shows_todays_scripts_and_a_button_per_airing_to_confirm() -> None:
+    today = date(2024, 10, 14)
+    morning = datetime(2024, 10, 14, 6, tzinfo=VN)
+    at, noted = morning.astimezone(UTC), datetime(2024, 10, 14, 0, 12, tzinfo=UTC)
+    aired = Confirmation("2g", "Xã Tân Đoàn", at, at, 420, "web:xa-tan-doan", "web", noted)
+    airings = [
+        _airing(datetime(2024, 10, 11, 17, 30, tzinfo=VN)),  # an earlier day, not confirmed
+        _airing(morning, confirmation=aired, confirmable=False),
+        _airing(datetime(2024, 10, 14, 17, 30, tzinfo=VN), confirmable=False),  # not yet
+        _airing(datetime(2024, 10, 16, 6, tzinfo=VN), confirmable=False),
+    ]
+    html = pages.commune_page("Xã Tân Đoàn", airings, today, _link, "TOKEN")
+    assert "<title>Lịch phát thanh — Xã Tân Đoàn</title>" in html
+    assert "Hôm nay: Thứ Hai, 14/10/2024" in html
+    assert "Những ngày trước, chưa xác nhận" in html and "Thứ Sáu, 11/10/2024" in html
+    assert "Thứ Tư, 16/10/2024" in html  # the coming days
+    assert html.count('<button type="submit">Đã phát</button>') == 1  # 11/10 only
+    assert '<input type="hidden" name="at" value="2024-10-11T17:30:00+07:00">' in html
+    assert '<input type="hidden" name="t" value="TOKEN">' in html
+    assert (
+        "Đã phát lúc 06:00 14/10/2024, 7 phút (xác nhận 07:12 14/10/2024 qua trang của xã)" in html
+    )
+    assert html.count("Chưa đến giờ phát.") == 2
+    assert html.count("<details open>") == 2  # today's scripts are open to read
+    assert 'href="/c/xa-tan-doan/script/2g/2024-10-14T0600.txt?t=TOKEN"' in html
+    assert "<audio" not in html  # no audio made yet
+    assert "<script" not in html  # no JavaScript at all
+
+
+def test_everything_on_the_page_is_escaped() -> None:
+    evil = '<script>alert("x")</script>'
+    airing = _airing(datetime(2024, 10, 14, 6, tzinfo=VN), title=evil, text=evil)
+    html = pages.commune_page('Xã <b>"Lạ"</b>', [airing], date(2024, 10, 14), _link, 'T"><')
+    assert "<script" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
+    assert 'value="T&#34;&gt;&lt;"' in html
+
+
+def test_the_script_is_reflowed_for_a_phone_keeping_sentences_and_paragraphs() -> None:
+    text = (
+        "Đây là Đài truyền thanh xã Tân Đoàn.\nKính thưa bà con nhân dân!\n"
+        "Thực hiện chỉ đạo của Ủy ban nhân dân huyện Văn Quan về lộ trình dừng\n"
+        "công nghệ di động 2G, Đài xin thông báo.\n\nĐài xin đọc thông báo lần thứ nhất.\n"
+    )
+    assert pages.for_screen(text) == (
+        "Đây là Đài truyền thanh xã Tân Đoàn.\nKính thưa bà con nhân dân!\n"
+        "Thực hiện chỉ đạo của Ủy ban nhân dân huyện Văn Quan về lộ trình dừng công nghệ di "
+        "động 2G, Đài xin thông báo.\n\nĐài xin đọc thông báo lần thứ nhất.\n"
+    )
+
+
+def test_an_airing_outside_the_plan_cannot_be_confirmed() -> None:
+    airing = _airing(datetime(2024, 10, 14, 6, tzinfo=VN), in_plan=False, confirmable=False)
+    html = pages.commune_page("Xã Tân Đoàn", [airing], date(2024, 10, 14), _link, "T")
+    assert "Đã phát</button>" not in html
+    assert "không có trong kế hoạch đã đăng ký" in html
+
+
+# -- the report's loudspeaker rows ----------------------------------------------------------------
+def _report() -> MonthlyReport:
+    unit, station = "UBND huyện Văn Quan", "Đài truyền thanh Xã Tân Đoàn"
+    times = tuple(datetime(2024, 10, d, 6, tzinfo=VN) for d in (2, 4, 7, 9, 11, 14, 16, 18))
+    return MonthlyReport(
+        "2024-10", datetime(2024, 10, 1, tzinfo=VN), datetime(2024, 11, 1, tzinfo=VN),
+        [ReportRow(unit, FORM_LOUDSPEAKER, station, 3, "lượt", "aired")],
+        [ReportRow(unit, FORM_LOUDSPEAKER, station, 8, "lượt", "unconfirmed", times=times)],
+    )  # fmt: skip
+
+
+def test_the_table_counts_aired_airings_and_lists_unconfirmed_ones_apart() -> None:
+    lines = presenters.monthly(_report(), "table").splitlines()
+    assert lines[:2] == [
+        "Báo cáo kết quả tuyên truyền tháng 10/2024",
+        "  1. UBND huyện Văn Quan | Phát thanh trên loa truyền thanh cơ sở: 3 lượt | "
+        "Đài truyền thanh Xã Tân Đoàn | Xã đã xác nhận đã phát",
+    ]
+    assert lines[2] == ""
+    assert lines[3].startswith("Chưa xác nhận")
+    assert lines[4] == (
+        "  - UBND huyện Văn Quan | Đài truyền thanh Xã Tân Đoàn: 8 lượt (06:00 02/10/2024, "
+        "06:00 04/10/2024, 06:00 07/10/2024, 06:00 09/10/2024, 06:00 11/10/2024, "
+        "06:00 14/10/2024 và 2 lượt khác)"
+    )
+
+
+def test_csv_and_json_keep_the_unconfirmed_airings_apart_and_complete() -> None:
+    rows = presenters.monthly(_report(), "csv").splitlines()
+    assert rows[1].startswith("1,UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,3,")
+    assert rows[2].startswith(",UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,8,")
+    assert "Chưa xác nhận (không tính): 06:00 02/10/2024" in rows[2]
+    assert "06:00 18/10/2024" in rows[2]
+    data = json.loads(presenters.monthly(_report(), "json"))
+    assert [r["status"] for r in data["rows"]] == ["aired"]
+    (missing,) = data["unconfirmed"]
+    assert missing["count"] == 8 and missing["status"] == "unconfirmed"
+    assert missing["planned"][0] == "2024-10-02T06:00:00+07:00"
+
+
+def test_a_month_with_only_unconfirmed_airings_says_nothing_is_counted() -> None:
+    report = _report()
+    only = MonthlyReport(report.month, report.start, report.end, [], report.unconfirmed)
+    lines = presenters.monthly(only, "table").splitlines()
+    assert lines[1] == "(chưa có hoạt động nào được tính trong tháng)"
