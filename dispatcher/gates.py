@@ -6,15 +6,21 @@ a pause or a cancel takes effect everywhere within seconds, and quiet hours are 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from dispatcher.campaign import Campaign
+from dispatcher.campaign import DEFAULT_TIMEZONE, Campaign
+from dispatcher.quiet import URGENT_NOTE, QuietHours, effective_quiet_hours, parse_window
+from dispatcher.schedule import format_time_vi
 from dispatcher.settings import Settings
 from dispatcher.store.uow import UnitOfWork
 
+log = logging.getLogger(__name__)
+
 # None when the moment is fine for sending, else why not ("quiet hours until 07:00").
-ClockRule = Callable[[datetime], str | None]
+ClockRule = Callable[[UnitOfWork, datetime], str | None]
 
 
 def sending_gate(
@@ -29,11 +35,43 @@ def sending_gate(
         state = uow.workers.campaign_states([campaign_id]).get(campaign_id, "active")
         if state != "active":
             return f"campaign {campaign_id} is {state}"
-        return clock_rule(now) if clock_rule is not None else None
+        return clock_rule(uow, now) if clock_rule is not None else None
 
     return gate
 
 
-def clock_rule_for(campaign: Campaign | None, settings: Settings) -> ClockRule | None:
-    """Quiet hours as a clock rule: none for an urgent campaign (logged as such)."""
-    return None
+def clock_rule_for(campaign: Campaign | None, settings: Settings) -> ClockRule:
+    """Quiet hours as a clock rule; an urgent campaign sends through them, and the activity
+    log says so (once per run). Without its campaign file, the configured window applies."""
+    configured = parse_window(settings.sending.quiet_hours, settings.sending.quiet_hours_source)
+    if campaign is None:
+        return _quiet_rule(configured, ZoneInfo(DEFAULT_TIMEZONE))
+    window = effective_quiet_hours(campaign, settings)
+    if window is not None:
+        return _quiet_rule(window, campaign.tz)
+    return _urgent_rule(campaign.id, configured, campaign.tz)
+
+
+def _quiet_rule(window: QuietHours, tz: ZoneInfo) -> ClockRule:
+    def rule(uow: UnitOfWork, now: datetime) -> str | None:
+        if not window.is_quiet(now, tz):
+            return None
+        opens = window.next_open(now, tz)
+        return f"quiet hours ({window}) until {format_time_vi(opens.time())}"
+
+    return rule
+
+
+def _urgent_rule(campaign_id: str, window: QuietHours, tz: ZoneInfo) -> ClockRule:
+    noted = False
+
+    def rule(uow: UnitOfWork, now: datetime) -> str | None:
+        nonlocal noted
+        if not noted and window.is_quiet(now, tz):
+            noted = True
+            log.warning("campaign %s: %s", campaign_id, URGENT_NOTE)
+            uow.repo.record_activity("urgent-quiet-hours", now, campaign_id, None, URGENT_NOTE)
+            uow.commit()
+        return None
+
+    return rule

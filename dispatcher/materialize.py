@@ -9,11 +9,14 @@ from datetime import datetime
 from dispatcher.audience import AudienceScan
 from dispatcher.bootstrap import Runtime
 from dispatcher.campaign import Campaign
+from dispatcher.caps import cap_for, reason, skip_capped
 from dispatcher.compose import render_deliveries
 from dispatcher.errors import DispatcherError
 from dispatcher.optouts import OptOutFilter
 from dispatcher.pacing import Pacer, assign_senders
 from dispatcher.settings import Settings
+from dispatcher.store.models import OccurrenceRow
+from dispatcher.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +54,22 @@ def materialize(
             uow.repo.add_deliveries(occurrence, assign_senders(rows, pool, rate_of), now)
             detail = f"left out {allowed.excluded} number(s) on the opt-out list"
             uow.repo.record_activity("optout-excluded", now, campaign.id, key, detail)
+            _apply_cap(uow, rt, campaign, occurrence, now)
             uow.commit()
             log.info("occurrence %s of %s: %d recipients", key, campaign.id, occurrence.recipients)
         if occurrence.state == "skipped":
             raise DispatcherError(f"occurrence {key} of {campaign.id} was skipped; it is not sent")
         return Materialized(occurrence.id, occurrence.recipients, created)
+
+
+def _apply_cap(
+    uow: UnitOfWork, rt: Runtime, campaign: Campaign, occurrence: OccurrenceRow, now: datetime
+) -> None:
+    cap = cap_for(campaign, rt.settings)
+    if cap is not None:
+        capped = skip_capped(uow, cap, occurrence, now)
+        detail = f"skipped {capped} subscriber(s) at the cap ({reason(cap)})"
+        uow.repo.record_activity("frequency-capped", now, campaign.id, occurrence.key, detail)
 
 
 def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:

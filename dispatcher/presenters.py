@@ -116,6 +116,11 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
         lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")
         if run.result.halted:
             lines.append(f"  HALTED: {run.result.halted}")
+        elif run.result.blocked:
+            lines.append(
+                f"  waiting: {run.result.blocked}; the rest is sent by `send` again once that "
+                "ends, or by a running `serve`"
+            )
         elif run.result.stopped:
             lines.append("  stopped on request; run `send` again to resume")
     if not report.runs:

@@ -52,6 +52,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         data["sending"] = _sending(plan)
         data["quiet_hours"] = None if plan.quiet_hours is None else str(plan.quiet_hours)
         data["urgent"] = plan.urgent
+        data["frequency_cap"] = _cap(plan)
     data["occurrences"] = [at.isoformat() for at in plan.occurrences]
     data["sends"] = [_send_record(timing) for timing in plan.sends]
     data["schedule_ended"] = plan.schedule_ended.isoformat() if plan.schedule_ended else None
@@ -69,6 +70,17 @@ def _sending(plan: Plan) -> dict[str, Any]:
         "seconds": None if seconds is None or math.isinf(seconds) else round(seconds, 1),
         "queue_limit_hours": plan.queue_limit_hours,
         "over_queue_limit": plan.over_queue_limit,
+    }
+
+
+def _cap(plan: Plan) -> dict[str, Any] | None:
+    cap = plan.frequency_cap
+    if cap is None:
+        return None
+    return {
+        "max_messages": cap.max_messages,
+        "window_hours": cap.window_hours,
+        "capped_now": plan.capped_now,
     }
 
 
@@ -156,7 +168,17 @@ def _pace_lines(plan: Plan) -> list[str]:
         lines.append(f"Quiet hours: {plan.quiet_hours} ({where}): nothing is sent inside them")
     elif plan.quiet_hours is not None:
         lines.append("Quiet hours: off")
-    return lines
+    return lines + _cap_lines(plan)
+
+
+def _cap_lines(plan: Plan) -> list[str]:
+    cap = plan.frequency_cap
+    if cap is None:
+        return ["Frequency cap: none" + (" (urgent campaign)" if plan.urgent else "")]
+    rule = f"at most {cap.max_messages} per subscriber in {cap.window_hours:g} h, all campaigns"
+    if plan.capped_now is None:
+        return [f"Frequency cap: {rule} (no database yet: nobody capped)"]
+    return [f"Frequency cap: {rule}: {plan.capped_now} would be skipped if sent now"]
 
 
 def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int) -> list[str]:

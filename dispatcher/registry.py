@@ -88,7 +88,7 @@ def registered_changes(settings: Settings, campaigns: Iterable[Campaign]) -> dic
     """
     wanted = {c.id: c for c in campaigns}
     try:
-        with _existing_database(settings) as engine:
+        with existing_database(settings) as engine:
             if engine is None or current_revision(engine) != head_revision(engine):
                 return {}
             with unit_of_work_factory(engine)() as uow:
@@ -105,7 +105,7 @@ def registered_changes(settings: Settings, campaigns: Iterable[Campaign]) -> dic
 
 
 @contextmanager
-def _existing_database(settings: Settings) -> Iterator[Engine | None]:
+def existing_database(settings: Settings) -> Iterator[Engine | None]:
     """An engine on the configured database if it exists; never creates or migrates one."""
     url = make_url(settings.resolved_database_url)
     if url.get_backend_name() == "sqlite":

@@ -19,9 +19,10 @@ from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
 from dispatcher.campaign import Campaign, Schedule, load_campaign
+from dispatcher.caps import cap_for, capped_now
 from dispatcher.compose import Composition, compose_sms, template_columns
 from dispatcher.errors import BadInput, Problem
-from dispatcher.gates import sending_gate
+from dispatcher.gates import clock_rule_for, sending_gate
 from dispatcher.liveness import registered
 from dispatcher.materialize import campaign_pacer, materialize
 from dispatcher.outbox import DeliveryView, LogFilter
@@ -30,7 +31,7 @@ from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.quiet import QuietHours, SendTiming, effective_quiet_hours, send_timing
 from dispatcher.registry import Changes, register_campaign, registered_changes
 from dispatcher.sender import Gate, Progress, RunResult, Sender
-from dispatcher.settings import Settings
+from dispatcher.settings import FrequencyCap, Settings
 from dispatcher.signals import stop_on_signals
 from dispatcher.status import Status
 from dispatcher.store.repository import Repository
@@ -128,6 +129,8 @@ class Plan:
     senders: list[tuple[str | None, float]] = field(default_factory=list)  # (sender, segments/s)
     queue_limit_hours: float = 10.0
     changes: Changes | None = None  # since last registered; None: not in the database
+    frequency_cap: FrequencyCap | None = None  # None: off, or an urgent campaign
+    capped_now: int | None = None  # subscribers the cap would skip now; None: no database
 
     @property
     def over_queue_limit(self) -> bool:
@@ -149,8 +152,10 @@ def plan(path: Path, now: datetime, settings: Settings) -> Plan:
     window = effective_quiet_hours(campaign, settings)
     sends = [send_timing(at, seconds, window, campaign.tz) for at in upcoming]
     senders = [(s, pacer.rate_of(s)) for s in sms.sender_pool]
+    cap = cap_for(campaign, settings)
+    capped = capped_now(settings, campaign, prepared.audience, now) if prepared.audience else None
     return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
-                changes)  # fmt: skip
+                changes, cap, capped)  # fmt: skip
 
 
 def _upcoming(
@@ -307,7 +312,7 @@ def _send_occurrence(
     made = materialize(rt, campaign, audience, key, at)
     report = (lambda p: on_progress(key, p)) if on_progress else None
     pacer = campaign_pacer(rt.settings, campaign)
-    gate = sending_gate(campaign.id)
+    gate = sending_gate(campaign.id, clock_rule_for(campaign, rt.settings))
     result = asyncio.run(_run_sender(rt, made.occurrence_id, pacer, gate, report))
     return OccurrenceRun(key, at, made.recipients, result)
 

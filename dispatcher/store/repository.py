@@ -213,6 +213,8 @@ class Repository:
             if row is None or not can_move(Status(row.status), outcome.status):
                 continue
             row.status = outcome.status
+            if row.sent_at is None and outcome.status in REACHED_PROVIDER:
+                row.sent_at = now  # what the frequency cap counts
             row.provider_id = outcome.provider_id or row.provider_id
             if outcome.error_code is not None:
                 row.error_code = outcome.error_code

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatcher.errors import StoreError
+from dispatcher.store.caps import CapRepository
 from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.repository import Repository
 from dispatcher.store.workers import WorkerRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.repo = Repository(self._session)
         self.optouts = OptOutRepository(self._session)
         self.workers = WorkerRepository(self._session)
+        self.caps = CapRepository(self._session)
         return self
 
     def __exit__(
