@@ -51,6 +51,17 @@ def pg_url(pg_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A PostgreSQL database with no schema at all (as before `dispatcher db upgrade`)."""
+    name = f"dispatcher_empty_{uuid.uuid4().hex[:10]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(name)
+    with _pg_admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'dispatcher.sqlite3'}"
 
