@@ -20,9 +20,9 @@ from dispatcher.testing import FakeClock
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def vn(day: int, hour: int, minute: int = 0) -> datetime:
+def vn(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     """A moment of August 2030 on Vietnamese clocks."""
-    return datetime(2030, 8, day, hour, minute, tzinfo=VN)
+    return datetime(2030, 8, day, hour, minute, second, tzinfo=VN)
 
 
 def write_list(folder: Path, name: str, nationals: list[str]) -> None:

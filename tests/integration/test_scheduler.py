@@ -1,0 +1,88 @@
+"""The scheduler of `serve` on SQLite and PostgreSQL, on a controllable clock: an occurrence is
+put in the outbox exactly once across restarts and racing schedulers, and one missed while the
+service was down beyond its grace period is recorded as skipped, once, never sent late."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from dispatcher.bootstrap import Runtime
+from dispatcher.scheduler import SchedulerStats, schedule_pass
+from dispatcher.store.models import DeliveryRow, OccurrenceRow
+from dispatcher.testing import FakeClock
+from tests.integration.sending_setup import simulator_runtime, vn, write_campaign, write_list
+
+NUMBERS = [f"09123{i:05d}" for i in range(50)]
+DAILY = ["  schedule:", "    start: 2030-08-01", "    end: 2030-08-31", "    times: ['08:00']"]
+KEY = "2030-08-02T08:00+07:00"
+MISSED = "2030-08-01T08:00+07:00"
+EXPECTED = ([(MISSED, "skipped"), (KEY, "open")], len(NUMBERS))
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    write_list(tmp_path, "a.csv", NUMBERS)
+    write_campaign(tmp_path, "hang-ngay", "a.csv", *DAILY)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _service(engine: Engine, db_url: str, clock: FakeClock, folder: Path) -> Runtime:
+    """A freshly started service's runtime (nothing in memory survives a restart)."""
+    rt = simulator_runtime(engine, db_url, clock)
+    scheduler = rt.settings.scheduler.model_copy(update={"campaigns_dir": folder})
+    settings = rt.settings.model_copy(update={"scheduler": scheduler})
+    return Runtime(settings, rt.engine, rt.uow, clock, {})
+
+
+def _outbox(rt: Runtime) -> tuple[list[tuple[str, str]], int]:
+    with rt.uow() as uow:
+        session = uow.repo.session
+        occurrences = session.execute(select(OccurrenceRow.key, OccurrenceRow.state)).all()
+        deliveries = session.scalar(select(func.count()).select_from(DeliveryRow))
+    return sorted((k, s) for k, s in occurrences), int(deliveries or 0)
+
+
+def _pass(rt: Runtime) -> SchedulerStats:
+    stats = SchedulerStats()
+    schedule_pass(rt, stats)
+    assert stats.broken == {}
+    return stats
+
+
+def test_an_occurrence_fires_once_across_a_restart_at_its_boundary(
+    folder: Path, engine: Engine, db_url: str
+) -> None:
+    clock = FakeClock(vn(2, 7, 59, 59))
+    first = _service(engine, db_url, clock, folder)
+    # Yesterday's 08:00 is long past its grace: recorded as skipped, never sent late.
+    assert _pass(first).skipped == [f"hang-ngay/{MISSED}"]
+    assert _outbox(first) == ([(MISSED, "skipped")], 0)
+
+    clock.set(vn(2, 8))
+    assert _pass(first).materialized == [f"hang-ngay/{KEY}"]
+    restarted = _service(engine, db_url, clock, folder)  # the service restarts at 08:00
+    assert _pass(restarted).materialized == []
+    clock.advance(timedelta(seconds=30))
+    again = _pass(_service(engine, db_url, clock, folder))
+    assert (again.materialized, again.skipped) == ([], [])
+    assert _outbox(restarted) == EXPECTED
+
+
+def test_racing_schedulers_fire_an_occurrence_once(
+    folder: Path, engine: Engine, db_url: str
+) -> None:
+    clock = FakeClock(vn(2, 8, 0, 1))
+    services = [_service(engine, db_url, clock, folder) for _ in range(4)]
+    with ThreadPoolExecutor(len(services)) as pool:
+        results = list(pool.map(_pass, services))
+    made = [key for stats in results for key in stats.materialized]
+    assert made == [f"hang-ngay/{KEY}"]
+    skipped = [key for stats in results for key in stats.skipped]
+    assert skipped == [f"hang-ngay/{MISSED}"]
+    assert _outbox(services[0]) == EXPECTED
