@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from dispatcher.audio.recordings import DEFAULT_LANGUAGE as VIETNAMESE
 from dispatcher.broadcast import BUILTIN_VARIABLES
 from dispatcher.errors import BadInput, Problem
 from dispatcher.lists import display_path
@@ -215,6 +216,8 @@ class SmsSection(_Strict):
     quiet_hours: str | None = None
     # An emergency notice: sends inside quiet hours too (the sender logs that it did).
     urgent: bool = Field(False, strict=True)
+    # The most this campaign may spend, all occurrences together, in `pricing.currency`.
+    budget: float | None = Field(None, ge=0)
 
     _quiet_window = field_validator("quiet_hours", mode="before")(_window_or_none)
 
@@ -248,6 +251,30 @@ def _language_code(value: str) -> str:
 
 
 LanguageCode = Annotated[str, AfterValidator(_language_code)]
+# What the renderer decodes (pedalboard); a phone's .m4a is refused here, before any airing.
+RECORDING_SUFFIXES = (".mp3", ".wav", ".flac", ".ogg")
+
+
+def _recording_file(value: str) -> str:
+    if Path(value).suffix.lower() not in RECORDING_SUFFIXES:
+        raise ValueError(
+            f"'{value}' is not an MP3, WAV, FLAC or Ogg file (a phone's .m4a: convert it to MP3)"
+        )
+    return value
+
+
+class Recording(_Strict):
+    """A human recording played instead of the offline voice (``broadcast.recordings``).
+
+    For every airing of the campaign, a commune's (``commune``) or one airing (``at``, a local
+    time in the campaign's zone); in Vietnamese or a variant's language (``language``). The most
+    specific one that fits an airing wins (:func:`dispatcher.audio.find_recording`).
+    """
+
+    file: Annotated[str, AfterValidator(_recording_file)]  # relative to the campaign file
+    commune: str | None = Field(None, min_length=1)
+    at: LocalMoment | None = None
+    language: LanguageCode | None = None  # None: Vietnamese, like "vi"
 
 
 class ScriptVariant(_Strict):
@@ -282,6 +309,7 @@ class BroadcastSection(_Calendar):
     # Added to the default table of what the voice reads for an abbreviation ("UBND" → "Ủy ban…").
     abbreviations: dict[str, str] = {}
     variants: dict[LanguageCode, ScriptVariant] = {}
+    recordings: list[Recording] = []
 
     _ordered = field_validator("end")(_not_before_start)
 
@@ -303,12 +331,29 @@ class BroadcastSection(_Calendar):
             raise ValueError("a name in `communes` is empty")
         return self
 
+    @model_validator(mode="after")
+    def _recording_languages(self) -> BroadcastSection:
+        known = [VIETNAMESE, *self.variants]
+        message = f"not a language of this broadcast ({', '.join(known)})"
+        problems: list[InitErrorDetails] = [
+            {"type": PydanticCustomError("recording_language", message),
+             "loc": ("recordings", index, "language"), "input": recording.language}
+            for index, recording in enumerate(self.recordings)
+            if recording.language is not None and recording.language not in known
+        ]  # fmt: skip
+        if problems:
+            # Raised as a ValidationError so that each problem names its own entry and line.
+            raise ValidationError.from_exception_data("BroadcastSection", problems)
+        return self
+
 
 class CampaignSpec(_Strict):
     id: str
     title: str = Field(min_length=1)
     unit: str = Field(min_length=1)
     timezone: str = DEFAULT_TIMEZONE
+    # The operator who wrote it: they cannot also be its second approver.
+    author: str | None = Field(None, min_length=1, max_length=64)
     sms: SmsSection | None = None
     broadcast: BroadcastSection | None = None
 
@@ -416,6 +461,8 @@ def _missing_files(campaign: Campaign) -> list[Problem]:
                 wanted.append((["broadcast", "variants", code, "template"], variant.template))
         if isinstance(spec.broadcast.communes, str):
             wanted.append((["broadcast", "communes"], spec.broadcast.communes))
+        for index, recording in enumerate(spec.broadcast.recordings):
+            wanted.append((["broadcast", "recordings", index, "file"], recording.file))
     return [
         campaign.problem(loc, f"file not found: {relative}")
         for loc, relative in wanted

@@ -33,7 +33,7 @@ from dispatcher.presenters_plan import plan_table as plan_table
 from dispatcher.reports import MonthlyReport, ReportRow
 from dispatcher.sender import Progress
 from dispatcher.services import SendReport, ValidationResult
-from dispatcher.status import RANK
+from dispatcher.status import RANK, REACHED_PROVIDER
 from dispatcher.tracking import ReconcileResult
 from dispatcher.worker import WorkerStats
 
@@ -114,7 +114,14 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
     for run in report.runs:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(run.result.counts.items()) if n)
         lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")
-        if run.result.halted:
+        if run.result.over_budget:
+            reached = sum(n for st, n in run.result.counts.items() if st in REACHED_PROVIDER)
+            lines.append(
+                f"  STOPPED: {run.result.over_budget}: {reached} of {run.recipients} reached the "
+                "provider, nothing past the budget was sent; the rest stays pending (raise the "
+                "budget and run `send` again)"
+            )
+        elif run.result.halted:
             lines.append(f"  HALTED: {run.result.halted}")
         elif run.result.blocked:
             lines.append(
@@ -133,7 +140,7 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
 
 
 def send_exit_code(report: SendReport) -> int:
-    if report.halted:
+    if report.halted or report.over_budget:
         return EXIT_HALTED
     return EXIT_OK if report.complete else EXIT_SOME_FAILED
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
+from dispatcher.budgets import Room
 from dispatcher.clock import Clock
 from dispatcher.gateways.base import Gateway, SendResult
 from dispatcher.outbox import OutboundMessage, Outcome
@@ -38,6 +39,8 @@ RECONCILE_CONCURRENCY = 8  # provider lookups in flight while settling unknown o
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
 # Whether sending may go on now: None, or why not ("campaign paused", "halted: ...").
 Gate = Callable[[UnitOfWork, datetime], str | None]
+# How many more segments the budgets allow now (locking them till commit); None: no budget.
+BudgetCheck = Callable[[UnitOfWork, datetime], Room | None]
 OPTED_OUT = 21610  # Twilio: the recipient opted out; the number joins our list too
 
 
@@ -67,6 +70,7 @@ class RunResult:
     halted: str | None
     stopped: bool
     blocked: str | None = None  # paused, canceled, halted by an operator, quiet hours
+    over_budget: str | None = None  # which budget stopped the run, and how far it got
 
     @property
     def complete(self) -> bool:
@@ -91,6 +95,7 @@ class Sender:
         identity: Identity | None = None,
         lease: timedelta = timedelta(seconds=60),
         gate: Gate | None = None,
+        budget: BudgetCheck | None = None,
     ) -> None:
         self._uow = uow
         self._gateway = gateway
@@ -102,6 +107,8 @@ class Sender:
         self._identity = identity or Identity("unregistered")
         self._lease = lease
         self._gate = gate
+        self._budget = budget
+        self._over_budget: str | None = None
         self._stopping = False
         self._halt: str | None = None
         self._blocked: str | None = None
@@ -124,7 +131,7 @@ class Sender:
                 self._on_progress(progress)
                 await self._pump(occurrence_id, progress)
             counts = await self._db(self._counts, occurrence_id)
-            return RunResult(counts, self._halt, self._stopping, self._blocked)
+            return RunResult(counts, self._halt, self._stopping, self._blocked, self._over_budget)
         finally:
             self._db_thread.shutdown(wait=True)
 
@@ -168,7 +175,8 @@ class Sender:
             await asyncio.gather(*workers, return_exceptions=True)
 
     def _halted_or_stopping(self) -> bool:
-        return self._stopping or self._halt is not None or self._blocked is not None
+        stopped = self._halt is not None or self._blocked is not None
+        return self._stopping or stopped or self._over_budget is not None
 
     async def _check_gate(self) -> None:
         if self._gate is None or self._blocked is not None:
@@ -227,7 +235,14 @@ class Sender:
         """(rows claimed, the ones to send): opted-out numbers are claimed, then skipped."""
         with self._uow() as uow:
             now = self._clock.now()
-            batch = uow.repo.claim(occurrence_id, limit, now, run_started, self._identity.id)
+            room = self._budget(uow, now) if self._budget is not None else None
+            batch, cut = uow.repo.claim_within(
+                occurrence_id, limit, now, run_started, self._identity.id,
+                room.segments if room is not None else None,
+            )  # fmt: skip
+            # Stop when nothing more fits (what did fit in this batch is sent first).
+            if cut and not batch and room is not None:
+                self._over_budget = f"{room.budget} reached ({room.spent:,.2f} spent)"
             # A number may have opted out since the occurrence started: never send to it.
             opted_out = uow.optouts.contains([m.to for m in batch])
             skipped = [

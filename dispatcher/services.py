@@ -18,6 +18,7 @@ from dispatcher import schedule
 from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
+from dispatcher.budgets import budget_rule
 from dispatcher.campaign import Campaign, Schedule, load_campaign
 from dispatcher.caps import cap_for, capped_now
 from dispatcher.compose import Composition, compose_sms, template_columns
@@ -30,7 +31,7 @@ from dispatcher.pacing import Pacer, duration_s
 from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.quiet import QuietHours, SendTiming, effective_quiet_hours, send_timing
 from dispatcher.registry import Changes, register_campaign, registered_changes
-from dispatcher.sender import Gate, Progress, RunResult, Sender
+from dispatcher.sender import BudgetCheck, Gate, Progress, RunResult, Sender
 from dispatcher.settings import FrequencyCap, Settings
 from dispatcher.signals import stop_on_signals
 from dispatcher.status import Status
@@ -196,6 +197,10 @@ class SendReport:
         return next((r.result.halted for r in self.runs if r.result.halted), None)
 
     @property
+    def over_budget(self) -> str | None:
+        return next((r.result.over_budget for r in self.runs if r.result.over_budget), None)
+
+    @property
     def complete(self) -> bool:
         return all(r.result.complete for r in self.runs)
 
@@ -313,7 +318,9 @@ def _send_occurrence(
     report = (lambda p: on_progress(key, p)) if on_progress else None
     pacer = campaign_pacer(rt.settings, campaign)
     gate = sending_gate(campaign.id, clock_rule_for(campaign, rt.settings))
-    result = asyncio.run(_run_sender(rt, made.occurrence_id, pacer, gate, report))
+    budget = budget_rule(campaign, rt.settings)
+    check = budget.room if budget is not None else None
+    result = asyncio.run(_run_sender(rt, made.occurrence_id, pacer, gate, report, check))
     return OccurrenceRun(key, at, made.recipients, result)
 
 
@@ -323,6 +330,7 @@ async def _run_sender(
     pacer: Pacer,
     gate: Gate,
     on_progress: Callable[[Progress], None] | None,
+    budget: BudgetCheck | None = None,
 ) -> RunResult:
     sending = rt.settings.sending
     with gateway(rt) as gw:
@@ -330,7 +338,7 @@ async def _run_sender(
             async with registered(rt, "send") as me:
                 sender = Sender(
                     rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress,
-                    pacer, me, timedelta(seconds=sending.lease_s), gate,
+                    pacer, me, timedelta(seconds=sending.lease_s), gate, budget,
                 )  # fmt: skip
                 with stop_on_signals(sender.stop):
                     return await sender.run(occurrence_id)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from dispatcher import quiet
+from dispatcher import safeguard_settings as safeguards
 from dispatcher.errors import BadInput, ConfigError, Problem
 from dispatcher.schedule import known_zone
 from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
@@ -69,6 +70,8 @@ class SendingSettings(_Frozen):
     lease_s: float = Field(60.0, ge=5, le=3600)
     # At most `max_messages` per subscriber per `window_hours`, across campaigns; null: no cap.
     frequency_cap: FrequencyCap | None = None
+    # `send --test` sends only to these (staff phones); any usual written form.
+    test_numbers: list[str] = []
     retry: RetrySettings = RetrySettings()
     # No SMS inside this daily window (campaign time zone): Decree 91/2020 allows 07:00-22:00.
     quiet_hours: str = quiet.DEFAULT
@@ -78,6 +81,7 @@ class SendingSettings(_Frozen):
     )
 
     _quiet_window = field_validator("quiet_hours", mode="before")(quiet.canonical_window)
+    _test_numbers = field_validator("test_numbers")(safeguards.test_numbers)
 
 
 class SimulatorSettings(_Frozen):
@@ -189,6 +193,9 @@ class Settings(_Frozen):
     scheduler: SchedulerSettings = SchedulerSettings()
     audio: AudioSettings = AudioSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+    pricing: safeguards.PricingSettings = safeguards.PricingSettings()
+    budgets: safeguards.BudgetSettings = safeguards.BudgetSettings()
+    approval: safeguards.ApprovalSettings = safeguards.ApprovalSettings()
     # The administrative units registry (communes and their validity dates); relative to this file.
     units_file: Path = Path("campaigns/units.yaml")
     # Directory that relative paths in this file are resolved against.

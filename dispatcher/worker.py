@@ -19,13 +19,14 @@ from pathlib import Path
 
 from dispatcher import tracking
 from dispatcher.bootstrap import Runtime, gateway
+from dispatcher.budgets import budget_rule, refuse_all
 from dispatcher.campaign import Campaign, load_campaign
 from dispatcher.errors import ConfigError, DispatcherError, Problem
 from dispatcher.gates import clock_rule_for, sending_gate
 from dispatcher.gateways.base import Gateway
 from dispatcher.liveness import registered
 from dispatcher.pacing import Pacer, Pacing
-from dispatcher.sender import RunResult, Sender
+from dispatcher.sender import BudgetCheck, RunResult, Sender
 from dispatcher.shared_pacing import SharedPacer
 from dispatcher.signals import stop_on_signals
 from dispatcher.store.workers import Identity, Job
@@ -100,7 +101,7 @@ class Worker:
         sender = Sender(
             self._rt.uow, self._gateway, self._rt.clock, sending.batch_size, sending.concurrency,
             None, self._pacer, self._me, timedelta(seconds=sending.lease_s),
-            sending_gate(job.campaign_id, rule),
+            sending_gate(job.campaign_id, rule), _budget_check(campaign, self._rt, job.campaign_id),
         )  # fmt: skip
         self._current = sender
         try:
@@ -117,8 +118,21 @@ class Worker:
             self.stats.blocked.pop(job.campaign_id, None)
         if result.halted:
             log.error("gateway halted sending: %s", result.halted)
+        if result.over_budget:
+            log.error("campaign %s stopped: %s", job.campaign_id, result.over_budget)
         if result.blocked or result.halted or not result.complete:
             self._resting[job.occurrence_id] = time.monotonic() + REST_S
+
+
+def _budget_check(campaign: Campaign | None, rt: Runtime, campaign_id: str) -> BudgetCheck | None:
+    """The campaign's budgets (without its file, the monthly one); when they cannot be kept
+    (no price), nothing is sent: a budget is never overspent by a worker guessing."""
+    try:
+        rule = budget_rule(campaign, rt.settings, campaign_id)
+    except DispatcherError as exc:
+        log.error("campaign %s: %s: nothing is sent", campaign_id, exc.message)
+        return refuse_all(exc.message)
+    return rule.room if rule is not None else None
 
 
 def _load(source_path: str) -> Campaign | None:

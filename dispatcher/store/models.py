@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -92,6 +94,8 @@ class OccurrenceRow(Base):
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # `send --test`: to the configured staff numbers only; never counted in reports.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DeliveryRow(Base):
@@ -244,6 +248,20 @@ class RateLimitRow(Base):
     tat: Mapped[float] = mapped_column(Float)  # theoretical arrival time, epoch seconds
 
 
+class ApprovalRow(Base):
+    """A second operator's approval of one version of a campaign (append-only): it holds for
+    sends whose fingerprint (text, lists' contents, recipient count) is the same."""
+
+    __tablename__ = "approvals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recipients: Mapped[int] = mapped_column(Integer)
+    approver: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ControlRow(Base):
     """A switch every worker reads, such as the global halt."""
 
@@ -256,4 +274,10 @@ class ControlRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-APPEND_ONLY_TABLES = ("delivery_log", "activity_log", "optout_log", "airing_confirmations")
+APPEND_ONLY_TABLES = (
+    "delivery_log",
+    "activity_log",
+    "optout_log",
+    "airing_confirmations",
+    "approvals",
+)

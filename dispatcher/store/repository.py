@@ -182,6 +182,19 @@ class Repository:
         rows deferred past ``now``. Other workers' claims are skipped, never waited for
         (PostgreSQL ``SKIP LOCKED``; SQLite has one writer at a time, taken first).
         """
+        return self.claim_within(occurrence_id, limit, now, not_tried_since, claimant, None)[0]
+
+    def claim_within(
+        self,
+        occurrence_id: int,
+        limit: int,
+        now: datetime,
+        not_tried_since: datetime,
+        claimant: str | None,
+        max_segments: int | None,
+    ) -> tuple[list[OutboundMessage], bool]:
+        """:meth:`claim`, taking only rows whose segments fit in ``max_segments`` (in order);
+        also says whether claimable rows were left because they did not fit (a budget)."""
         self._write_lock()
         untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
         due = or_(DeliveryRow.not_before.is_(None), DeliveryRow.not_before <= now)
@@ -194,13 +207,14 @@ class Repository:
             .with_for_update(skip_locked=True)
         )
         rows = list(self.session.scalars(query))
-        for row in rows:
+        taken = rows if max_segments is None else _fitting(rows, max_segments)
+        for row in taken:
             row.status = Status.SENDING
             row.attempts += 1
             row.claimed_at = row.updated_at = now
             row.claimed_by = claimant
-        self._log_rows(rows, now, detail=None)
-        return [_outbound(row) for row in rows]
+        self._log_rows(taken, now, detail=None)
+        return [_outbound(row) for row in taken], len(taken) < len(rows)
 
     def apply(self, outcomes: Sequence[Outcome], now: datetime) -> list[Outcome]:
         """Record outcomes that move a delivery forward; returns those that did (the rest are
@@ -531,3 +545,14 @@ def _outbound(row: DeliveryRow) -> OutboundMessage:
         attempt=row.attempts,
         claimed_at=row.claimed_at or row.updated_at,
     )
+
+
+def _fitting(rows: list[DeliveryRow], max_segments: int) -> list[DeliveryRow]:
+    """The first rows whose segments add up to at most ``max_segments``."""
+    taken, total = [], 0
+    for row in rows:
+        if total + row.segments > max_segments:
+            break
+        taken.append(row)
+        total += row.segments
+    return taken
