@@ -12,12 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dispatcher.campaign import Campaign
 from dispatcher.errors import ConfigError, Problem
+from dispatcher.reports import month_bounds
 from dispatcher.settings import Settings
 from dispatcher.store.uow import UnitOfWork
 
@@ -48,7 +49,7 @@ class BudgetRule:
             segments = uow.budgets.campaign_segments(self.campaign_id)
             rooms.append(self._room(self.campaign_budget, segments, "campaign budget"))
         if self.monthly_budget is not None:
-            start, end = month_bounds(now, self.tz)
+            start, end = month_of(now, self.tz)
             segments = uow.budgets.segments_between(start, end)
             label = f"monthly budget ({start.strftime('%m/%Y')})"
             rooms.append(self._room(self.monthly_budget, segments, label))
@@ -93,16 +94,10 @@ def refuse_all(reason: str) -> Callable[[UnitOfWork, datetime], Room]:
     return lambda _uow, _now: Room(0, reason, 0.0)
 
 
-def month_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The calendar month of ``now`` on ``tz``'s clocks, as aware datetimes [start, end)."""
-    local = now.astimezone(tz).date()
-    first = date(local.year, local.month, 1)
-    following = (first + timedelta(days=32)).replace(day=1)
-    return _midnight(first, tz), _midnight(following, tz)
-
-
-def _midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
+def month_of(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The calendar month of ``now`` on ``tz``'s clocks, [start, end), as the report counts."""
+    local = now.astimezone(tz)
+    return month_bounds(local.year, local.month, tz)
 
 
 def money(amount: float, currency: str) -> str:

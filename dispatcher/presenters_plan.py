@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 from dispatcher import schedule
 from dispatcher.audience import MAX_KEPT_ROWS, AudienceSummary
-from dispatcher.phones import mask
+from dispatcher.budgets import money
+from dispatcher.phones import mask, mask_digits
+from dispatcher.presenters_safety import approval_text
 from dispatcher.quiet import SendTiming
 from dispatcher.registry import Changes
 from dispatcher.services import Plan
@@ -53,6 +55,8 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         data["quiet_hours"] = None if plan.quiet_hours is None else str(plan.quiet_hours)
         data["urgent"] = plan.urgent
         data["frequency_cap"] = _cap(plan)
+        data["cost"] = _cost(plan)
+        data["approval"] = _approval(plan)
     data["occurrences"] = [at.isoformat() for at in plan.occurrences]
     data["sends"] = [_send_record(timing) for timing in plan.sends]
     data["schedule_ended"] = plan.schedule_ended.isoformat() if plan.schedule_ended else None
@@ -82,6 +86,22 @@ def _cap(plan: Plan) -> dict[str, Any] | None:
         "window_hours": cap.window_hours,
         "capped_now": plan.capped_now,
     }
+
+
+def _cost(plan: Plan) -> dict[str, Any]:
+    composition = plan.prepared.composition
+    segments = composition.total_segments if composition else 0
+    total = None if plan.price is None else round(plan.price * segments, 4)
+    return {"price_per_segment": plan.price, "currency": plan.currency, "total": total,
+            "budget": plan.budget}  # fmt: skip
+
+
+def _approval(plan: Plan) -> dict[str, Any] | None:
+    state = plan.approval
+    if state is None:
+        return None
+    at = state.at.isoformat() if state.at else None
+    return {"needed": state.needed, "approver": state.approver, "at": at, "void_by": state.void_by}
 
 
 def _send_record(timing: SendTiming) -> dict[str, Any]:
@@ -124,7 +144,8 @@ def plan_json(plan: Plan, _tz: ZoneInfo) -> str:
     return json.dumps(plan_data(plan), ensure_ascii=False, indent=2)
 
 
-def plan_table(plan: Plan, _tz: ZoneInfo) -> str:
+def plan_table(plan: Plan, _tz: ZoneInfo, full: bool = False) -> str:
+    """For people: the rejected rows' numbers masked unless ``full``."""
     data = plan_data(plan)
     campaign = plan.prepared.campaign
     lines = [f"Campaign {data['campaign']}: {campaign.spec.title}"]
@@ -139,7 +160,8 @@ def plan_table(plan: Plan, _tz: ZoneInfo) -> str:
             f"{s['segments']} segment(s)",
             f"Total:       {data['total_segments']} segments over all messages",
         ]
-        lines += _rejected_rows(data["rejected"], sum(data["rejected_not_listed"].values()))
+        not_listed = sum(data["rejected_not_listed"].values())
+        lines += _rejected_rows(data["rejected"], not_listed, full)
         lines += _pace_lines(plan)
     lines += _occurrence_lines(plan)
     lines += [f"warning: {w}" for w in data["warnings"]]
@@ -168,7 +190,23 @@ def _pace_lines(plan: Plan) -> list[str]:
         lines.append(f"Quiet hours: {plan.quiet_hours} ({where}): nothing is sent inside them")
     elif plan.quiet_hours is not None:
         lines.append("Quiet hours: off")
-    return lines + _cap_lines(plan)
+    return lines + _cap_lines(plan) + _cost_lines(plan)
+
+
+def _cost_lines(plan: Plan) -> list[str]:
+    composition = plan.prepared.composition
+    segments = composition.total_segments if composition else 0
+    if plan.price is None:
+        lines = [f"Cost:        unknown — set pricing.per_segment for this gateway ({segments:,} "
+                 "segments)"]  # fmt: skip
+    else:
+        total = money(plan.price * segments, plan.currency)
+        lines = [f"Cost:        {total} per send ({segments:,} segments × {plan.price:g})"]
+    if plan.budget is not None:
+        lines.append(f"Budget:      {money(plan.budget, plan.currency)} for the whole campaign")
+    if plan.approval is not None:
+        lines.append(f"Approval:    {approval_text(plan.approval, plan.prepared.campaign.tz)}")
+    return lines
 
 
 def _cap_lines(plan: Plan) -> list[str]:
@@ -181,12 +219,12 @@ def _cap_lines(plan: Plan) -> list[str]:
     return [f"Frequency cap: {rule}: {plan.capped_now} would be skipped if sent now"]
 
 
-def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int) -> list[str]:
+def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int, full: bool) -> list[str]:
     if not rejected:
         return []
     lines = ["Not sent to:"]
     for row in rejected[:MAX_ROWS_SHOWN]:
-        value = mask_if_phone(str(row["value"]))
+        value = str(row["value"]) if full else mask_if_phone(str(row["value"]))
         lines.append(f"  {row['file']}:{row['line']}: {value}: {row['reason']}")
     more = len(rejected) - MAX_ROWS_SHOWN + not_listed
     if more > 0 and not_listed:
@@ -198,7 +236,9 @@ def _rejected_rows(rejected: list[dict[str, Any]], not_listed: int) -> list[str]
 
 
 def mask_if_phone(value: str) -> str:
-    return mask(value) if value.startswith("+") else value
+    """A normalized number masked; a raw cell (an invalid row's value, maybe a landline or a
+    mistyped mobile number: personal data too) with its middle digits hidden."""
+    return mask(value) if value.startswith("+") else mask_digits(value)
 
 
 def _occurrence_lines(plan: Plan) -> list[str]:

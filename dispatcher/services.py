@@ -7,6 +7,7 @@ plain result object for the caller to format. Nothing here prints.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from dispatcher import schedule
+from dispatcher.approval_state import ApprovalState, approval_state, gateway_is_real
 from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
@@ -22,7 +26,7 @@ from dispatcher.budgets import budget_rule
 from dispatcher.campaign import Campaign, Schedule, load_campaign
 from dispatcher.caps import cap_for, capped_now
 from dispatcher.compose import Composition, compose_sms, template_columns
-from dispatcher.errors import BadInput, Problem
+from dispatcher.errors import BadInput, DispatcherError, Problem
 from dispatcher.gates import clock_rule_for, sending_gate
 from dispatcher.liveness import registered
 from dispatcher.materialize import campaign_pacer, materialize
@@ -30,12 +34,14 @@ from dispatcher.outbox import DeliveryView, LogFilter
 from dispatcher.pacing import Pacer, duration_s
 from dispatcher.phones import InvalidPhone, normalize
 from dispatcher.quiet import QuietHours, SendTiming, effective_quiet_hours, send_timing
-from dispatcher.registry import Changes, register_campaign, registered_changes
+from dispatcher.registry import Changes, existing_database, register_campaign, registered_changes
 from dispatcher.sender import BudgetCheck, Gate, Progress, RunResult, Sender
 from dispatcher.settings import FrequencyCap, Settings
 from dispatcher.signals import stop_on_signals
 from dispatcher.status import Status
+from dispatcher.store.db import current_revision, head_revision
 from dispatcher.store.repository import Repository
+from dispatcher.store.uow import unit_of_work_factory
 
 ONCE = "once"  # the occurrence key of a campaign without a schedule
 NEXT_OCCURRENCES = 10  # how many `plan` shows
@@ -132,6 +138,10 @@ class Plan:
     changes: Changes | None = None  # since last registered; None: not in the database
     frequency_cap: FrequencyCap | None = None  # None: off, or an urgent campaign
     capped_now: int | None = None  # subscribers the cap would skip now; None: no database
+    price: float | None = None  # per segment on the configured gateway; None: not known
+    currency: str = "USD"
+    budget: float | None = None  # the campaign's own (sms.budget)
+    approval: ApprovalState | None = None  # None: not known (no database yet)
 
     @property
     def over_queue_limit(self) -> bool:
@@ -155,8 +165,23 @@ def plan(path: Path, now: datetime, settings: Settings) -> Plan:
     senders = [(s, pacer.rate_of(s)) for s in sms.sender_pool]
     cap = cap_for(campaign, settings)
     capped = capped_now(settings, campaign, prepared.audience, now) if prepared.audience else None
+    price, currency = settings.pricing.price(settings.gateway), settings.pricing.currency
     return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
-                changes, cap, capped)  # fmt: skip
+                changes, cap, capped, price, currency, sms.budget,
+                _approval(settings, prepared))  # fmt: skip
+
+
+def _approval(settings: Settings, prepared: Prepared) -> ApprovalState | None:
+    """The approval a send of this campaign needs, read from the database if it exists."""
+    real = gateway_is_real(settings, os.environ)
+    try:
+        with existing_database(settings) as engine:
+            if engine is None or current_revision(engine) != head_revision(engine):
+                return approval_state(None, prepared, settings, real)
+            with unit_of_work_factory(engine)() as uow:
+                return approval_state(uow, prepared, settings, real)
+    except (SQLAlchemyError, DispatcherError):
+        return None
 
 
 def _upcoming(
@@ -210,8 +235,13 @@ def send(
     path: Path,
     occurrence_key: str | None = None,
     on_progress: Callable[[str, Progress], None] | None = None,
+    preflight: Callable[[Prepared], None] | None = None,
 ) -> SendReport:
-    """Send every occurrence that is due now (or the one named), resuming what was started."""
+    """Send every occurrence that is due now (or the one named), resuming what was started.
+
+    ``preflight`` sees the checked campaign before anything is written, and may refuse by
+    raising (the approval and confirmation of a real-gateway send).
+    """
     if occurrence_key is not None and not OCCURRENCE_KEY.match(occurrence_key):
         message = "use letters, digits and - _ . : + (at most 64 characters)"
         raise BadInput(Problem(message, field="--occurrence"))
@@ -219,6 +249,8 @@ def send(
     campaign = prepared.campaign
     if campaign.spec.sms is None:
         raise BadInput(campaign.problem([], "this campaign has no `sms` section: nothing to send"))
+    if preflight is not None:
+        preflight(prepared)
     now = rt.clock.now()
     due, missed, upcoming = _occurrences(campaign, now, occurrence_key, rt.settings)
     with rt.uow() as uow:
@@ -320,11 +352,11 @@ def _send_occurrence(
     gate = sending_gate(campaign.id, clock_rule_for(campaign, rt.settings))
     budget = budget_rule(campaign, rt.settings)
     check = budget.room if budget is not None else None
-    result = asyncio.run(_run_sender(rt, made.occurrence_id, pacer, gate, report, check))
+    result = asyncio.run(run_sender(rt, made.occurrence_id, pacer, gate, report, check))
     return OccurrenceRun(key, at, made.recipients, result)
 
 
-async def _run_sender(
+async def run_sender(
     rt: Runtime,
     occurrence_id: int,
     pacer: Pacer,

@@ -71,9 +71,10 @@ class CapRepository:
 def _capped_phones(since: datetime, limit: int, scope: ColumnElement[bool]) -> Select[str]:
     reached = and_(DeliveryRow.status.in_(REACHED_PROVIDER), DeliveryRow.sent_at >= since)
     counted = or_(reached, DeliveryRow.status.in_(ON_THEIR_WAY))
+    tests = select(OccurrenceRow.id).where(OccurrenceRow.test.is_(True))  # staff phones
     return (
         select(DeliveryRow.phone)
-        .where(scope, counted)
+        .where(scope, counted, DeliveryRow.occurrence_id.not_in(tests))
         .group_by(DeliveryRow.phone)
         .having(func.count() >= limit)
     )

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatcher.errors import StoreError
+from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
 from dispatcher.store.optouts import OptOutRepository
@@ -31,6 +32,7 @@ class UnitOfWork:
         self.workers = WorkerRepository(self._session)
         self.caps = CapRepository(self._session)
         self.budgets = BudgetRepository(self._session)
+        self.approvals = ApprovalRepository(self._session)
         return self
 
     def __exit__(

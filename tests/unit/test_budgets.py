@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from dispatcher.budgets import BudgetRule, month_bounds
+from dispatcher.budgets import BudgetRule, month_of
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def test_a_month_is_the_calendar_month_on_local_clocks() -> None:
     # 17:30 UTC on 31/10 is already 00:30 on 01/11 in Vietnam.
-    start, end = month_bounds(datetime(2026, 10, 31, 17, 30, tzinfo=UTC), VN)
+    start, end = month_of(datetime(2026, 10, 31, 17, 30, tzinfo=UTC), VN)
     assert (start, end) == (datetime(2026, 11, 1, tzinfo=VN), datetime(2026, 12, 1, tzinfo=VN))
-    december = month_bounds(datetime(2026, 12, 31, 12, tzinfo=VN), VN)
+    december = month_of(datetime(2026, 12, 31, 12, tzinfo=VN), VN)
     assert december == (datetime(2026, 12, 1, tzinfo=VN), datetime(2027, 1, 1, tzinfo=VN))
 
 
