@@ -51,7 +51,7 @@ def _configure(ws: Workspace, **sending: object) -> None:
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
 
 
-def _due_campaign(ws: Workspace, db_url: str, size: int) -> frozenset[str]:
+def _due_campaign(ws: Workspace, db_url: str, size: int, *sms: str) -> frozenset[str]:
     """A scheduled campaign whose occurrence fell due a minute ago, put in the outbox by the
     scheduler's own function (so the workers alone send it); returns the numbers (E.164)."""
     rng = random.Random(size)
@@ -62,7 +62,8 @@ def _due_campaign(ws: Workspace, db_url: str, size: int) -> frozenset[str]:
         "campaigns/workers.yaml",
         f"id: {CAMPAIGN_ID}\ntitle: Nhiều tiến trình\nunit: UBND huyện Văn Quan\n"
         "sms:\n  text: Xin chao\n  encoding: ascii\n  sender: VANQUAN\n"
-        f"  recipients: [lists/workers.csv]\n  schedule:\n    at: ['{at}']\n",
+        f"  recipients: [lists/workers.csv]\n  schedule:\n    at: ['{at}']\n"
+        + "".join(f"  {line}\n" for line in sms),
     )
     settings = Settings.model_validate({"database_url": db_url, "sending": {"quiet_hours": "off"}})
     with runtime(settings, migrate=True) as rt:
@@ -188,3 +189,22 @@ def test_workers_refuse_a_schema_that_is_not_current(
     assert "dispatcher db upgrade" in result.stderr
     upgraded = workspace.run("db", "upgrade", env={"DISPATCHER_DB_URL": empty_pg_url})
     assert upgraded.returncode == 0, upgraded.stderr
+
+
+def test_workers_together_stop_exactly_at_a_budget(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess], db_url: str
+) -> None:
+    _configure(workspace, rate_per_sender=1000, burst_segments=100, batch_size=20)
+    config = Path(workspace.env["DISPATCHER_CONFIG"])
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["pricing"] = {"per_segment": {"twilio": 0.01}}  # the simulator process is `twilio` here
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    recipients = _due_campaign(workspace, db_url, 600, "budget: 2.5")
+    sim = start_simulator()
+    with _workers(workspace, sim, 3):
+        _wait_for(lambda: len(sim.accepted()) >= 250, 60, workspace)
+        time.sleep(3)  # anything over the budget would arrive now
+    accepted = Counter(m["to"] for m in sim.accepted())
+    assert len(accepted) == 250 and set(accepted.values()) == {1}
+    assert set(accepted) <= recipients
+    assert "campaign budget 2.50 USD reached" in _logs(workspace)
