@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -17,17 +17,23 @@ from typing import Any
 import click
 
 from dispatcher import (
+    approval,
+    halting,
     health,
     http,
     lifecycle,
     logs,
     optouts,
+    planning,
     presenters,
     presenters_ops,
+    presenters_safety,
     reports,
     services,
     tracking,
+    trial_send,
 )
+from dispatcher.approval import SendPreview
 from dispatcher.bootstrap import runtime
 from dispatcher.clock import SystemClock
 from dispatcher.errors import (
@@ -43,6 +49,10 @@ from dispatcher.settings import Settings, load_settings
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FileArg = click.Path(path_type=Path, dir_okay=False)
+# Phone numbers are personal data (Decree 13/2023): tables mask them unless asked.
+FullFlag = click.option(
+    "--full", is_flag=True, help="Show whole phone numbers in the table (personal data)."
+)
 
 
 class DispatcherGroup(click.Group):
@@ -108,7 +118,8 @@ def validate(files: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=FileArg)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def plan(file: Path, as_json: bool) -> None:
+@FullFlag
+def plan(file: Path, as_json: bool, full: bool) -> None:
     """Show recipients, encoding, segments and the next occurrences, without sending.
 
     The next 10 occurrences as they will fire (an occurrence inside quiet hours waits for them
@@ -120,9 +131,11 @@ def plan(file: Path, as_json: bool) -> None:
     """
     settings = _settings()
     with _without_cyclic_gc():
-        result = services.plan(file, SystemClock().now(), settings)
-    render = presenters.plan_json if as_json else presenters.plan_table
-    click.echo(render(result, settings.tz))
+        result = planning.plan(file, SystemClock().now(), settings)
+    if as_json:
+        click.echo(presenters.plan_json(result, settings.tz))
+    else:
+        click.echo(presenters.plan_table(result, settings.tz, full))
 
 
 @main.command()
@@ -132,19 +145,77 @@ def plan(file: Path, as_json: bool) -> None:
     metavar="KEY",
     help="Send (or resume) an extra occurrence named KEY now; idempotent per KEY.",
 )
-def send(file: Path, occurrence: str | None) -> None:
+@click.option(
+    "--test", is_flag=True,
+    help="Send the rendered message to sending.test_numbers only (staff phones); logged as a "
+    "test, never counted in reports.",
+)  # fmt: skip
+@click.option(
+    "--as-row", type=int, metavar="N",
+    help="With --test: the message of the N-th recipient (default: of the first rows).",
+)  # fmt: skip
+@click.option(
+    "--yes", is_flag=True, envvar=approval.ENV_ASSUME_YES,
+    help="Do not ask before sending through a real gateway (scripts; or DISPATCHER_ASSUME_YES=1).",
+)  # fmt: skip
+def send(file: Path, occurrence: str | None, test: bool, as_row: int | None, yes: bool) -> None:
     """Send what is due now; re-running resumes and never repeats a message.
 
-    Exit 0 all sent, 1 some recipients failed or are left, 2 bad input, 3 halted.
+    Through a real gateway it first shows recipients, segments, cost and the first message and
+    asks (or needs --yes); above approval.above_recipients it also needs `dispatcher approve`
+    by a second operator.
+
+    Exit 0 all sent, 1 some recipients failed or are left (or you answered no), 2 bad input or
+    refused, 3 halted or over budget.
 
     \b
-    Example: dispatcher send campaigns/2g-shutdown-2024.yaml --occurrence demo
+    Examples: dispatcher send campaigns/2g-shutdown-2024.yaml --test
+              dispatcher send campaigns/2g-shutdown-2024.yaml --occurrence demo
     """
+    if as_row is not None and not test:
+        raise BadInput(Problem("goes with --test", field="--as-row"))
+    if test and occurrence is not None:
+        raise BadInput(Problem("a test send is its own occurrence", field="--occurrence"))
     settings = _settings()
     with runtime(settings) as rt, presenters.ProgressDisplay() as progress:
-        report = services.send(rt, file, occurrence, progress.update)
+        if test:
+            report = trial_send.send_test(rt, file, as_row, progress.update)
+        else:
+            confirm = _confirmation(yes, settings)
+            report = approval.guarded_send(rt, file, occurrence, progress.update, confirm)
     click.echo(presenters.send_summary(report, settings.tz))
     sys.exit(presenters.send_exit_code(report))
+
+
+def _confirmation(yes: bool, settings: Settings) -> Callable[[SendPreview], bool] | None:
+    """Yes without asking (--yes), the operator's answer on a terminal, or None (refused)."""
+    if yes:
+        return lambda _preview: True
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return None
+
+    def ask(preview: SendPreview) -> bool:
+        click.echo(presenters_safety.send_preview(preview, settings.tz))
+        return click.confirm("Send it now?", default=False)
+
+    return ask
+
+
+@main.command()
+@click.argument("file", type=FileArg)
+def approve(file: Path) -> None:
+    """Approve a campaign as the second operator (the two-person rule of real-gateway sends).
+
+    The approval holds for this version only: its text, the lists' contents and the recipient
+    count; any edit voids it (`plan` says so). The approver is $DISPATCHER_OPERATOR (else the
+    login name) and cannot be the campaign's `author`, nor the operator who then sends it.
+
+    \b
+    Example: DISPATCHER_OPERATOR=minh dispatcher approve campaigns/2g-shutdown-2024.yaml
+    """
+    with runtime(_settings()) as rt:
+        result = approval.approve(rt, file)
+    click.echo(presenters_safety.approved(result))
 
 
 @main.command()
@@ -155,14 +226,16 @@ def send(file: Path, occurrence: str | None) -> None:
     "--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table",
     show_default=True, help="Table for people (numbers masked); CSV or JSONL for machines.",
 )  # fmt: skip
-def log(campaign: str | None, phone: str | None, status: str | None, fmt: str) -> None:
+@FullFlag
+def log(campaign: str | None, phone: str | None, status: str | None, fmt: str, full: bool) -> None:
     """Show the deliveries (one row per recipient and occurrence) and their status.
 
+    The table masks numbers (+84 91x xxx 678) unless --full; CSV and JSONL carry them whole.
     In Vietnam `delivered` is only the SMS centre's acknowledgement, not the handset's.
     """
     filters = services.log_filter(campaign, phone, status)
     with runtime(_settings()) as rt:
-        for chunk in presenters.delivery_log(services.delivery_log(rt, filters), fmt):
+        for chunk in presenters.delivery_log(services.delivery_log(rt, filters), fmt, full):
             click.echo(chunk, nl=False)
 
 
@@ -181,13 +254,24 @@ OutDir = click.option(
 @click.argument("file", type=FileArg)
 @click.option("--commune", help="Only this commune (name, or code in the units registry).")
 @OutDir
+@click.option(
+    "--audio", is_flag=True,
+    help="Also render each airing's .wav and .mp3: a few seconds per airing (about 3 s for "
+    "4 minutes of audio); unchanged ones are skipped.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="List every script written, as JSON.")
-def broadcast_scripts(file: Path, commune: str | None, out: Path | None, as_json: bool) -> None:
+def broadcast_scripts(
+    file: Path, commune: str | None, out: Path | None, audio: bool, as_json: bool
+) -> None:
     """Write the files of every airing: the announcer's text, the spoken form, a printable .docx.
 
     One stem per commune and airing, <out>/<campaign>/<commune>/<YYYY-MM-DD>_<HHMM>, with
     .txt (header with the estimated reading time, then the script), .spoken.txt (what the
-    voice reads) and .docx; language variants add their code (…_0600.tay.txt).
+    voice reads) and .docx; language variants add their code (…_0600.tay.txt). With --audio,
+    also .wav and .mp3: the campaign's recording for the airing, else the offline voice
+    (a campaign has hundreds of airings, so this takes minutes; `broadcast pull` renders
+    only the days it pulls). Without espeak-ng the reason is printed and the scripts are
+    still written.
 
     \b
     Example: dispatcher broadcast scripts campaigns/2g-shutdown-2024.yaml --commune "Xã Tân Đoàn"
@@ -195,7 +279,7 @@ def broadcast_scripts(file: Path, commune: str | None, out: Path | None, as_json
     from dispatcher import broadcast_service, presenters_broadcast
 
     with runtime(_settings()) as rt:
-        result = broadcast_service.write_campaign_scripts(rt, file, commune, out)
+        result = broadcast_service.write_campaign_scripts(rt, file, commune, out, audio=audio)
     render = presenters_broadcast.scripts_json if as_json else presenters_broadcast.scripts_summary
     click.echo(render(result))
 
@@ -210,15 +294,23 @@ def broadcast_scripts(file: Path, commune: str | None, out: Path | None, as_json
     "--campaign", "campaign_files", multiple=True, type=FileArg,
     help="A campaign file, besides those in the database (repeatable).",
 )  # fmt: skip
+@click.option(
+    "--no-audio", "no_audio", is_flag=True,
+    help="Do not render audio (audio already made is still copied to --out).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable, ISO 8601 times.")
 def broadcast_pull(
     commune: str, day: str | None, start: str | None, end: str | None, out: Path | None,
-    campaign_files: tuple[Path, ...], as_json: bool,
+    campaign_files: tuple[Path, ...], no_audio: bool, as_json: bool,
 ) -> None:  # fmt: skip
-    """One commune's scripts (and audio already made) for a day or a range of days.
+    """One commune's scripts and audio for a day or a range of days.
 
     From every campaign in the database (`broadcast scripts` and `send` register them) and
-    the --campaign files. Lists date, time, campaign, estimated reading time and files.
+    the --campaign files. Each airing's .wav and .mp3 is rendered under output_dir/scripts
+    (a few seconds each; unchanged ones are skipped) and copied to --out: the campaign's
+    recording for the airing, else the offline voice. Without espeak-ng the reason is
+    printed and the scripts are still written. Lists date, time, campaign, estimated reading
+    time, audio length and files.
 
     \b
     Examples:
@@ -228,7 +320,9 @@ def broadcast_pull(
     from dispatcher import broadcast_pull, presenters_broadcast
 
     with runtime(_settings()) as rt:
-        result = broadcast_pull.pull(rt, commune, day, start, end, out, campaign_files)
+        result = broadcast_pull.pull(
+            rt, commune, day, start, end, out, campaign_files, audio=not no_audio
+        )
     render = presenters_broadcast.pull_json if as_json else presenters_broadcast.pull_table
     click.echo(render(result))
 
@@ -409,10 +503,10 @@ def campaigns_cmd(as_json: bool) -> None:
 def status_cmd(campaign_id: str | None, as_json: bool) -> None:
     """Health of the whole system, or one campaign's progress, health and recent activity.
 
-    Unhealthy (exit 1) when work is stuck: deliveries `sending` or `unknown` for too long, an
-    occurrence with pending deliveries that nobody sends, one error code dominating a
-    campaign's recent failures, a dead worker holding deliveries (thresholds: `health` in
-    config.yaml). Exit 0 when healthy.
+    Unhealthy (exit 1) when sending is halted (`dispatcher halt`, or automatically), or when
+    work is stuck: deliveries `sending` or `unknown` for too long, an occurrence with pending
+    deliveries that nobody sends, one error code dominating a campaign's recent failures, a
+    dead worker holding deliveries (thresholds: `health` in config.yaml). Exit 0 when healthy.
 
     \b
     Examples: dispatcher status
@@ -496,6 +590,42 @@ def _confirm_cancel(summary: lifecycle.CampaignSummary) -> bool:
         problem = Problem("not on a terminal: add --yes to cancel without asking", field="--yes")
         raise BadInput(problem)
     return click.confirm(presenters_ops.cancel_question(summary), default=False)
+
+
+@main.command()
+@ReasonOption
+def halt(reason: str | None) -> None:
+    """Stop all sending by every worker, `serve` and `send`, within seconds, until `unhalt`.
+
+    Requests on the wire finish; claimed deliveries not yet sent go back to pending (those of
+    a worker that dies meanwhile are reconciled as `unknown`): nothing is lost. Halting again
+    changes nothing and says since when and by whom. The sender halts by itself when Twilio
+    refuses the account (20003 authentication, 20005, 30002 suspended).
+
+    \b
+    Example: dispatcher halt --reason "wrong hotline number in every campaign"
+    """
+    settings = _settings()
+    with runtime(settings) as rt:
+        change = halting.halt(rt, reason)
+    click.echo(presenters_ops.halt_change(change, settings.tz))
+
+
+@main.command()
+@ReasonOption
+def unhalt(reason: str | None) -> None:
+    """Lift the halt: workers claim pending deliveries again within seconds.
+
+    Fix the cause first (after an automatic halt: TWILIO_ACCOUNT_SID / TWILIO_AUTH_TOKEN of
+    every worker, or the account). When sending is not halted, nothing changes.
+
+    \b
+    Example: dispatcher unhalt --reason "auth token rotated on every host"
+    """
+    settings = _settings()
+    with runtime(settings) as rt:
+        change = halting.unhalt(rt, reason)
+    click.echo(presenters_ops.halt_change(change, settings.tz))
 
 
 @main.group()

@@ -13,10 +13,10 @@ from dispatcher import schedule
 from dispatcher.audience import MAX_KEPT_ROWS, AudienceSummary
 from dispatcher.budgets import money
 from dispatcher.phones import mask, mask_digits
+from dispatcher.planning import Plan
 from dispatcher.presenters_safety import approval_text
 from dispatcher.quiet import SendTiming
 from dispatcher.registry import Changes
-from dispatcher.services import Plan
 
 MAX_ROWS_SHOWN = 20
 QUEUE_ADVICE = "longer than Twilio will queue: add senders or split the list"

@@ -7,44 +7,35 @@ plain result object for the caller to format. Nothing here prints.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.exc import SQLAlchemyError
 
 from dispatcher import schedule
-from dispatcher.approval_state import ApprovalState, approval_state, gateway_is_real
 from dispatcher.audience import AudienceScan, scan_audience
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
 from dispatcher.budgets import budget_rule
-from dispatcher.campaign import Campaign, Schedule, load_campaign
-from dispatcher.caps import cap_for, capped_now
+from dispatcher.campaign import Campaign, load_campaign
 from dispatcher.compose import Composition, compose_sms, template_columns
-from dispatcher.errors import BadInput, DispatcherError, Problem
+from dispatcher.errors import BadInput, Problem
 from dispatcher.gates import clock_rule_for, sending_gate
 from dispatcher.liveness import registered
 from dispatcher.materialize import campaign_pacer, materialize
 from dispatcher.outbox import DeliveryView, LogFilter
-from dispatcher.pacing import Pacer, duration_s
+from dispatcher.pacing import Pacer
 from dispatcher.phones import InvalidPhone, normalize
-from dispatcher.quiet import QuietHours, SendTiming, effective_quiet_hours, send_timing
-from dispatcher.registry import Changes, existing_database, register_campaign, registered_changes
+from dispatcher.quiet import effective_quiet_hours
+from dispatcher.registry import Changes, register_campaign, registered_changes
 from dispatcher.sender import BudgetCheck, Gate, Progress, RunResult, Sender
-from dispatcher.settings import FrequencyCap, Settings
+from dispatcher.settings import Settings
 from dispatcher.signals import stop_on_signals
 from dispatcher.status import Status
-from dispatcher.store.db import current_revision, head_revision
 from dispatcher.store.repository import Repository
-from dispatcher.store.uow import unit_of_work_factory
 
 ONCE = "once"  # the occurrence key of a campaign without a schedule
-NEXT_OCCURRENCES = 10  # how many `plan` shows
 OCCURRENCE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
 
 
@@ -120,85 +111,6 @@ def validate(paths: list[Path], settings: Settings | None = None) -> list[Valida
     changed = registered_changes(settings, campaigns) if settings and campaigns else {}
     by_path = {str(c.path): changed.get(c.id) for c in campaigns}
     return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What ``dispatcher plan`` shows: the audience and costs, when it sends and for how long."""
-
-    prepared: Prepared
-    occurrences: list[datetime]  # the next ones, as scheduled (campaign time zone)
-    schedule_ended: datetime | None
-    sends: list[SendTiming] = field(default_factory=list)  # per occurrence: really starts, ends
-    quiet_hours: QuietHours | None = None  # None: no sms, or an urgent campaign
-    urgent: bool = False
-    sending_s: float | None = None  # one occurrence at the senders' combined rate
-    senders: list[tuple[str | None, float]] = field(default_factory=list)  # (sender, segments/s)
-    queue_limit_hours: float = 10.0
-    changes: Changes | None = None  # since last registered; None: not in the database
-    frequency_cap: FrequencyCap | None = None  # None: off, or an urgent campaign
-    capped_now: int | None = None  # subscribers the cap would skip now; None: no database
-    price: float | None = None  # per segment on the configured gateway; None: not known
-    currency: str = "USD"
-    budget: float | None = None  # the campaign's own (sms.budget)
-    approval: ApprovalState | None = None  # None: not known (no database yet)
-
-    @property
-    def over_queue_limit(self) -> bool:
-        """Longer than Twilio will queue: informational, the exit code stays 0."""
-        return self.sending_s is not None and self.sending_s > self.queue_limit_hours * 3600
-
-
-def plan(path: Path, now: datetime, settings: Settings) -> Plan:
-    """Check a campaign and foresee its next sends; reads the database only if it exists."""
-    prepared = prepare_campaign(path)
-    campaign = prepared.campaign
-    changes = registered_changes(settings, [campaign]).get(campaign.id)
-    sms, limit = campaign.spec.sms, settings.sending.queue_limit_hours
-    if sms is None or prepared.composition is None:
-        return Plan(prepared, [], None, queue_limit_hours=limit, changes=changes)
-    upcoming, ended = _upcoming(sms.schedule, campaign.tz, now)
-    pacer = campaign_pacer(settings, campaign)
-    seconds = duration_s(prepared.composition.total_segments, sms.sender_pool, pacer.rate_of)
-    window = effective_quiet_hours(campaign, settings)
-    sends = [send_timing(at, seconds, window, campaign.tz) for at in upcoming]
-    senders = [(s, pacer.rate_of(s)) for s in sms.sender_pool]
-    cap = cap_for(campaign, settings)
-    capped = capped_now(settings, campaign, prepared.audience, now) if prepared.audience else None
-    price, currency = settings.pricing.price(settings.gateway), settings.pricing.currency
-    return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
-                changes, cap, capped, price, currency, sms.budget,
-                _approval(settings, prepared))  # fmt: skip
-
-
-def _approval(settings: Settings, prepared: Prepared) -> ApprovalState | None:
-    """The approval a send of this campaign needs, read from the database if it exists."""
-    real = gateway_is_real(settings, os.environ)
-    try:
-        with existing_database(settings) as engine:
-            if engine is None or current_revision(engine) != head_revision(engine):
-                return approval_state(None, prepared, settings, real)
-            with unit_of_work_factory(engine)() as uow:
-                return approval_state(uow, prepared, settings, real)
-    except (SQLAlchemyError, DispatcherError):
-        return None
-
-
-def _upcoming(
-    spec: Schedule | None, tz: ZoneInfo, now: datetime
-) -> tuple[list[datetime], datetime | None]:
-    """The next occurrences at or after ``now``; else, when the schedule is over, its last."""
-    if spec is None:
-        return [], None
-    yesterday = schedule.instant(now).astimezone(tz).date() - timedelta(days=1)
-    ahead = schedule.occurrences(spec, tz, from_day=yesterday)  # earlier days are all past
-    upcoming = schedule.next_occurrences(ahead, now, NEXT_OCCURRENCES)
-    if upcoming:
-        return upcoming, None
-    first, last = spec.bounds
-    recent = list(schedule.occurrences(spec, tz, from_day=max(first, last - timedelta(days=6))))
-    every = recent or list(schedule.occurrences(spec, tz))  # a sparse cron: look further back
-    return [], every[-1] if every else None
 
 
 # -- sending -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,6 +50,10 @@ def test_an_occurrence_in_quiet_hours_shows_when_it_will_start(workspace: Worksp
         workspace, f"  schedule:\n    start: {day}\n    end: {day + timedelta(1)}\n"
         '    cron: "30 22 * * *"\n',
     )  # fmt: skip
+    # The workspace turns quiet hours off (its sends run at any hour): back to the default.
+    config = Path(workspace.env["DISPATCHER_CONFIG"])
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("  quiet_hours: 'off'\n", ""), encoding="utf-8")
     table = _ok(workspace, "plan", path).splitlines()
     nxt = day + timedelta(1)
     assert "Quiet hours: 22:00-07:00 (settings): nothing is sent inside them" in table

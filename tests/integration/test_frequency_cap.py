@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from dispatcher import services
+from dispatcher import planning, services
 from dispatcher.bootstrap import Runtime
 from dispatcher.materialize import materialize
 from dispatcher.outbox import LogFilter
@@ -124,11 +124,11 @@ def test_plan_counts_who_the_cap_would_skip(folder: Path, engine: Engine, db_url
     clock = FakeClock(vn(1, 10))
     rt = simulator_runtime(engine, db_url, clock, **CAP)
     second = write_campaign(folder, "b", "second.csv")
-    before = services.plan(second, clock.now(), rt.settings)
+    before = planning.plan(second, clock.now(), rt.settings)
     assert (before.frequency_cap, before.capped_now) == (rt.settings.sending.frequency_cap, 0)
     services.send(rt, write_campaign(folder, "a", "first.csv"))
-    assert services.plan(second, clock.now(), rt.settings).capped_now == 2
+    assert planning.plan(second, clock.now(), rt.settings).capped_now == 2
     clock.set(vn(2, 10, 1))
-    assert services.plan(second, clock.now(), rt.settings).capped_now == 0
+    assert planning.plan(second, clock.now(), rt.settings).capped_now == 0
     urgent = write_campaign(folder, "u", "second.csv", "  urgent: true")
-    assert services.plan(urgent, clock.now(), rt.settings).frequency_cap is None
+    assert planning.plan(urgent, clock.now(), rt.settings).frequency_cap is None

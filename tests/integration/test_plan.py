@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import presenters, services
+from dispatcher import planning, presenters, services
 from dispatcher.bootstrap import runtime
 from dispatcher.registry import register_campaign
 from dispatcher.settings import Settings
@@ -51,7 +51,7 @@ AT = ["  schedule:", "    at: [2030-08-01 23:00, 2030-08-02 09:15, 2030-08-03 21
 def test_plan_shows_when_each_occurrence_really_sends(folder: Path) -> None:
     clock = FakeClock(vn(1, 12))
     settings = _settings(folder, rate_per_sender=0.01)  # 3 segments: 300 s
-    result = services.plan(_campaign(folder, *AT), clock.now(), settings)
+    result = planning.plan(_campaign(folder, *AT), clock.now(), settings)
     data = presenters.plan_data(result)
     assert data["sends"] == [
         {"at": "2030-08-01T23:00:00+07:00", "starts": "2030-08-02T07:00:00+07:00",
@@ -70,9 +70,12 @@ def test_plan_shows_when_each_occurrence_really_sends(folder: Path) -> None:
         "queue_limit_hours": 10.0, "over_queue_limit": False,
     }  # fmt: skip
     table = presenters.plan_table(result, VN).splitlines()
-    assert table[-6:] == [
+    assert table[-9:] == [
         "Sending:     about 5 min 0 s per send (1 sender: default sender at 0.01 segments/s)",
         "Quiet hours: 22:00-07:00 (settings): nothing is sent inside them",
+        "Frequency cap: none",
+        "Cost:        0.00 USD per send (3 segments × 0)",
+        "Approval:    not needed",
         "Next sends:",
         "  Thứ Năm  01/08/2030 23:00 → chờ đến 07:00 02/08/2030 (quiet hours), done by 07:05",
         "  Thứ Sáu  02/08/2030 09:15, done by 09:20",
@@ -83,18 +86,18 @@ def test_plan_shows_when_each_occurrence_really_sends(folder: Path) -> None:
 def test_plan_lists_only_what_is_ahead_of_the_clock(folder: Path) -> None:
     clock = FakeClock(vn(2, 9, 15))
     path = _campaign(folder, *AT)
-    assert services.plan(path, clock.now(), _settings(folder)).occurrences == [
+    assert planning.plan(path, clock.now(), _settings(folder)).occurrences == [
         vn(2, 9, 15), vn(3, 21, 59)
     ]  # fmt: skip
     clock.advance(timedelta(days=3))
-    result = services.plan(path, clock.now(), _settings(folder))
+    result = planning.plan(path, clock.now(), _settings(folder))
     assert (result.occurrences, result.schedule_ended) == ([], vn(3, 21, 59))
 
 
 def test_plan_shows_at_most_ten_cron_occurrences(folder: Path) -> None:
     cron = ["  schedule:", "    start: 2030-08-01", "    end: 2030-12-31",
             "    cron: '0 8 * * mon,thu'"]  # fmt: skip
-    result = services.plan(_campaign(folder, *cron), vn(1, 8, 1), _settings(folder))
+    result = planning.plan(_campaign(folder, *cron), vn(1, 8, 1), _settings(folder))
     days = [5, 8, 12, 15, 19, 22, 26, 29, 2, 5]  # into September
     assert [at.day for at in result.occurrences] == days
     assert all(at.hour == 8 and at.weekday() in (0, 3) for at in result.occurrences)
@@ -113,7 +116,7 @@ def test_urgent_and_campaign_quiet_hours_in_the_plan(
     folder: Path, sms: list[str], env_window: str, quiet_hours: str | None, starts: datetime
 ) -> None:
     settings = _settings(folder, quiet_hours=env_window)
-    result = services.plan(_campaign(folder, *AT, *sms), vn(1, 12), settings)
+    result = planning.plan(_campaign(folder, *AT, *sms), vn(1, 12), settings)
     data = presenters.plan_data(result)
     assert data["quiet_hours"] == quiet_hours
     assert result.sends[0].starts == starts
@@ -121,7 +124,7 @@ def test_urgent_and_campaign_quiet_hours_in_the_plan(
 
 def test_plan_warns_when_a_send_is_longer_than_twilio_queues(folder: Path) -> None:
     settings = _settings(folder, rate_per_sender=0.0001, queue_limit_hours=8)  # 30,000 s
-    result = services.plan(_campaign(folder, *AT), vn(1, 12), settings)
+    result = planning.plan(_campaign(folder, *AT), vn(1, 12), settings)
     warning = (
         "one send takes about 8 h 20 min, longer than Twilio will queue: add senders or split "
         "the list (about 8 h)"
@@ -130,18 +133,18 @@ def test_plan_warns_when_a_send_is_longer_than_twilio_queues(folder: Path) -> No
     assert presenters.plan_table(result, VN).splitlines()[-1] == f"warning: {warning}"
     # A pool of two senders halves it: under the limit, no warning.
     pool = _campaign(folder, *AT, "  senders: [A, B]")
-    assert presenters.plan_data(services.plan(pool, vn(1, 12), settings))["warnings"] == []
+    assert presenters.plan_data(planning.plan(pool, vn(1, 12), settings))["warnings"] == []
 
 
 def test_plan_never_creates_a_database(folder: Path) -> None:
-    result = services.plan(_campaign(folder, *AT), vn(1, 12), _settings(folder))
+    result = planning.plan(_campaign(folder, *AT), vn(1, 12), _settings(folder))
     assert result.changes is None
     assert not (folder / "var").exists()
 
 
 def test_an_unreachable_database_is_no_reason_to_fail(folder: Path) -> None:
     settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/none")  # nothing there
-    assert services.plan(_campaign(folder, *AT), vn(1, 12), settings).changes is None
+    assert planning.plan(_campaign(folder, *AT), vn(1, 12), settings).changes is None
 
 
 def test_plan_and_validate_say_what_changed_since_registration(folder: Path, db_url: str) -> None:
@@ -151,13 +154,13 @@ def test_plan_and_validate_say_what_changed_since_registration(folder: Path, db_
     with runtime(settings) as rt, rt.uow() as uow:
         register_campaign(uow.repo, services.prepare_campaign(path).campaign, [], registered)
         uow.commit()
-    assert services.plan(path, vn(1, 12), settings).changes.paths == []  # type: ignore[union-attr]
+    assert planning.plan(path, vn(1, 12), settings).changes.paths == []  # type: ignore[union-attr]
 
     _campaign(folder, "  # an edited comment changes nothing", *AT)
-    assert services.plan(path, vn(1, 12), settings).changes.paths == []  # type: ignore[union-attr]
+    assert planning.plan(path, vn(1, 12), settings).changes.paths == []  # type: ignore[union-attr]
 
     _campaign(folder, "  max_segments: 2", "  schedule:", "    at: [2030-08-02 09:15]")
-    result = services.plan(path, vn(1, 12), settings)
+    result = planning.plan(path, vn(1, 12), settings)
     assert result.changes is not None
     assert (result.changes.paths, result.changes.registered_at) == (
         ["sms.max_segments", "sms.schedule.at"], registered

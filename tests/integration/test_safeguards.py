@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from dispatcher import approval, reports, services, trial_send
+from dispatcher import approval, planning, reports, services, trial_send
 from dispatcher.bootstrap import Runtime
 from dispatcher.errors import BadInput, Declined
 from dispatcher.outbox import LogFilter
@@ -138,7 +138,7 @@ def test_an_edit_voids_the_approval_and_plan_says_so(
     lan, minh = _runtime(engine, db_url, "lan"), _runtime(engine, db_url, "minh")
     path = _campaign(folder)
     approval.approve(minh, path)
-    plan = services.plan(path, lan.clock.now(), lan.settings)
+    plan = planning.plan(path, lan.clock.now(), lan.settings)
     assert plan.approval is not None and plan.approval.approver is None  # plan: not real here
     write_list(folder, "a.csv", [*NUMBERS, "0987999999"])  # one more recipient
     with pytest.raises(BadInput, match="the approval by minh is void: the campaign changed"):
