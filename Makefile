@@ -22,6 +22,8 @@ demo: $(STAMP) espeak-ng
 	@# Quiet hours off for this one send: it goes to the simulator, and the demo runs at any hour.
 	DISPATCHER_QUIET_HOURS=off $(BIN)/dispatcher send $(DEMO_CAMPAIGN) --occurrence demo
 	$(BIN)/dispatcher broadcast scripts $(DEMO_CAMPAIGN)
+	@# One commune's day: its scripts and the audio of its 2 airings (.wav, .mp3; without
+	@# espeak-ng it says why and writes none). Audio for every airing: `broadcast scripts --audio`.
 	$(BIN)/dispatcher broadcast pull --commune "Xã Tân Đoàn" --date 16/09/2024
 	$(BIN)/dispatcher log --campaign 2g-shutdown-2024 --status failed
 	$(BIN)/dispatcher report monthly --month $$(date +%Y-%m)

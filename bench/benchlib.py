@@ -1,4 +1,4 @@
-"""Shared pieces of the sending benchmarks (throughput.py, soak.py, memory.py).
+"""Shared pieces of the sending benchmarks (throughput.py, soak.py, memory.py, workers.py, …).
 
 A simulator started as its own process (so it never shares the GIL with what is measured), lists
 of valid fictitious numbers, campaign and config files, fresh databases, and /proc readings.
@@ -21,8 +21,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from make_sample_list import CURRENT_PREFIXES
 
@@ -98,6 +99,32 @@ def write_campaign(
     return path
 
 
+def write_due_campaign(path: Path, campaign_id: str, recipients: Path) -> Path:
+    """Like :func:`write_campaign`, scheduled once a minute ago (Asia/Ho_Chi_Minh, the campaigns'
+    default zone): due now, well within the grace period, for ``services.schedule_due``."""
+    at = (datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - timedelta(minutes=1)).strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    write_campaign(path, campaign_id, recipients)
+    with path.open("a", encoding="utf-8") as stream:  # `sms:` is the file's last block
+        stream.write(f"  schedule:\n    at: ['{at}']\n")
+    return path
+
+
+def schedule_due(database_url: str, campaign: Path) -> int:
+    """Migrate the database and materialize the campaign's due occurrence in this process, as
+    the scheduler does (``services.schedule_due``); returns how many occurrences it made."""
+    from dispatcher import services
+    from dispatcher.bootstrap import runtime
+    from dispatcher.settings import Settings
+
+    settings = Settings.model_validate(
+        {"database_url": database_url, "sending": {"quiet_hours": "off"}}
+    )
+    with runtime(settings, migrate=True) as rt:
+        return len(services.schedule_due(rt, campaign).materialized)
+
+
 def write_config(
     path: Path,
     database_url: str,
@@ -105,7 +132,9 @@ def write_config(
     concurrency: int,
     rate_per_sender: float,
     burst_segments: int = 10,
+    quiet_hours: str | None = None,
 ) -> Path:
+    quiet = f"  quiet_hours: '{quiet_hours}'\n" if quiet_hours is not None else ""
     path.write_text(
         f"database_url: {database_url}\n"
         "gateway: twilio\n"
@@ -113,7 +142,7 @@ def write_config(
         f"  batch_size: {batch_size}\n"
         f"  concurrency: {concurrency}\n"
         f"  rate_per_sender: {rate_per_sender}\n"
-        f"  burst_segments: {burst_segments}\n",
+        f"  burst_segments: {burst_segments}\n" + quiet,
         encoding="utf-8",
     )
     return path
@@ -330,6 +359,17 @@ def machine() -> str:
         model = found.group(1) if found else ""
     cores = len(os.sched_getaffinity(0))
     return f"{platform.platform()}, {cores} CPUs ({model}), Python {platform.python_version()}"
+
+
+def code_state() -> str:
+    """The commit measured, and the files changed in the work tree on top of it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout
+
+    changed = [line[3:] for line in git("status", "--short", "dispatcher", "cli.py").splitlines()]
+    head = git("rev-parse", "--short", "HEAD").strip()
+    return f"code: {head}" + (f" + uncommitted {', '.join(changed)}" if changed else "")
 
 
 def load() -> str:

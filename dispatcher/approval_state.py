@@ -7,17 +7,19 @@ Pure reads (no writes), so both ``plan`` and ``send`` can ask: the fingerprint o
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dispatcher.settings import Settings
+# The one answer to "is the gateway real?" lives in settings; re-exported for the callers here.
+from dispatcher.settings import Settings, gateway_is_real
 from dispatcher.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from dispatcher.services import Prepared
+
+__all__ = ["ApprovalState", "approval_state", "fingerprint", "gateway_is_real"]
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,6 @@ def approval_state(
     if match is not None:
         return ApprovalState(True, match.approver, match.at)
     return ApprovalState(True, void_by=latest.approver)
-
-
-def gateway_is_real(settings: Settings, environ: Mapping[str, str]) -> bool:
-    """True when messages would reach real phones: the twilio gateway at api.twilio.com."""
-    if settings.gateway != "twilio":
-        return False
-    base = environ.get("TWILIO_API_BASE_URL")
-    return not base or "api.twilio.com" in base
 
 
 def _file_digest(path: Path) -> bytes:

@@ -1,8 +1,10 @@
 """``dispatcher broadcast pull``: one commune's scripts (and audio) for a day or a range of days.
 
 Across the campaigns registered in the database and the campaign files given; the files are
-written (or left as they are, when unchanged) under ``output_dir/scripts`` or ``--out``, and
-audio already made for an airing is copied along when ``--out`` is another folder.
+written (or left as they are, when unchanged) under ``output_dir/scripts`` or ``--out``. The
+audio is rendered under ``output_dir/scripts``, where the commune page finds it and the next
+pull finds it made, and copied along when ``--out`` is another folder (without rendering, the
+audio already made is copied).
 """
 
 from __future__ import annotations
@@ -13,12 +15,21 @@ import re
 import secrets
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from dispatcher.bootstrap import Runtime
-from dispatcher.broadcast import DOCX_SUFFIX, SPOKEN_SUFFIX, TEXT_SUFFIX, write_scripts
+from dispatcher.broadcast import (
+    DOCX_SUFFIX,
+    SPOKEN_SUFFIX,
+    TEXT_SUFFIX,
+    ScriptText,
+    airing_stem,
+    write_scripts,
+)
+from dispatcher.broadcast_audio import AiringAudio, AudioReport, render_audio
+from dispatcher.broadcast_scripts import campaign_recordings
 from dispatcher.broadcast_service import (
     AiringScript,
     DayWindow,
@@ -26,6 +37,7 @@ from dispatcher.broadcast_service import (
     commune_scripts,
     scripts_dir,
 )
+from dispatcher.broadcast_units import resolve_communes, units_registry
 from dispatcher.campaign import Campaign
 from dispatcher.errors import BadInput, DispatcherError, Problem
 
@@ -40,6 +52,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 class PulledAiring:
     script: AiringScript
     files: list[Path]  # every file of the airing that exists: texts, .docx, audio
+    audio: AiringAudio | None = None  # None: not rendered (--no-audio)
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class PullResult:
     out_dir: Path
     airings: list[PulledAiring]
     skipped: list[str]  # registered campaigns whose file no longer loads
+    audio: AudioReport | None = None  # None: not rendered (--no-audio)
 
 
 def parse_day(text: str, field: str) -> date:
@@ -95,8 +109,10 @@ def pull(
     end: str | None = None,
     out: Path | None = None,
     campaign_files: Sequence[Path] = (),
+    audio: bool = True,
 ) -> PullResult:
-    """Write the commune's scripts of the day (default today) or range, and list their files."""
+    """Write the commune's scripts of the day (default today) or range, render their audio
+    (unless ``audio`` is false), and list their files."""
     first, last = days_asked(day, start, end)
     now = rt.clock.now()
     window: DayWindow = (
@@ -110,11 +126,32 @@ def pull(
     for campaign, indexes in by_campaign.values():
         scripts = [found[i][1] for i in indexes]
         write_scripts(scripts, out_dir, campaign.id, title=campaign.spec.title)
+    made = _render(rt, found) if audio else None
     pulled = []
-    for campaign, script in found:
+    for index, (campaign, script) in enumerate(found):
         listed = airing_script(campaign, script, out_dir)
-        pulled.append(PulledAiring(listed, _files(listed, scripts_dir(rt), out_dir)))
-    return PullResult(commune, first, last, out_dir, pulled, skipped)
+        sound = made.airings[index] if made else None
+        pulled.append(PulledAiring(listed, _files(listed, scripts_dir(rt), out_dir), sound))
+    return PullResult(commune, first, last, out_dir, pulled, skipped, made)
+
+
+def _render(rt: Runtime, found: Sequence[tuple[Campaign, ScriptText]]) -> AudioReport:
+    """The audio of each script, made (or found unchanged) under ``output_dir/scripts``."""
+    units = units_registry(rt.settings)
+    campaigns = {campaign.id: campaign for campaign, _ in found}
+    recordings = {
+        key: campaign_recordings(campaign, units, resolve_communes(campaign, units))
+        for key, campaign in campaigns.items()
+    }
+    made_in = scripts_dir(rt)
+    targets = [
+        replace(
+            airing_script(campaign, script, None),
+            stem=airing_stem(made_in, campaign.id, script.airing, script.language),
+        )
+        for campaign, script in found
+    ]
+    return render_audio(rt.settings, targets, recordings)
 
 
 def _today(campaign: Campaign, now: datetime) -> date:

@@ -3,20 +3,26 @@
 The written text is what the announcer reads; its spoken form (:func:`dispatcher.speech.spoken`,
 with the campaign's abbreviations over the default table) is what the offline voice reads, and
 gives the estimated reading time. A language variant (Tày, Nùng) has only its written text.
+The campaign's recordings (``broadcast.recordings``) are checked here too, against its communes
+and its airings, so that ``validate`` reports them.
 """
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date, datetime
 from typing import TypeVar
 
+from dispatcher.audio.recordings import DEFAULT_LANGUAGE, RecordingSpec
 from dispatcher.broadcast import Airing, Commune, ScriptTemplate, ScriptText, render_script
 from dispatcher.broadcast_units import resolve_communes, section
 from dispatcher.campaign import Campaign
 from dispatcher.errors import BadInput, Problem
+from dispatcher.schedule import expand, format_date_vi, format_time_vi, localize
 from dispatcher.speech import (
     DEFAULT_SYLLABLES_PER_MINUTE,
     default_abbreviations,
@@ -89,6 +95,9 @@ class CampaignScripts:
             found = _collect(problems, functools.partial(template, campaign, code))
             if found is not None:
                 self._variants.append((code, variant, found, only))
+        # Checked against the communes, so not when those failed: each would be a stranger.
+        recordings = functools.partial(campaign_recordings, campaign, units, self.communes)
+        self.recordings = (_collect(problems, recordings) if self.communes else None) or []
         if problems:
             raise BadInput(problems)
 
@@ -151,6 +160,93 @@ def _variant_communes(
     if strangers:
         raise BadInput(strangers)
     return found
+
+
+def campaign_recordings(
+    campaign: Campaign, units: UnitsRegistry | None, main: Sequence[Commune]
+) -> list[RecordingSpec]:
+    """``broadcast.recordings`` for :func:`dispatcher.audio.find_recording`: files resolved,
+    times aware in the campaign's zone, a commune under each of its names (an airing carries
+    its name of the day). Every problem at once, each at its entry's line."""
+    written = section(campaign).recordings
+    problems: list[Problem] = []
+    found: list[RecordingSpec] = []
+    seen: dict[tuple[frozenset[str], datetime | None, str], int] = {}
+    for index, recording in enumerate(written):
+        try:
+            specs = _recording_specs(campaign, units, main, index)
+        except BadInput as exc:
+            problems += exc.problems
+            continue
+        # Two files for the same airings would fail each of them when rendered: say it now.
+        communes = frozenset(_name_key(s.commune) for s in specs if s.commune is not None)
+        language = recording.language or DEFAULT_LANGUAGE
+        first = seen.setdefault((communes, specs[0].at, language), index)
+        if written[first].file != recording.file:
+            message = f"recordings[{first}] is for the same airings: give one file"
+            problems.append(_at(campaign, ["broadcast", "recordings", index], message))
+        found += specs
+    if problems:
+        raise BadInput(problems)
+    return found
+
+
+def _recording_specs(
+    campaign: Campaign, units: UnitsRegistry | None, main: Sequence[Commune], index: int
+) -> list[RecordingSpec]:
+    """The ``index``-th recording, once per name of its commune; :class:`BadInput` when its
+    commune is not the campaign's or its time is not an airing."""
+    recording = section(campaign).recordings[index]
+    loc: list[int | str] = ["broadcast", "recordings", index]
+    communes = list(main)
+    names: list[str | None] = [None]  # for every commune
+    if recording.commune is not None:
+        locate = functools.partial(_at, campaign, [*loc, "commune"])
+        (commune,) = resolve_communes(campaign, units, [(recording.commune, locate)])
+        known = {_name_key(name) for c in main for name in names_of(c)}
+        if not known & {_name_key(name) for name in names_of(commune)}:
+            raise BadInput(locate(f"{recording.commune} is not one of the campaign's communes"))
+        communes, names = [commune], list(names_of(commune))
+    at = None
+    if recording.at is not None:
+        # Localized as the airing calendar does, so that the two instants compare equal.
+        at = localize(recording.at.date(), recording.at.time(), campaign.tz)
+        if not _airs(campaign, at, communes):
+            message = _no_airing(campaign, at, recording.commune)
+            raise BadInput(_at(campaign, [*loc, "at"], message))
+    file = campaign.resolve(recording.file)
+    return [RecordingSpec(file, name, at, recording.language) for name in names]
+
+
+def _airs(campaign: Campaign, at: datetime, communes: Sequence[Commune]) -> bool:
+    """Whether ``at`` is an airing of the campaign in one of ``communes``."""
+    broadcast, day = section(campaign), at.date()
+    start, end = _window(campaign)
+    if not start <= day <= end or not any(c.name_on(day) for c in communes):
+        return False
+    return at in set(expand(day, day, broadcast.times, broadcast.weekdays, campaign.tz))
+
+
+def _window(campaign: Campaign) -> tuple[date, date]:
+    window = campaign.broadcast_window()
+    assert window is not None  # the campaign has a broadcast section
+    return window
+
+
+def _no_airing(campaign: Campaign, at: datetime, commune: str | None) -> str:
+    broadcast = section(campaign)
+    start, end = _window(campaign)
+    times = ", ".join(t.strftime("%H:%M") for t in broadcast.times)
+    days = f" on {', '.join(broadcast.days)}" if broadcast.days else ""
+    return (
+        f"{commune or 'the campaign'} has no airing at {format_time_vi(at)} "
+        f"{format_date_vi(at.date())} (airings: {times}{days}, "
+        f"{format_date_vi(start)}–{format_date_vi(end)})"
+    )
+
+
+def _name_key(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).casefold().split())
 
 
 def _at(campaign: Campaign, loc: list[int | str], message: str) -> Problem:

@@ -29,6 +29,7 @@ from dispatcher.broadcast import (
     with_suffix,
     write_scripts,
 )
+from dispatcher.broadcast_audio import AudioReport, render_audio
 from dispatcher.broadcast_scripts import CampaignScripts, names_of
 from dispatcher.broadcast_units import (
     commune_entries,
@@ -86,6 +87,7 @@ class ScriptsResult:
     files: list[Path]  # the .txt of each script written
     out_dir: Path
     scripts: list[AiringScript] = field(default_factory=list)
+    audio: AudioReport | None = None  # of each script, in order; None: not asked for
 
 
 # -- the campaign's communes, airings and templates --------------------------------------------
@@ -160,9 +162,10 @@ def airing_script(campaign: Campaign, script: ScriptText, out_dir: Path | None) 
 
 
 def write_campaign_scripts(
-    rt: Runtime, path: Path, commune: str | None, out: Path | None
+    rt: Runtime, path: Path, commune: str | None, out: Path | None, *, audio: bool = False
 ) -> ScriptsResult:
-    """Write the files of every airing (of one commune, if named) and record the plan."""
+    """Write the files of every airing (of one commune, if named) and record the plan; with
+    ``audio``, each airing's audio too (a few seconds each, unless unchanged)."""
     campaign = load_campaign(path)
     units = units_registry(rt.settings)
     scripts = CampaignScripts(campaign, units, rt.settings.broadcast.syllables_per_minute)
@@ -177,7 +180,8 @@ def write_campaign_scripts(
         uow.commit()
     names = list(dict.fromkeys(a.commune for a in selected)) if commune else communes(campaign)
     listing = [airing_script(campaign, s, out_dir) for s in rendered]
-    return ScriptsResult(campaign.id, names, len(selected), files, out_dir, listing)
+    made = render_audio(rt.settings, listing, {campaign.id: scripts.recordings}) if audio else None
+    return ScriptsResult(campaign.id, names, len(selected), files, out_dir, listing, made)
 
 
 def scripts_dir(rt: Runtime) -> Path:

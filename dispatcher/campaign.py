@@ -28,6 +28,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dispatcher.audio.recordings import DEFAULT_LANGUAGE as VIETNAMESE
 from dispatcher.broadcast import BUILTIN_VARIABLES
+from dispatcher.carriers import Category, SenderName, TemplateId, advertising_rules
 from dispatcher.errors import BadInput, Problem
 from dispatcher.lists import display_path
 from dispatcher.quiet import canonical_window
@@ -203,9 +204,14 @@ class SmsSection(_Strict):
     text: str = Field(min_length=1)
     # ascii strips Vietnamese diacritics so the message fits GSM-7 (1 segment instead of 3).
     encoding: Literal["auto", "unicode", "ascii"] = "auto"
-    sender: str | None = Field(None, min_length=1, max_length=64)
-    # A pool of senders (From numbers or IDs), each paced at its own rate; instead of `sender`.
-    senders: list[str] | None = Field(None, min_length=1)
+    # Registered alphanumeric names (Vietnamese operators take no other): format in carriers.py.
+    sender: SenderName | None = None
+    # A pool of senders, each paced at its own rate; instead of `sender`.
+    senders: list[SenderName] | None = Field(None, min_length=1)
+    # How carriers treat it (Decree 91/2020): advertising has rules of its own (carriers.py).
+    category: Category = "notice"
+    # A template registered with the operators (config `carriers.templates`) every message fits.
+    template_id: TemplateId | None = None
     rate: float | None = Field(None, gt=0, le=1_000_000)  # segments/s per sender; else config
     retry: RetryOverride | None = None
     recipients: list[str] = Field(min_length=1)
@@ -220,6 +226,7 @@ class SmsSection(_Strict):
     budget: float | None = Field(None, ge=0)
 
     _quiet_window = field_validator("quiet_hours", mode="before")(_window_or_none)
+    _advertising = model_validator(mode="after")(advertising_rules)
 
     @model_validator(mode="after")
     def _one_sender_form(self) -> SmsSection:
@@ -333,14 +340,15 @@ class BroadcastSection(_Calendar):
 
     @model_validator(mode="after")
     def _recording_languages(self) -> BroadcastSection:
-        known = [VIETNAMESE, *self.variants]
-        message = f"not a language of this broadcast ({', '.join(known)})"
-        problems: list[InitErrorDetails] = [
-            {"type": PydanticCustomError("recording_language", message),
-             "loc": ("recordings", index, "language"), "input": recording.language}
-            for index, recording in enumerate(self.recordings)
-            if recording.language is not None and recording.language not in known
-        ]  # fmt: skip
+        codes = ", ".join(self.variants) or "none"
+        problems: list[InitErrorDetails] = []
+        for index, recording in enumerate(self.recordings):
+            language = recording.language
+            if language is not None and language != VIETNAMESE and language not in self.variants:
+                message = f"'{language}' is neither vi nor a code of `variants` ({codes})"
+                error = PydanticCustomError("recording_language", message)
+                loc = ("recordings", index, "language")
+                problems.append({"type": error, "loc": loc, "input": language})
         if problems:
             # Raised as a ValidationError so that each problem names its own entry and line.
             raise ValidationError.from_exception_data("BroadcastSection", problems)

@@ -25,13 +25,34 @@ from dispatcher.store.db import current_revision, head_revision
 from dispatcher.store.models import OccurrenceRow
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 
+# Decree 91/2020: at most 3 advertising SMS per subscriber per 24 h.
+ADVERTISING_CAP = FrequencyCap(max_messages=3, window_hours=24)
+
 
 def cap_for(campaign: Campaign, settings: Settings) -> FrequencyCap | None:
-    """The cap that applies to this campaign's SMS; ``None`` when off or the campaign is urgent."""
+    """The cap that applies to this campaign's SMS; ``None`` when off or the campaign is urgent.
+
+    Advertising always has one, at least as strict as both the configured cap and 3 per 24 h,
+    whatever the config or the campaign says (urgent included: validate refuses that anyway).
+    """
     sms = campaign.spec.sms
+    configured = settings.sending.frequency_cap
+    if sms is not None and sms.category == "advertising":
+        return stricter(configured, ADVERTISING_CAP)
     if sms is not None and sms.urgent:
         return None
-    return settings.sending.frequency_cap
+    return configured
+
+
+def stricter(cap: FrequencyCap | None, limit: FrequencyCap) -> FrequencyCap:
+    """One cap that keeps both: the fewer messages over the longer window (2 per 48 h and
+    3 per 24 h give 2 per 48 h; 1 per 12 h gives 1 per 24 h)."""
+    if cap is None:
+        return limit
+    return FrequencyCap(
+        max_messages=min(cap.max_messages, limit.max_messages),
+        window_hours=max(cap.window_hours, limit.window_hours),
+    )
 
 
 def reason(cap: FrequencyCap) -> str:

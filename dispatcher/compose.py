@@ -13,7 +13,7 @@ LRU), since lists repeat communes and names.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import jinja2
@@ -72,6 +72,9 @@ class _Limiter:
 
 
 Measured = tuple[str, SmsInfo]  # the body as sent, and what it costs
+# More rules for every body as sent (the carriers': dispatcher.carrier_checks): each problem as
+# (kind, what the message does wrong), e.g. ("template", "does not match template 'TB01'").
+MessageCheck = Callable[[str], list[tuple[str, str]]]
 
 
 def template_columns(campaign: Campaign) -> frozenset[str]:
@@ -84,14 +87,17 @@ def template_columns(campaign: Campaign) -> frozenset[str]:
         return frozenset()
 
 
-def compose_sms(campaign: Campaign, recipients: Iterable[Subscriber]) -> Composition:
+def compose_sms(
+    campaign: Campaign, recipients: Iterable[Subscriber], check: MessageCheck | None = None
+) -> Composition:
     """Render and measure the message of every recipient, keeping only the totals.
 
     Nothing is sent here. ``recipients`` is read once, to the end, even when the template has
-    no variables (then it is rendered once and the recipients are only counted).
+    no variables (then it is rendered once and the recipients are only counted). ``check``
+    sees each distinct body as sent, in the same pass; its problems are located like the others.
     """
     result = Composition()
-    messages = _Messages(campaign, result)
+    messages = _Messages(campaign, result, check)
     rows = iter(recipients)
     if messages.variables:
         for subscriber in rows:
@@ -131,8 +137,11 @@ def render_deliveries(
 class _Messages:
     """Each subscriber's message, rendered and measured unless its inputs were seen recently."""
 
-    def __init__(self, campaign: Campaign, result: Composition) -> None:
+    def __init__(
+        self, campaign: Campaign, result: Composition, check: MessageCheck | None = None
+    ) -> None:
         self.campaign = campaign
+        self.check = check
         self.limiter = _Limiter()
         self.template, self._variable_set = _compile(campaign, result)
         self.variables = sorted(self._variable_set)
@@ -159,7 +168,13 @@ class _Messages:
         text = _render(self.template, self._variable_set, subscriber, self.campaign, self.limiter)
         if text is None:
             return None
-        return _measure(text, self.campaign, subscriber, self.limiter, per_row)
+        measured = _measure(text, self.campaign, subscriber, self.limiter, per_row)
+        if measured is None or self.check is None:
+            return measured
+        issues = self.check(measured[0])
+        for kind, message in issues:
+            self.limiter.add(kind, _located(message, self.campaign, subscriber, per_row))
+        return None if issues else measured
 
 
 def _compile(campaign: Campaign, result: Composition) -> tuple[jinja2.Template | None, set[str]]:
@@ -218,9 +233,7 @@ def _measure(
     assert sms is not None
 
     def at(message: str) -> Problem:
-        if per_row:
-            return Problem(f"the message for this row {message}", subscriber.file, subscriber.line)
-        return campaign.problem(["sms", "text"], f"the message {message}")
+        return _located(message, campaign, subscriber, per_row)
 
     if not text:
         limiter.add("empty", at("is empty"))
@@ -239,6 +252,13 @@ def _measure(
         limiter.add("segments", at(f"{detail}; max_segments is {sms.max_segments}"))
         return None
     return prepared.body, info
+
+
+def _located(message: str, campaign: Campaign, subscriber: Subscriber, per_row: bool) -> Problem:
+    """A problem of a message: at its list row when rows differ, else at ``sms.text``."""
+    if per_row:
+        return Problem(f"the message for this row {message}", subscriber.file, subscriber.line)
+    return campaign.problem(["sms", "text"], f"the message {message}")
 
 
 def _count(result: Composition, info: SmsInfo, messages: int = 1) -> None:

@@ -89,3 +89,9 @@ class AudioError(DispatcherError):
     """The text-to-speech engine failed (not installed, no such voice, or it crashed)."""
 
     exit_code = EXIT_HALTED
+
+
+class Declined(DispatcherError):
+    """The operator answered no at a confirmation prompt: nothing was done."""
+
+    exit_code = EXIT_SOME_FAILED

@@ -30,6 +30,12 @@ The rules:
     holds ``sending`` rows: it died holding work. One that died holding nothing lost nothing
     (``no-progress`` catches an occurrence it left unfinished), so it is not a finding: a crashed
     worker must not keep the health check red once its work has been taken over.
+``halted``
+    Sending is halted (``dispatcher halt``, or automatically when the provider refused the
+    account): nothing is sent until ``dispatcher unhalt``. Unhealthy, since messages due now are
+    not going out, and an automatic halt needs someone to fix the credentials; it is listed
+    first, and in every campaign's status. While it holds, ``no-progress`` is not judged (as for
+    a paused campaign): the halt is the one reason.
 """
 
 from __future__ import annotations
@@ -52,12 +58,14 @@ from dispatcher.store.lifecycle import (
     Snapshot,
     StuckRows,
 )
+from dispatcher.store.workers import HaltState
 
 STUCK_SENDING = "stuck-sending"
 STUCK_UNKNOWN = "stuck-unknown"
 NO_PROGRESS = "no-progress"
 ERROR_DOMINANCE = "error-dominance"
 SILENT_WORKER = "silent-worker"
+HALTED = "halted"
 DATABASE = "database"  # the health check could not read the database at all
 
 Number = int | float | str
@@ -150,24 +158,43 @@ def check(rt: Runtime, campaign_id: str | None = None) -> HealthReport:
         snapshot = uow.repo.lifecycle.snapshot(
             now, cut.stuck_before, cut.silent_before, cut.failures_since, rules.error_window
         )
-    found = findings(snapshot, now, rules)
-    if campaign_id is not None:
-        found = [f for f in found if f.campaign_id == campaign_id]
+        halt = uow.workers.halt_state()
+    found = findings(snapshot, now, rules, halt)
+    if campaign_id is not None:  # a halt stops every campaign
+        found = [f for f in found if f.campaign_id == campaign_id or f.rule == HALTED]
     return HealthReport(now, found)
 
 
 # -- the rules (pure) ----------------------------------------------------------------------------
-def findings(snapshot: Snapshot, now: datetime, rules: Rules) -> list[Finding]:
-    """Every finding, by campaign (findings without a campaign last), then by rule."""
+def findings(
+    snapshot: Snapshot, now: datetime, rules: Rules, halt: HaltState | None = None
+) -> list[Finding]:
+    """Every finding: a halt first, then by campaign (those without one last), then by rule."""
+    open_work = snapshot.open_work if halt is None else []
     maybe = [
+        halt_finding(halt, now) if halt is not None else None,
         *(stuck_finding(s, now, rules) for s in snapshot.stuck_sending),
         *(stuck_finding(s, now, rules) for s in snapshot.stuck_unknown),
-        *(progress_finding(w, now, rules) for w in snapshot.open_work),
+        *(progress_finding(w, now, rules) for w in open_work),
         *dominance_findings(snapshot.failures, rules),
         *(f for w in snapshot.silent_workers for f in silent_worker_findings(w, now, rules)),
     ]
     found = [f for f in maybe if f is not None]
-    return sorted(found, key=lambda f: (f.campaign_id is None, f.campaign_id or "", f.rule))
+    return sorted(
+        found, key=lambda f: (f.rule != HALTED, f.campaign_id is None, f.campaign_id or "", f.rule)
+    )
+
+
+def halt_finding(halt: HaltState, now: datetime) -> Finding:
+    """The global halt: nothing is sent by anyone until an operator lifts it."""
+    why = f": {halt.reason}" if halt.reason else ""
+    message = (
+        f"sending is halted, for {_age(now - halt.since)}, by {halt.by}{why}; no worker sends "
+        "until `dispatcher unhalt` (fix the cause first)"
+    )
+    numbers: dict[str, Number] = {"by": halt.by, "since": halt.since.isoformat(),
+                                  "minutes": _minutes(now - halt.since)}  # fmt: skip
+    return Finding(HALTED, None, message, numbers)
 
 
 def stuck_finding(rows: StuckRows, now: datetime, rules: Rules) -> Finding | None:

@@ -116,6 +116,34 @@ def mask(e164: str) -> str:
     return f"+{COUNTRY_CODE} {hidden[:3]} {hidden[3:-3]} {hidden[-3:]}"
 
 
+_E164_IN_TEXT = re.compile(r"\+\d{8,15}")
+
+
+def mask_in_text(text: str) -> str:
+    """Every E.164 number inside a text masked, such as a provider's error message ("The 'To'
+    number +84912345678 is not valid")."""
+    return _E164_IN_TEXT.sub(lambda m: mask(m.group()), text)
+
+
+MASK_FROM_DIGITS = 7  # shorter fragments of a number identify nobody
+
+
+def mask_digits(text: str) -> str:
+    """Hide the middle digits of a raw value (a landline, a mistyped number) for screens:
+    ``(0205) 3206606`` → ``(020x) xxxx606``, the first and last three digits kept, the rest of
+    the text as written. Text with fewer than seven digits is shown as it is."""
+    digits = sum(c.isdigit() for c in text)
+    if digits < MASK_FROM_DIGITS:
+        return text
+    out, seen = [], 0
+    for c in text:
+        if c.isdigit():
+            seen += 1
+            c = c if seen <= 3 or seen > digits - 3 else "x"
+        out.append(c)
+    return "".join(out)
+
+
 def _clean(raw: str) -> str:
     """Reduce ``raw`` to ``+?digits``, ``""`` for an empty cell, or ``"?"`` for text."""
     plain = raw.isascii()

@@ -59,7 +59,7 @@ class Plan:
 
 def plan(path: Path, now: datetime, settings: Settings) -> Plan:
     """Check a campaign and foresee its next sends; reads the database only if it exists."""
-    prepared = prepare_campaign(path)
+    prepared = prepare_campaign(path, settings)  # with the carriers' rules: notes in the plan
     campaign = prepared.campaign
     changes = registered_changes(settings, [campaign]).get(campaign.id)
     sms, limit = campaign.spec.sms, settings.sending.queue_limit_hours

@@ -24,7 +24,7 @@ from dispatcher.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
 from dispatcher.http import ServiceStats
 from dispatcher.optouts import Change, ImportResult, OptOut
 from dispatcher.outbox import DeliveryView
-from dispatcher.phones import mask
+from dispatcher.phones import mask, mask_in_text
 from dispatcher.presenters_plan import changes_note
 from dispatcher.presenters_plan import mask_if_phone as mask_if_phone  # plan output, re-exported
 from dispatcher.presenters_plan import plan_data as plan_data
@@ -157,8 +157,9 @@ def _log_record(view: DeliveryView) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def delivery_log(views: Iterable[DeliveryView], fmt: str) -> Iterator[str]:
-    """Stream the log in chunks, so a large log never sits in memory whole."""
+def delivery_log(views: Iterable[DeliveryView], fmt: str, full: bool = False) -> Iterator[str]:
+    """Stream the log in chunks, so a large log never sits in memory whole; the table masks
+    numbers unless ``full``, CSV and JSONL never do."""
     if fmt == "jsonl":
         for view in views:
             yield json.dumps(_log_record(view), ensure_ascii=False) + "\n"
@@ -169,18 +170,19 @@ def delivery_log(views: Iterable[DeliveryView], fmt: str) -> Iterator[str]:
             record = _log_record(view)
             yield _csv_line(["" if record[f] is None else record[f] for f in LOG_FIELDS])
         return
-    yield from _log_table(views)
+    yield from _log_table(views, full)
 
 
-def _log_table(views: Iterable[DeliveryView]) -> Iterator[str]:
+def _log_table(views: Iterable[DeliveryView], full: bool) -> Iterator[str]:
     header = f"{'campaign':<20} {'occurrence':<22} {'to':<16} {'status':<12} {'tries':>5}  error\n"
     yield header
     count = 0
     for view in views:
         count += 1
         error = f"{view.error_code} {view.error_message or ''}".strip() if view.error_code else ""
+        to, error = (view.to, error) if full else (mask(view.to), mask_in_text(error))
         yield (
-            f"{view.campaign:<20} {view.occurrence:<22} {mask(view.to):<16} {view.status:<12} "
+            f"{view.campaign:<20} {view.occurrence:<22} {to:<16} {view.status:<12} "
             f"{view.attempts:>5}  {error}\n"
         )
     yield f"{count} deliveries. {DELIVERED_NOTE}\n"

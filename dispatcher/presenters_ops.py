@@ -1,6 +1,6 @@
 """Text and JSON for the operations commands: ``campaigns``, ``status``, ``pause``, ``resume``,
-``cancel``. Times for people are local dd/mm/yyyy HH:MM; JSON carries ISO 8601. Nothing here
-shows a phone number.
+``cancel``, ``halt``, ``unhalt``. Times for people are local dd/mm/yyyy HH:MM; JSON carries ISO
+8601. Nothing here shows a phone number.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatcher import schedule
+from dispatcher.halting import HaltChange, HaltState
 from dispatcher.health import Finding, HealthReport
 from dispatcher.lifecycle import (
     ActivityEvent,
@@ -208,3 +209,37 @@ def cancel_question(summary: CampaignSummary) -> str:
         f"Cancel campaign {summary.id} ({summary.title})? Its {pending:,} pending deliveries "
         "will never be sent, nor any later occurrence. This is final."
     )
+
+
+# -- halt, unhalt --------------------------------------------------------------------------------
+HALT_NEXT = (
+    "  Every worker stops claiming within seconds; claimed work finishes, or goes back to pending"
+    "\n  (or, held by a worker that dies, is reconciled as unknown). Nothing is lost, nothing is"
+    "\n  sent until `dispatcher unhalt`."
+)
+
+
+def halt_change(change: HaltChange, tz: ZoneInfo) -> str:
+    if change.halted and not change.changed and change.state is not None:
+        return (
+            f"Already halted {_halt_text(change.state, tz)}; nothing changed.\n"
+            "  `dispatcher unhalt` resumes sending."
+        )
+    if change.halted:
+        return f"Sending halted {_by(change.by, change.reason)}.\n{HALT_NEXT}"
+    if not change.changed or change.lifted is None:
+        return "Sending is not halted; nothing changed."
+    return (
+        f"Sending resumed {_by(change.by, change.reason)} (halted "
+        f"{_halt_text(change.lifted, tz)}).\n  Workers claim pending deliveries again within "
+        "seconds; run `dispatcher send` again for what was being sent by hand."
+    )
+
+
+def _halt_text(state: HaltState, tz: ZoneInfo) -> str:
+    """``since 16/10/2024 08:05 by alice: wrong text``."""
+    return f"since {when(state.since, tz)} {_by(state.by, state.reason)}"
+
+
+def _by(who: str, reason: str | None) -> str:
+    return f"by {who}: {reason}" if reason else f"by {who}"

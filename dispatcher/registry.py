@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -98,10 +99,28 @@ def registered_changes(settings: Settings, campaigns: Iterable[Campaign]) -> dic
     found = {}
     for cid, row in stored.items():
         if row is not None and row[0] is not None:
-            before = json.loads(row[0])
+            before = as_current(json.loads(row[0]))
             after = json.loads(canonical_spec(wanted[cid].spec))
             found[cid] = Changes(row[1], spec_changes(before, after))
     return found
+
+
+def as_current(stored: dict[str, Any]) -> dict[str, Any]:
+    """A spec registered by an older version, with the defaults of the keys added since (the
+    YAML shape is extended, e.g. ``sms.category``): an extension is not an edit of the file.
+    As stored when today's model refuses it (then every difference shows)."""
+    try:
+        spec = CampaignSpec.model_validate(_without_nulls(stored))
+    except (ValidationError, ValueError, TypeError):
+        return stored
+    return dict(json.loads(canonical_spec(spec)))
+
+
+def _without_nulls(data: Any) -> Any:
+    # A null in the dump is a key the file left out: validators only see keys that were written.
+    if isinstance(data, dict):
+        return {k: _without_nulls(v) for k, v in data.items() if v is not None}
+    return data
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from typing import ParamSpec, TypeVar
 from dispatcher.budgets import Room
 from dispatcher.clock import Clock
 from dispatcher.gateways.base import Gateway, SendResult
+from dispatcher.halting import AUTOMATIC, engage, stop_message
 from dispatcher.outbox import OutboundMessage, Outcome
 from dispatcher.pacing import Pacing
 from dispatcher.status import FINAL, REACHED_PROVIDER, Status
@@ -124,10 +125,13 @@ class Sender:
 
     async def run(self, occurrence_id: int) -> RunResult:
         try:
-            await self.recover(occurrence_id)
+            # Halted: not even reconciling, which asks the provider (see dispatcher.halting).
+            self._halt = await self._db(self._halted)
+            if self._halt is None:
+                await self.recover(occurrence_id)
             counts = await self._db(self._counts, occurrence_id)
             progress = Progress(total=counts.get(Status.PENDING, 0))
-            if progress.total:
+            if progress.total and self._halt is None:
                 self._on_progress(progress)
                 await self._pump(occurrence_id, progress)
             counts = await self._db(self._counts, occurrence_id)
@@ -179,19 +183,29 @@ class Sender:
         return self._stopping or stopped or self._over_budget is not None
 
     async def _check_gate(self) -> None:
-        if self._gate is None or self._blocked is not None:
+        if self._halted_or_stopping():
             return
         if time.monotonic() - self._gate_checked < GATE_EVERY_S:
             return
         self._gate_checked = time.monotonic()
-        self._blocked = await self._db(self._ask_gate)
-        if self._blocked:
-            log.info("sending stops: %s", self._blocked)
+        halt, self._blocked = await self._db(self._ask_gate)
+        self._halt = self._halt or halt
+        if halt or self._blocked:
+            log.info("sending stops: %s", halt or self._blocked)
 
-    def _ask_gate(self) -> str | None:
-        assert self._gate is not None
+    def _ask_gate(self) -> tuple[str | None, str | None]:
+        """(the global halt, else why this campaign may not go on now). The halt is checked
+        with or without a gate: it stops every sender, whatever it sends."""
         with self._uow() as uow:
-            return self._gate(uow, self._clock.now())
+            state = uow.workers.halt_state()
+            if state is not None:
+                return stop_message(state), None
+            return None, self._gate(uow, self._clock.now()) if self._gate else None
+
+    def _halted(self) -> str | None:
+        with self._uow() as uow:
+            state = uow.workers.halt_state()
+        return None if state is None else stop_message(state)
 
     async def _worker(
         self, queue: asyncio.Queue[OutboundMessage], results: list[SendResult], ready: asyncio.Event
@@ -273,9 +287,11 @@ class Sender:
                 by_reason.setdefault(reason, []).append(result.delivery_id)
             for reason, ids in by_reason.items():  # one statement per reason, not per row
                 uow.repo.release(ids, reason, now, Status.SENDING)
-            halt = next((r.halt for r in results if r.halt), None)
-            if halt:
-                uow.repo.record_activity("halted", now, detail=halt)
+            halt = next((r for r in results if r.halt), None)
+            if halt is not None:
+                uow.repo.record_activity("halted", now, detail=halt.halt)
+            if halt is not None and halt.halt_all:  # the account is refused: stop every worker
+                engage(uow, halt.halt_all, AUTOMATIC, now)
             uow.commit()
         return outcomes
 

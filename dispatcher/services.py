@@ -7,8 +7,9 @@ plain result object for the caller to format. Nothing here prints.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast_service import broadcast_notes, check_broadcast, planned_airings
 from dispatcher.budgets import budget_rule
 from dispatcher.campaign import Campaign, load_campaign
+from dispatcher.carrier_checks import CarrierReview, review
 from dispatcher.compose import Composition, compose_sms, template_columns
 from dispatcher.errors import BadInput, Problem
 from dispatcher.gates import clock_rule_for, sending_gate
@@ -50,11 +52,21 @@ class Prepared:
     notes: list[Problem] = field(default_factory=list)  # about the campaign, for validate and plan
 
 
-def prepare_campaign(path: Path) -> Prepared:
-    """Load and check a campaign completely; raises :class:`BadInput` listing every problem."""
+def prepare_campaign(
+    path: Path, settings: Settings | None = None, environ: Mapping[str, str] | None = None
+) -> Prepared:
+    """Load and check a campaign completely; raises :class:`BadInput` listing every problem.
+
+    With ``settings``, also what the carriers will deliver (:mod:`dispatcher.carrier_checks`:
+    registered senders and templates, advertising), checked in the same pass over the lists;
+    ``environ`` (default: the process's) says whether the gateway is real.
+    """
     campaign = load_campaign(path)
     audience = composition = None
-    problems: list[Problem] = []
+    carriers = CarrierReview()
+    if settings is not None:
+        carriers = review(campaign, settings, os.environ if environ is None else environ)
+    problems: list[Problem] = list(carriers.problems)
     sms = campaign.spec.sms
     if sms is not None:
         audience = scan_audience(
@@ -63,7 +75,7 @@ def prepare_campaign(path: Path) -> Prepared:
             display_base=Path.cwd(),
             columns=template_columns(campaign),
         )
-        composition = compose_sms(campaign, audience)  # one pass: counts and costs
+        composition = compose_sms(campaign, audience, carriers.check)  # one pass: counts, costs
         problems += composition.problems
     if campaign.spec.broadcast is not None:
         problems += check_broadcast(campaign)
@@ -72,7 +84,7 @@ def prepare_campaign(path: Path) -> Prepared:
     warnings = _list_warnings(audience)
     # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
     notes = broadcast_notes(campaign) if campaign.spec.broadcast is not None else []
-    return Prepared(campaign, audience, composition, warnings, notes)
+    return Prepared(campaign, audience, composition, warnings, carriers.notes + notes)
 
 
 def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
@@ -93,16 +105,19 @@ class ValidationResult:
     changes: Changes | None = None  # None: not registered yet (or no database to ask)
 
 
-def validate(paths: list[Path], settings: Settings | None = None) -> list[ValidationResult]:
+def validate(
+    paths: list[Path], settings: Settings | None = None, environ: Mapping[str, str] | None = None
+) -> list[ValidationResult]:
     """Check each campaign file fully (lists, templates, limits); never raises for bad input.
 
-    With ``settings``, a valid campaign already in the database also says what its file changed
-    since it was last registered (only when the database exists; it is never created here).
+    With ``settings``, also what the carriers will deliver (see :func:`prepare_campaign`), and
+    a valid campaign already in the database says what its file changed since it was last
+    registered (only when the database exists; it is never created here).
     """
     results, campaigns = [], []
     for path in paths:
         try:
-            prepared = prepare_campaign(path)
+            prepared = prepare_campaign(path, settings, environ)
             campaigns.append(prepared.campaign)
             warnings = prepared.warnings + prepared.notes
             results.append(ValidationResult(str(path), [], warnings))

@@ -8,8 +8,10 @@ directory, the built-in simulator), so a fresh checkout runs as it is.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -19,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from dispatcher import quiet
 from dispatcher import safeguard_settings as safeguards
+from dispatcher.carriers import CarrierSettings
 from dispatcher.errors import BadInput, ConfigError, Problem
 from dispatcher.schedule import known_zone
 from dispatcher.yamlfile import YamlDocument, read_yaml, validation_problems
@@ -27,6 +30,7 @@ ENV_CONFIG = "DISPATCHER_CONFIG"
 ENV_DB_URL = "DISPATCHER_DB_URL"
 ENV_GATEWAY = "DISPATCHER_GATEWAY"
 ENV_QUIET_HOURS = quiet.ENV_VAR  # "22:00-07:00" or "off"; a campaign's own window still wins
+ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"  # a Twilio-compatible server instead of Twilio
 
 GatewayName = Literal["twilio", "simulator"]
 # What bootstrap can open: SQLite, and PostgreSQL through psycopg 3 (the driver we ship).
@@ -196,12 +200,28 @@ class Settings(_Frozen):
     pricing: safeguards.PricingSettings = safeguards.PricingSettings()
     budgets: safeguards.BudgetSettings = safeguards.BudgetSettings()
     approval: safeguards.ApprovalSettings = safeguards.ApprovalSettings()
+    # The sender names and templates registered with the operators; advertising's opt-out words.
+    carriers: CarrierSettings = CarrierSettings()
+    # auto: see gateway_is_real(). true: the twilio gateway is real whatever server it talks to,
+    # so tests can check the real-gateway rules against a test server. There is no false:
+    # nothing written here may make api.twilio.com, which reaches real phones, count as a test.
+    gateway_is_real: Literal["auto", True] = "auto"
     # The administrative units registry (communes and their validity dates); relative to this file.
     units_file: Path = Path("campaigns/units.yaml")
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 
     _known_zone = field_validator("timezone")(known_zone)
+
+    @field_validator("gateway_is_real", mode="before")
+    @classmethod
+    def _never_false(cls, value: object) -> object:
+        if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
+            raise ValueError(
+                "false is not accepted: Twilio itself always reaches real phones; point "
+                f"${ENV_TWILIO_API_BASE_URL} at a test server instead (auto or true)"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -249,6 +269,31 @@ class Settings(_Frozen):
         jingles = {"intro": self.audio.intro, "outro": self.audio.outro}
         anchored = {key: self.base_dir / path for key, path in jingles.items() if path is not None}
         return self.audio.model_copy(update=anchored)
+
+
+def gateway_is_real(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Whether messages would reach real phones: the one answer for every real-gateway rule
+    (registered senders, confirmation and approval of a send).
+
+    True for the ``twilio`` gateway when ``$TWILIO_API_BASE_URL`` is unset or names a host of
+    twilio.com (api.twilio.com, or a regional edge such as api.dublin.ie1.twilio.com), or when
+    config says ``gateway_is_real: true`` (a test server marked real). False for the built-in
+    simulator and for a Twilio-compatible test server. Pure: ``environ`` is passed in.
+    """
+    if settings.gateway != "twilio":
+        return False
+    if settings.gateway_is_real is True:
+        return True
+    base = environ.get(ENV_TWILIO_API_BASE_URL, "").strip()
+    if not base:
+        return True
+    # In doubt, real: the rules it turns on only ask for more care. Without a scheme urlsplit
+    # sees no host, hence the "//".
+    try:
+        host = urlsplit(base if "//" in base else f"//{base}").hostname
+    except ValueError:
+        return True
+    return host is None or host == "twilio.com" or host.endswith(".twilio.com")
 
 
 def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:

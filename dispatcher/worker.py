@@ -24,12 +24,13 @@ from dispatcher.campaign import Campaign, load_campaign
 from dispatcher.errors import ConfigError, DispatcherError, Problem
 from dispatcher.gates import clock_rule_for, sending_gate
 from dispatcher.gateways.base import Gateway
+from dispatcher.halting import stop_message
 from dispatcher.liveness import registered
 from dispatcher.pacing import Pacer, Pacing
 from dispatcher.sender import BudgetCheck, RunResult, Sender
 from dispatcher.shared_pacing import SharedPacer
 from dispatcher.signals import stop_on_signals
-from dispatcher.store.workers import Identity, Job
+from dispatcher.store.workers import HaltState, Identity, Job
 
 log = logging.getLogger(__name__)
 IDLE_S = 2.0  # with nothing to do, look again after this long
@@ -63,6 +64,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._current: Sender | None = None
         self._resting: dict[int, float] = {}  # occurrence id → monotonic time to look again
+        self._halt_seen: HaltState | None = None
         self.stats = WorkerStats()
 
     def stop(self) -> None:
@@ -73,7 +75,8 @@ class Worker:
     async def run(self, until_idle: bool = False) -> WorkerStats:
         """Work until stopped (or, with ``until_idle``, until nothing is left to do now)."""
         while not self._stopping.is_set():
-            job = await asyncio.to_thread(self._next_job)
+            halted = await asyncio.to_thread(self._halted)
+            job = None if halted else await asyncio.to_thread(self._next_job)
             if job is None:
                 if until_idle:
                     break
@@ -82,6 +85,18 @@ class Worker:
                 continue
             await self._work(job)
         return self.stats
+
+    def _halted(self) -> bool:
+        """Whether the global halt is on. While it is, nothing is claimed, and the occurrences
+        that rest because the halt stopped them are forgotten: after `unhalt` they go on at once."""
+        with self._rt.uow() as uow:
+            state = uow.workers.halt_state()
+        if state is not None:
+            self._resting.clear()
+        if (state is None) != (self._halt_seen is None):  # log the changes, not every look
+            log.warning("sending %s", stop_message(state) if state else "resumes: halt lifted")
+        self._halt_seen = state
+        return state is not None
 
     def _next_job(self) -> Job | None:
         now, resting = time.monotonic(), self._resting
@@ -117,7 +132,7 @@ class Worker:
         else:
             self.stats.blocked.pop(job.campaign_id, None)
         if result.halted:
-            log.error("gateway halted sending: %s", result.halted)
+            log.error("sending halted: %s", result.halted)
         if result.over_budget:
             log.error("campaign %s stopped: %s", job.campaign_id, result.over_budget)
         if result.blocked or result.halted or not result.complete:

@@ -16,13 +16,15 @@ class SendResult:
 
     ``outcome is None`` means the request provably did not create a message (refused before
     processing: rate limited until retries ran out, connection never made, run halted), so the
-    row may go back to pending. ``halt`` is set when the whole run must stop.
+    row may go back to pending. ``halt`` is set when the whole run must stop; ``halt_all`` too
+    when the provider refused the account itself, so every worker must stop (the global halt).
     """
 
     delivery_id: int
     outcome: Outcome | None
     not_processed_reason: str | None = None
     halt: str | None = None
+    halt_all: str | None = None
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ HALT_CODES: dict[int, str] = {
     21705: "the messaging service SID is not valid",
 }
 
+# Refusals of the account itself, not of one campaign's sender: every worker sends with the same
+# credentials and would be refused too, so these set the global halt (dispatcher.halting).
+ACCOUNT_CODES = frozenset({20003, 20005, 30002})
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -58,3 +62,12 @@ def classify(status: int, code: int | None) -> ErrorKind:
     if status in AMBIGUOUS_STATUS or status >= 500:
         return ErrorKind.AMBIGUOUS
     return ErrorKind.PERMANENT
+
+
+def account_refusal(status: int, code: int | None) -> str | None:
+    """Why every worker must stop, when the answer refuses the whole account; else None."""
+    if code in ACCOUNT_CODES:
+        return f"automatic: Twilio {code} {HALT_CODES[code]}"
+    if code is None and status == 401:
+        return "automatic: HTTP 401 authentication failed"
+    return None

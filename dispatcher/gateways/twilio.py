@@ -32,8 +32,15 @@ from twilio.rest import Client
 
 from dispatcher.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
 from dispatcher.gateways.base import ProviderStatus, SendResult
-from dispatcher.gateways.retry import HALT_CODES, ErrorKind, RetryPolicy, classify
+from dispatcher.gateways.retry import (
+    HALT_CODES,
+    ErrorKind,
+    RetryPolicy,
+    account_refusal,
+    classify,
+)
 from dispatcher.outbox import OutboundMessage, Outcome
+from dispatcher.phones import mask
 from dispatcher.status import Status, from_twilio
 
 log = logging.getLogger(__name__)
@@ -172,7 +179,9 @@ class TwilioGateway:
             raise _Retryable(f"HTTP {status} code {code}")
         if kind is ErrorKind.HALT:
             reason = HALT_CODES.get(code or 0, f"the gateway refused the account (HTTP {status})")
-            return SendResult(message.delivery_id, None, reason, halt=f"{reason} [{code}]")
+            every = account_refusal(status, code)
+            halt = f"{reason} [{code}]"
+            return SendResult(message.delivery_id, None, reason, halt=halt, halt_all=every)
         if kind is ErrorKind.AMBIGUOUS:
             return _unknown(message, f"HTTP {status} code {code}: the message may have been sent")
         outcome = Outcome(
@@ -203,7 +212,8 @@ class TwilioGateway:
                     return None
         except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
             raise GatewayHalt(f"cannot ask the gateway about unknown outcomes: {exc}") from exc
-        raise GatewayHalt(f"too many messages to {message.to} to reconcile; check by hand")
+        to = mask(message.to)  # an error message: no whole number (personal data)
+        raise GatewayHalt(f"too many messages to {to} to reconcile; check by hand")
 
     async def fetch(self, provider_id: str) -> ProviderStatus:
         """The message's current status at Twilio (one GET, bounded by the request timeout)."""

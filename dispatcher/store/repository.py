@@ -408,7 +408,9 @@ class Repository:
             .select_from(first_accept)
             .join(DeliveryRow, DeliveryRow.id == first_accept.c.delivery_id)
             .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
+            .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
             .where(first_accept.c.at >= start, first_accept.c.at < end)
+            .where(OccurrenceRow.test.is_(False))  # test sends go to staff, not the public
             .group_by(CampaignRow.unit, sender)
             .order_by(CampaignRow.unit, sender)
         )

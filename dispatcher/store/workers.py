@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sl_insert
 from sqlalchemy.orm import Session
 
 from dispatcher.status import Status
@@ -30,6 +31,7 @@ from dispatcher.store.models import (
 )
 
 HALT = "halt"
+ON, OFF = "on", "off"  # the halt switch's values
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,15 @@ class Identity:
     id: str
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
+
+
+@dataclass(frozen=True)
+class HaltState:
+    """The global halt in force: why, who set it (a login name, or ``dispatcher``), since when."""
+
+    reason: str | None
+    by: str
+    since: datetime
 
 
 @dataclass(frozen=True)
@@ -137,9 +148,33 @@ class WorkerRepository:
     def halted(self) -> str | None:
         """The reason of the global halt, or None when sending may go on."""
         row = self.control(HALT)
-        if row is None or row.value != "on":
+        if row is None or row.value != ON:
             return None
         return row.reason or "halted"
+
+    def halt_state(self) -> HaltState | None:
+        """The halt in force, or None when sending may go on."""
+        row = self.control(HALT)
+        if row is None or row.value != ON:
+            return None
+        return HaltState(row.reason, row.set_by or "unknown", row.at)
+
+    def set_halt(self, on: bool, reason: str | None, by: str, now: datetime) -> bool:
+        """Turn the halt switch on or off; True when this call changed it.
+
+        One conditional UPDATE, so of several workers halting at once exactly one changes the
+        switch (PostgreSQL re-reads the row after waiting for the other's lock) and records it.
+        """
+        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sl_insert
+        absent = insert(ControlRow).values(name=HALT, value=OFF, at=now).on_conflict_do_nothing()
+        self.session.execute(absent)
+        changes = ControlRow.value != ON if on else ControlRow.value == ON
+        query = (
+            update(ControlRow)
+            .where(ControlRow.name == HALT, changes)
+            .values(value=ON if on else OFF, reason=reason, set_by=by, at=now)
+        )
+        return bool(self.session.execute(query).rowcount)  # type: ignore[attr-defined]
 
     def campaign_states(self, ids: Collection[str]) -> dict[str, str]:
         query = select(CampaignRow.id, CampaignRow.state).where(CampaignRow.id.in_(ids))

@@ -115,6 +115,7 @@ def test_bad_credentials_halt_the_run_with_exit_3(
     assert sim.accepted() == []
     pending = workspace.run("log", "--status", "pending", "--format", "jsonl")
     assert len(pending.stdout.splitlines()) == 272  # nothing lost: all still to send
+    assert workspace.run("unhalt").returncode == 0  # the refusal halted every worker
     fixed = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env)
     assert fixed.returncode == 0
     assert len(sim.accepted()) == 272

@@ -243,13 +243,14 @@ def test_a_campaign_adds_to_the_abbreviation_table(folder: Path) -> None:
     assert "VQ gọi" in script.text and "Văn Quan gọi" in script.spoken
 
 
-def test_pull_copies_audio_already_made_into_another_folder(folder: Path) -> None:
+def test_pull_without_audio_copies_audio_already_made_into_another_folder(folder: Path) -> None:
     path = campaign(folder, *broadcast("[Xã Tân Đoàn]", "2024-08-05", "2024-08-05"))
     with runtime(settings(folder)) as rt:
         (script,) = broadcast_service.write_campaign_scripts(rt, path, None, None).scripts
         assert script.stem is not None
         Path(f"{script.stem}.mp3").write_bytes(b"ID3 not really an mp3")
-        result = broadcast_pull.pull(rt, "Tân Đoàn", "05/08/2024", out=folder / "usb")
+        result = broadcast_pull.pull(rt, "Tân Đoàn", "05/08/2024", out=folder / "usb", audio=False)
+    assert result.audio is None  # not rendered (it would have replaced that .mp3)
     (pulled,) = result.airings
     stem = folder / "usb" / "thu-nghiem" / "xa-tan-doan" / "2024-08-05_0600"
     assert pulled.script.stem == stem

@@ -118,6 +118,24 @@ SMS = ["sms:", "  text: Xin chào {{ name }}", "  recipients: [lists/small.csv]"
             [(11, "broadcast.vars", "cannot redefine built-in variables: commune")],
             id="vars shadowing a built-in",
         ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']",
+             "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý.",
+             "  recordings:", "    - {file: ghi-am.mp3, language: tay}"],
+            [(11, "broadcast.recordings[0].language",
+              "'tay' is neither vi nor a code of `variants` (none)")],
+            id="recording in a language without a variant",
+        ),
+        pytest.param(
+            [*HEAD, "broadcast:", "  communes: [Xã Tân Đoàn]", "  times: ['06:00']",
+             "  start: 2024-08-01", "  end: 2024-08-31", "  script: Bà con chú ý.",
+             "  recordings:", "    - {file: ghi-am.mp3, when: '2024-08-01 06:00'}",
+             "    - {file: ghi-am.mp3, at: 2024-08-01 06:00:30}"],
+            [(11, "broadcast.recordings[0].when", "unknown key"),
+             (12, "broadcast.recordings[1].at",
+              "'2024-08-01 06:00:30': give the time to the minute, like 08:00")],
+            id="recording with an unknown key and a time in seconds",
+        ),
     ],
 )  # fmt: skip
 def test_errors_point_at_the_line_and_field(

@@ -20,6 +20,7 @@ from dispatcher.store.lifecycle import (
     Snapshot,
     StuckRows,
 )
+from dispatcher.store.workers import HaltState
 from dispatcher.testing import FakeClock
 
 START = datetime(2024, 10, 16, 1, 0, tzinfo=UTC)  # 08:00 in Văn Quan
@@ -223,3 +224,22 @@ def test_an_unreadable_database_is_unhealthy(clock: FakeClock) -> None:
     report = health.unreadable(clock.now())
     assert not report.healthy
     assert report.findings == [Finding("database", None, "database unavailable", {})]
+
+
+def test_a_halt_is_the_first_finding_and_silences_no_progress(clock: FakeClock) -> None:
+    clock.advance(timedelta(hours=1))
+    snapshot = _snapshot(
+        stuck_sending=[StuckRows("b", Status.SENDING, 1, START)], open_work=[_work()]
+    )
+    halt = HaltState("sai số hotline", "lan", START + timedelta(minutes=50))
+    found = health.findings(snapshot, clock.now(), RULES, halt)
+    # The halt is why nothing moves: no-progress is not judged; stuck work still is.
+    assert [(f.campaign_id, f.rule) for f in found] == [(None, "halted"), ("b", "stuck-sending")]
+    assert found[0].message.startswith("sending is halted, for 10 min, by lan: sai số hotline;")
+    assert found[0].numbers == {"by": "lan", "since": halt.since.isoformat(), "minutes": 10}
+    without_reason = health.halt_finding(HaltState(None, "dispatcher", START), clock.now())
+    assert "by dispatcher; no worker sends until `dispatcher unhalt`" in without_reason.message
+    assert [f.rule for f in health.findings(snapshot, clock.now(), RULES)] == [
+        "no-progress",
+        "stuck-sending",
+    ]

@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.phones import OLD_MOBILE_PREFIXES, InvalidPhone, mask, normalize
+from dispatcher.phones import (
+    OLD_MOBILE_PREFIXES,
+    InvalidPhone,
+    mask,
+    mask_digits,
+    mask_in_text,
+    normalize,
+)
 
 MOBILE = "+84912345678"
 
@@ -125,6 +132,27 @@ def test_refuses_with_a_reason(raw: str, reason: str) -> None:
 )
 def test_mask(e164: str, shown: str) -> None:
     assert mask(e164) == shown
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("0205 3206 606", "020x xxxx 606"),  # a landline, as written in the list
+        ("(0205) 3698033", "(020x) xxxx033"),
+        ("09l2 345 678", "09l2 xxx 678"),
+        ("088118190", "088xxx190"),
+        ("0912 34", "0912 34"),  # too short to identify anyone
+        ("không có", "không có"),
+        ("", ""),
+    ],
+)
+def test_mask_digits_hides_the_middle_of_a_raw_value(raw: str, shown: str) -> None:
+    assert mask_digits(raw) == shown
+
+
+def test_mask_in_text_masks_every_number_in_a_message() -> None:
+    text = "The 'To' number +84912345678 is not valid; From +15005550006"
+    assert mask_in_text(text) == "The 'To' number +84 91x xxx 678 is not valid; From xxxxxxxxxxxx"
 
 
 phoneish = st.text(alphabet="0123456789+ .-()'\u00a0１", max_size=20)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispatcher.gateways.retry import ErrorKind, RetryPolicy, classify
+from dispatcher.gateways.retry import ErrorKind, RetryPolicy, account_refusal, classify
 from dispatcher.settings import RetrySettings
 
 
@@ -36,3 +36,27 @@ def test_classify(status: int, code: int | None, kind: ErrorKind) -> None:
 def test_policy_comes_from_settings() -> None:
     settings = RetrySettings(max_attempts=7, initial_backoff_s=0.1, max_backoff_s=2, jitter_s=0)
     assert RetryPolicy.from_settings(settings) == RetryPolicy(7, 0.1, 2.0, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "reason"),
+    [
+        (401, 20003, "automatic: Twilio 20003 authentication failed: check TWILIO_ACCOUNT_SID"),
+        (403, 30002, "automatic: Twilio 30002 the Twilio account is suspended"),
+        (401, 20005, "automatic: Twilio 20005 the Twilio account is not active"),
+        (401, None, "automatic: HTTP 401 authentication failed"),
+        (400, 21606, None),  # one campaign's sender: only that run stops
+        (400, 21603, None),
+        (403, None, None),
+        (400, 21211, None),
+    ],
+)
+def test_only_refusals_of_the_account_halt_every_worker(
+    status: int, code: int | None, reason: str | None
+) -> None:
+    found = account_refusal(status, code)
+    if reason is None:
+        assert found is None
+    else:
+        assert found is not None and found.startswith(reason)
+        assert classify(status, code) is ErrorKind.HALT  # it stops this run too
