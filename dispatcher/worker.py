@@ -94,7 +94,7 @@ class Worker:
         if state is not None:
             self._resting.clear()
         if (state is None) != (self._halt_seen is None):  # log the changes, not every look
-            log.warning("sending %s", stop_message(state) if state else "resumes: halt lifted")
+            log.warning("%s", stop_message(state) if state else "halt lifted: sending resumes")
         self._halt_seen = state
         return state is not None
 

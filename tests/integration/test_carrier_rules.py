@@ -61,7 +61,9 @@ def test_an_unregistered_sender_is_a_warning_with_the_simulator(folder: Path) ->
         "VANQUAN, UBND-VQ); a real gateway would refuse this campaign"
     ]
     # plan shows it too, before anyone goes live.
-    plan = planning.plan(path, datetime(2030, 1, 1, tzinfo=ZoneInfo("UTC")), _settings(folder, **VANQUAN))
+    plan = planning.plan(
+        path, datetime(2030, 1, 1, tzinfo=ZoneInfo("UTC")), _settings(folder, **VANQUAN)
+    )
     assert presenters.plan_data(plan)["warnings"] == warnings
 
 
@@ -157,8 +159,10 @@ def test_advertising_starts_with_qc_and_ends_with_an_opt_out(folder: Path) -> No
         "instruction: its last sentence has none of carriers.opt_out_phrases (từ chối, TC gửi, "
         "HUY gửi, hủy đăng ký, ngừng nhận)",
     ]
+    good = _campaign(folder, f"  text: {AD_TEXT}", "  category: advertising")
     own = _settings(folder, carriers={"opt_out_phrases": ["gửi KHONG"]})
-    assert len(_validate(good, own)[0]) == 10 + 1  # ten rows named, then the count
+    problems, _ = _validate(good, own)
+    assert len(problems) == 10 + 1 and "(gửi KHONG)" in problems[0]  # ten rows, then a count
 
 
 def test_advertising_never_takes_quiet_hours_narrower_than_the_night(folder: Path) -> None:
