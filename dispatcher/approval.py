@@ -67,7 +67,7 @@ def operator_name(rt: Runtime) -> str:
 
 def approve(rt: Runtime, path: Path) -> Approved:
     """`dispatcher approve FILE`: a second operator approves this version of the campaign."""
-    prepared = prepare_campaign(path)
+    prepared = prepare_campaign(path, rt.settings, rt.environ)
     campaign = prepared.campaign
     if campaign.spec.sms is None or prepared.audience is None:
         raise BadInput(campaign.problem([], "this campaign has no `sms` section: nothing to send"))

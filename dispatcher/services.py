@@ -172,7 +172,7 @@ def send(
     if occurrence_key is not None and not OCCURRENCE_KEY.match(occurrence_key):
         message = "use letters, digits and - _ . : + (at most 64 characters)"
         raise BadInput(Problem(message, field="--occurrence"))
-    prepared = prepare_campaign(path)
+    prepared = prepare_campaign(path, rt.settings, rt.environ)  # carriers' rules too
     campaign = prepared.campaign
     if campaign.spec.sms is None:
         raise BadInput(campaign.problem([], "this campaign has no `sms` section: nothing to send"))
@@ -215,7 +215,8 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     todo = [(key, at) for key, at in due if key not in known]
     if not todo or state == "canceled":
         return ScheduledCampaign(campaign.id, [], skipped)
-    audience = prepare_campaign(path).audience  # read the lists only when something is due
+    # Read the lists (and check the carriers' rules) only when something is due.
+    audience = prepare_campaign(path, rt.settings, rt.environ).audience
     assert audience is not None
     made = [key for key, at in todo if materialize(rt, campaign, audience, key, at).created]
     return ScheduledCampaign(campaign.id, made, skipped)

@@ -44,7 +44,7 @@ def send_test(
         raise BadInput(Problem(message, field="sending.test_numbers"))
     if as_row is not None and as_row < 1:
         raise BadInput(Problem(f"{as_row}: rows are counted from 1", field="--as-row"))
-    prepared = prepare_campaign(path)
+    prepared = prepare_campaign(path, rt.settings, rt.environ)
     campaign, audience = prepared.campaign, prepared.audience
     if campaign.spec.sms is None or audience is None:
         raise BadInput(campaign.problem([], "this campaign has no `sms` section: nothing to send"))

@@ -38,6 +38,7 @@ CAMPAIGN_ID = "workers"
 RATE = 40.0  # segments per second, the one sender's, shared by every worker
 BURST = 10
 WINDOW_S = 10.0
+JITTER_S = 0.25  # how late a request may reach the simulator on a loaded machine
 
 
 @pytest.fixture
@@ -138,7 +139,10 @@ def test_three_workers_send_each_recipient_once_at_the_shared_rate(
 
     times = sorted(m.created_at.timestamp() for m in read_record(sim.record))
     busiest = max(_in_window(times, t) for t in times)
-    assert busiest <= BURST + RATE * WINDOW_S + 1, busiest
+    # Times are the simulator's, taken when each request arrives: a request delayed on its way
+    # (a loaded machine, the simulator's 20 ms) lands in the next window. One request's delay,
+    # JITTER_S, is the margin; the pacing itself runs on the database's clock.
+    assert busiest <= BURST + RATE * (WINDOW_S + JITTER_S), busiest
     achieved = (len(times) - BURST) / (times[-1] - times[0])
     assert RATE * 0.9 <= achieved <= RATE * 1.1, achieved
 

@@ -185,3 +185,17 @@ def test_a_send_through_the_simulator_asks_nothing(
     rt = _runtime(engine, db_url)
     report = approval.guarded_send(rt, _campaign(folder), None, None, None)
     assert counts(report) == {Status.ACCEPTED: 5}
+
+
+def test_a_real_send_from_an_unregistered_sender_is_refused_before_anything_is_written(
+    folder: Path, engine: Engine, db_url: str
+) -> None:
+    rt = _runtime(engine, db_url, gateway="twilio", gateway_is_real=True,
+                  carriers={"registered_senders": ["VANQUAN"]})  # fmt: skip
+    env = {"DISPATCHER_OPERATOR": "lan", "TWILIO_API_BASE_URL": "http://127.0.0.1:9"}
+    real = Runtime(rt.settings, rt.engine, rt.uow, rt.clock, env)
+    path = _campaign(folder)
+    path.write_text(path.read_text(encoding="utf-8") + "  sender: KHAC\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="KHAC"):
+        approval.guarded_send(real, path, None, None, lambda _preview: True)
+    assert _log(rt) == []
