@@ -242,8 +242,12 @@ def fresh_database(kind: str, name: str) -> Iterator[str]:
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    # On PostgreSQL only `dispatcher db upgrade` migrates (never raced by several workers).
+    env = {**os.environ, "DISPATCHER_DB_URL": url}
+    subprocess.run([dispatcher_bin(), "db", "upgrade"], env=env, check=True, capture_output=True)
     try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+        yield url
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -27,7 +27,7 @@ from dispatcher.gateways.base import Gateway
 from dispatcher.halting import stop_message
 from dispatcher.liveness import registered
 from dispatcher.pacing import Pacer, Pacing
-from dispatcher.sender import BudgetCheck, RunResult, Sender
+from dispatcher.sender import BudgetCheck, Progress, RunResult, Sender
 from dispatcher.shared_pacing import SharedPacer
 from dispatcher.signals import stop_on_signals
 from dispatcher.store.workers import HaltState, Identity, Job
@@ -113,9 +113,11 @@ class Worker:
             for name in campaign.spec.sms.sender_pool:
                 self._pacer.set_rate(name, campaign.spec.sms.rate)
         rule = clock_rule_for(campaign, self._rt.settings)
+        latest: dict[str, Progress] = {}  # this run's progress, for the stop summary's count
         sender = Sender(
             self._rt.uow, self._gateway, self._rt.clock, sending.batch_size, sending.concurrency,
-            None, self._pacer, self._me, timedelta(seconds=sending.lease_s),
+            lambda progress: latest.update(now=progress), self._pacer, self._me,
+            timedelta(seconds=sending.lease_s),
             sending_gate(job.campaign_id, rule), _budget_check(campaign, self._rt, job.campaign_id),
         )  # fmt: skip
         self._current = sender
@@ -123,6 +125,8 @@ class Worker:
             result = await sender.run(job.occurrence_id)
         finally:
             self._current = None
+            if "now" in latest:
+                self.stats.sent += latest["now"].reached
         self._after(job, result)
 
     def _after(self, job: Job, result: RunResult) -> None:

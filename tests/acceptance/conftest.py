@@ -59,6 +59,8 @@ def workspace(tmp_path: Path, db_url: str) -> Workspace:
         f"database_url: {db_url}\ngateway: simulator\noutput_dir: out\n"
         # Fast pacing: these tests are about correctness; pacing has its own tests and bench.
         # Quiet hours off: these tests run at any hour; quiet hours have tests on a fake clock.
+        # The sample campaign's sender, registered as in the shipped config.yaml.
+        "carriers:\n  registered_senders: [VANQUAN]\n"
         "sending:\n  rate_per_sender: 100000\n  burst_segments: 1000\n  quiet_hours: 'off'\n"
         "  retry:\n    max_attempts: 10\n    initial_backoff_s: 0.01\n"
         "    max_backoff_s: 0.05\n    jitter_s: 0\n",

@@ -122,9 +122,9 @@ def test_bad_credentials_halt_the_run_with_exit_3(
 
 
 def test_missing_twilio_credentials_are_a_configuration_error(workspace: Workspace) -> None:
-    result = workspace.run(
-        "send", str(workspace.campaign), "--occurrence", "x", env={"DISPATCHER_GATEWAY": "twilio"}
-    )
+    # api.twilio.com is a real gateway: an operator who said yes, then the missing credentials.
+    env = {"DISPATCHER_GATEWAY": "twilio", "DISPATCHER_OPERATOR": "lan"}
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "x", "--yes", env=env)
     assert result.returncode == 2
     assert "$TWILIO_ACCOUNT_SID: is not set" in result.stderr
     assert "Traceback" not in result.stderr
@@ -147,3 +147,11 @@ def test_the_builtin_simulator_is_the_default(workspace: Workspace) -> None:
     result = workspace.run("send", str(workspace.campaign), "--occurrence", "demo")
     assert result.returncode == 0, result.stderr
     assert "272 recipients: 272 accepted" in result.stdout
+
+
+def test_a_real_send_without_a_terminal_or_yes_is_refused(workspace: Workspace) -> None:
+    env = {"DISPATCHER_GATEWAY": "twilio", "DISPATCHER_OPERATOR": "lan"}
+    result = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "--yes: this send reaches real phones" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -109,7 +110,13 @@ def test_serve_receives_signed_callbacks_until_every_delivery_is_delivered(
         serve.send_signal(signal.SIGTERM)
         out, _ = serve.communicate(timeout=30)
         assert serve.returncode == 0, out + _read(workspace)
-    assert f"status callbacks: {2 * RECIPIENTS} ({2 * RECIPIENTS} changed a delivery)" in out
+    # Two callbacks per message (sent, delivered). On a loaded machine a `sent` may arrive after
+    # its `delivered`: it then changes nothing (statuses only move forward), so between one and
+    # two per message changed a delivery.
+    found = re.search(r"status callbacks: (\d+) \((\d+) changed a delivery\)", out)
+    assert found is not None, out
+    received, changed = int(found[1]), int(found[2])
+    assert received == 2 * RECIPIENTS and RECIPIENTS <= changed <= received, out
     assert "requests refused (no or bad signature): 1" in out
     assert DELIVERED_NOTE in out
     assert "Traceback" not in _read(workspace)

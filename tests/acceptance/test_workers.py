@@ -12,6 +12,7 @@ message.
 from __future__ import annotations
 
 import random
+import re
 import signal
 import subprocess
 import time
@@ -103,7 +104,17 @@ def _workers(ws: Workspace, sim: SimulatorProcess, n: int) -> Iterator[list[subp
                     process.kill()
                     process.wait()
                 if process.stdout:
+                    (ws.root / f"worker-{processes.index(process)}.out").write_text(
+                        process.stdout.read(), encoding="utf-8"
+                    )
                     process.stdout.close()
+
+
+def _handed(ws: Workspace, index: int) -> int:
+    summary = (ws.root / f"worker-{index}.out").read_text(encoding="utf-8")
+    found = re.search(r"\((\d+) messages handed to the provider\)", summary)
+    assert found is not None, summary
+    return int(found[1])
 
 
 def _logs(ws: Workspace) -> str:
@@ -136,6 +147,8 @@ def test_three_workers_send_each_recipient_once_at_the_shared_rate(
     accepted = sim.accepted()
     assert Counter(m["to"] for m in accepted) == Counter(recipients)
     assert _claimants(db_url) == 3  # each worker took a share
+    handed = [_handed(workspace, i) for i in range(3)]  # as each worker's summary says
+    assert sum(handed) == len(recipients) and all(handed), handed
 
     times = sorted(m.created_at.timestamp() for m in read_record(sim.record))
     busiest = max(_in_window(times, t) for t in times)
