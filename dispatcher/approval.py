@@ -147,5 +147,8 @@ def guarded_send(
 ) -> SendReport:
     """`dispatcher send`: through a real gateway, only approved (when needed) and confirmed."""
     real = gateway_is_real(rt.settings, rt.environ)
-    check = lambda prepared: preflight(rt, prepared, real, confirm)  # noqa: E731
+
+    def check(prepared: Prepared) -> None:
+        preflight(rt, prepared, real, confirm)
+
     return send(rt, path, occurrence_key, on_progress, check)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, text, update
+from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
 from dispatcher.status import REACHED_PROVIDER, Status
 from dispatcher.store.models import DeliveryRow
+from dispatcher.store.repository import sqlite_write_lock
 
 SPENT = frozenset(REACHED_PROVIDER | {Status.SENDING, Status.UNKNOWN})
 _LOCK_KEY = 7_270_001  # pg_advisory_xact_lock key of "a budget is being checked"
@@ -29,8 +30,7 @@ class BudgetRepository:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
         else:  # SQLite: its one write lock, taken now, before reading
-            nothing = update(DeliveryRow).where(DeliveryRow.id < 0).values(id=DeliveryRow.id)
-            self.session.execute(nothing.execution_options(synchronize_session=False))
+            sqlite_write_lock(self.session)
 
     def campaign_segments(self, campaign_id: str) -> int:
         """Segments spent by the campaign, test sends included (they cost the same)."""

@@ -273,11 +273,7 @@ class Repository:
         return {row.id: row for row in self.session.scalars(query)}
 
     def _write_lock(self) -> None:
-        """SQLite has no row locks: take its database write lock now, before reading, so two
-        processes never both read a row as free and then both take it."""
-        if self.session.get_bind().dialect.name == "sqlite":
-            nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
-            self.session.execute(nothing.execution_options(synchronize_session=False))
+        sqlite_write_lock(self.session)
 
     def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
         self._log_events([(row, detail, None) for row in rows], now)
@@ -558,3 +554,11 @@ def _fitting(rows: list[DeliveryRow], max_segments: int) -> list[DeliveryRow]:
         taken.append(row)
         total += row.segments
     return taken
+
+
+def sqlite_write_lock(session: Session) -> None:
+    """SQLite has no row locks: take its database write lock now, before reading, so two
+    processes never both read a row as free and then both take it. Nothing on PostgreSQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
+        session.execute(nothing.execution_options(synchronize_session=False))
