@@ -114,24 +114,29 @@ def compose_sms(
 
 
 def render_deliveries(
-    campaign: Campaign, recipients: Iterable[Subscriber]
+    campaign: Campaign, recipients: Iterable[Subscriber], check: MessageCheck | None = None
 ) -> Iterator[NewDelivery]:
     """The outbox row of each recipient, rendered when it is asked for.
 
-    The campaign was checked with :func:`compose_sms`; a message that fails now (a list edited
-    since) raises :class:`BadInput`, so the caller's transaction writes nothing.
+    Every message is checked as :func:`compose_sms` checks it (``check`` too). Messages with a
+    problem are not yielded; once the recipients are exhausted, :class:`BadInput` lists every
+    problem, so a caller that consumes the rows in one transaction writes nothing.
     """
     sms = campaign.spec.sms
     assert sms is not None
     result = Composition()
-    messages = _Messages(campaign, result)
+    messages = _Messages(campaign, result, check)
+    broken = bool(result.problems)  # the template does not compile
     for subscriber in recipients:
         measured = messages.of(subscriber)
-        if measured is None:
-            raise BadInput(result.problems + messages.limiter.problems())
+        if measured is None:  # the problem is in the limiter, located
+            broken = True
+            continue
         body, info = measured
         source = f"{subscriber.file}:{subscriber.line}"
         yield NewDelivery(subscriber.phone, source, body, info.encoding, info.segments, sms.sender)
+    if broken:
+        raise BadInput(result.problems + messages.limiter.problems())
 
 
 class _Messages:

@@ -10,7 +10,7 @@ from dispatcher.audience import AudienceScan
 from dispatcher.bootstrap import Runtime
 from dispatcher.campaign import Campaign
 from dispatcher.caps import cap_for, reason, skip_capped
-from dispatcher.compose import render_deliveries
+from dispatcher.compose import MessageCheck, render_deliveries
 from dispatcher.errors import DispatcherError
 from dispatcher.optouts import OptOutFilter
 from dispatcher.pacing import Pacer, assign_senders
@@ -29,9 +29,18 @@ class Materialized:
 
 
 def materialize(
-    rt: Runtime, campaign: Campaign, audience: AudienceScan, key: str, at: datetime
+    rt: Runtime,
+    campaign: Campaign,
+    audience: AudienceScan,
+    key: str,
+    at: datetime,
+    check: MessageCheck | None = None,
 ) -> Materialized:
-    """The occurrence's outbox rows, created now unless they exist; a skipped one is refused."""
+    """The occurrence's outbox rows, created now unless they exist; a skipped one is refused.
+
+    Each message is checked as it is written (``check``: the carriers' rules); a problem raises
+    :class:`BadInput` listing all of them, once the lists are read, and nothing is written.
+    """
     now = rt.clock.now()
     with rt.uow() as uow:
         occurrence = uow.repo.occurrence(campaign.id, key)
@@ -47,7 +56,7 @@ def materialize(
             # The lists are read again and the rows streamed into the outbox in chunks, leaving
             # out the numbers on the opt-out list (checked in this same transaction).
             allowed = OptOutFilter(uow.optouts)
-            rows = render_deliveries(campaign, allowed(audience))
+            rows = render_deliveries(campaign, allowed(audience), check)
             pool = campaign.spec.sms.sender_pool if campaign.spec.sms else [None]
             rate_of = campaign_pacer(rt.settings, campaign).rate_of
             # A pool of senders shares the work in proportion to their rates.

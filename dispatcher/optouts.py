@@ -33,6 +33,7 @@ SOURCE_CLI = "cli"
 REASON_COLUMNS = ("reason", "note")  # an imported row's own reason, first non-empty wins
 MAX_REPORTED_ROWS = 1_000  # invalid import rows listed; all are counted
 FILTER_BATCH = 5_000  # subscribers checked per opt-out query when an occurrence starts
+PRELOAD_MAX = 50_000  # a list this short is read into memory at once (a few MiB)
 
 
 @dataclass(frozen=True)
@@ -121,23 +122,40 @@ def entries(rt: Runtime) -> Iterator[OptOut]:
 
 
 class OptOutFilter:
-    """Leaves out the subscribers on the opt-out list, a batch at a time, and counts them.
+    """Leaves out the subscribers on the opt-out list and counts them.
 
     Used while an occurrence's outbox is written, in the same transaction, so a number is either
     on the list when the occurrence starts or is checked again by the sender before each send.
+    A short list (the usual case: people opt out one by one) is read once; a long one is asked
+    about a batch of subscribers at a time.
     """
 
-    def __init__(self, optouts: OptOutRepository, batch: int = FILTER_BATCH) -> None:
+    def __init__(
+        self, optouts: OptOutRepository, batch: int = FILTER_BATCH, preload: int = PRELOAD_MAX
+    ) -> None:
         self._optouts = optouts
         self._batch = batch
+        self._preload = preload
         self.excluded = 0
 
     def __call__(self, subscribers: Iterable[Subscriber]) -> Iterator[Subscriber]:
+        if self._optouts.count() <= self._preload:
+            return self._against(self._optouts.phones(), subscribers)
+        return self._in_batches(subscribers)
+
+    def _against(
+        self, opted_out: set[str], subscribers: Iterable[Subscriber]
+    ) -> Iterator[Subscriber]:
+        for subscriber in subscribers:
+            if subscriber.phone in opted_out:
+                self.excluded += 1
+            else:
+                yield subscriber
+
+    def _in_batches(self, subscribers: Iterable[Subscriber]) -> Iterator[Subscriber]:
         rows = iter(subscribers)
         while chunk := list(islice(rows, self._batch)):
-            opted_out = self._optouts.contains([s.phone for s in chunk])
-            self.excluded += sum(1 for s in chunk if s.phone in opted_out)
-            yield from (s for s in chunk if s.phone not in opted_out)
+            yield from self._against(self._optouts.contains([s.phone for s in chunk]), chunk)
 
 
 def _parse(phone: str) -> str:

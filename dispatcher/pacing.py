@@ -103,7 +103,8 @@ def assign_senders(
     so a pool of a 10/s and a 5/s sender gets two thirds and one third of the segments.
     """
     if len(pool) == 1:
-        yield from (replace(d, sender=pool[0]) for d in deliveries)
+        only = pool[0]
+        yield from (d if d.sender == only else replace(d, sender=only) for d in deliveries)
         return
     load = dict.fromkeys(pool, 0.0)
     for delivery in deliveries:

@@ -61,30 +61,45 @@ def prepare_campaign(
     registered senders and templates, advertising), checked in the same pass over the lists;
     ``environ`` (default: the process's) says whether the gateway is real.
     """
-    campaign = load_campaign(path)
-    audience = composition = None
-    carriers = CarrierReview()
-    if settings is not None:
-        carriers = review(campaign, settings, os.environ if environ is None else environ)
-    problems: list[Problem] = list(carriers.problems)
-    sms = campaign.spec.sms
-    if sms is not None:
-        audience = scan_audience(
-            [campaign.resolve(p) for p in sms.recipients],
-            [campaign.resolve(p) for p in sms.exclude],
-            display_base=Path.cwd(),
-            columns=template_columns(campaign),
-        )
-        composition = compose_sms(campaign, audience, carriers.check)  # one pass: counts, costs
+    campaign, carriers, problems = _checked_without_lists(path, settings, environ)
+    audience = _audience(campaign)
+    composition = None
+    if audience is not None:  # one pass: counts, costs
+        composition = compose_sms(campaign, audience, carriers.check)
         problems += composition.problems
-    if campaign.spec.broadcast is not None:
-        problems += check_broadcast(campaign)
     if problems:
         raise BadInput(problems)
     warnings = _list_warnings(audience)
     # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
     notes = broadcast_notes(campaign) if campaign.spec.broadcast is not None else []
     return Prepared(campaign, audience, composition, warnings, carriers.notes + notes)
+
+
+def _checked_without_lists(
+    path: Path, settings: Settings | None, environ: Mapping[str, str] | None
+) -> tuple[Campaign, CarrierReview, list[Problem]]:
+    """The campaign, the carriers' review and every problem found before the lists are read."""
+    campaign = load_campaign(path)
+    carriers = CarrierReview()
+    if settings is not None:
+        carriers = review(campaign, settings, os.environ if environ is None else environ)
+    problems: list[Problem] = list(carriers.problems)
+    if campaign.spec.broadcast is not None:
+        problems += check_broadcast(campaign)
+    return campaign, carriers, problems
+
+
+def _audience(campaign: Campaign) -> AudienceScan | None:
+    """The SMS audience, not read yet (None: the campaign sends no SMS)."""
+    sms = campaign.spec.sms
+    if sms is None:
+        return None
+    return scan_audience(
+        [campaign.resolve(p) for p in sms.recipients],
+        [campaign.resolve(p) for p in sms.exclude],
+        display_base=Path.cwd(),
+        columns=template_columns(campaign),
+    )
 
 
 def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
@@ -215,10 +230,19 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     todo = [(key, at) for key, at in due if key not in known]
     if not todo or state == "canceled":
         return ScheduledCampaign(campaign.id, [], skipped)
-    # Read the lists (and check the carriers' rules) only when something is due.
-    audience = prepare_campaign(path, rt.settings, rt.environ).audience
+    # Only when something is due: what can be checked without the lists, then one pass over
+    # them per occurrence that renders, checks and writes each message (a problem found on the
+    # way rolls the whole occurrence back, so nothing of a faulty campaign is queued).
+    campaign, carriers, problems = _checked_without_lists(path, rt.settings, rt.environ)
+    audience = _audience(campaign)
+    if problems:
+        raise BadInput(problems)
     assert audience is not None
-    made = [key for key, at in todo if materialize(rt, campaign, audience, key, at).created]
+    made = [
+        key
+        for key, at in todo
+        if materialize(rt, campaign, audience, key, at, carriers.check).created
+    ]
     return ScheduledCampaign(campaign.id, made, skipped)
 
 

@@ -47,11 +47,19 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+SQLITE_CACHE_KIB = 32 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
     cursor.execute("PRAGMA foreign_keys=ON")
+    # A page cache of up to 32 MiB (SQLite's default is 2 MiB): writing a million-row outbox
+    # updates indexes keyed by phone number in random order, and with the default cache each of
+    # those updates rereads pages (measured: 40 s → 28 s for 1M rows). Pages are allocated only
+    # as they are used, so small databases cost no more than before.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 

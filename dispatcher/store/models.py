@@ -24,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -105,13 +106,21 @@ class DeliveryRow(Base):
         Index("ix_deliveries_occurrence_id_status", "occurrence_id", "status"),
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
         Index("ix_deliveries_phone_sent_at", "phone", "sent_at"),
+        # Whole, not partial: status-only queries (pending rows, status totals) lead with it.
         Index("ix_deliveries_status_claimed_at", "status", "claimed_at"),
+        # Partial: a new outbox row has no provider id yet, so inserting it skips this index.
+        Index(
+            "ix_deliveries_provider_id",
+            "provider_id",
+            postgresql_where=text("provider_id IS NOT NULL"),
+            sqlite_where=text("provider_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
-    phone: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str] = mapped_column(String(20))  # looked up by ix_deliveries_phone_sent_at
     source: Mapped[str] = mapped_column(Text)  # list file:line the recipient came from
     body: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))
@@ -119,7 +128,7 @@ class DeliveryRow(Base):
     sender: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
     error_code: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -13,7 +13,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -103,6 +103,13 @@ class OptOutRepository:
             return False
         self._log(REMOVE, phone, reason, source, now, created_by)
         return True
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(OptOutRow)) or 0
+
+    def phones(self) -> set[str]:
+        """Every number on the list (for a short list, cheaper than asking row by row)."""
+        return set(self.session.scalars(select(OptOutRow.phone)))
 
     def contains(self, phones: Collection[str]) -> set[str]:
         """Which of these E.164 numbers are on the list (queried in chunks of ``IN_CHUNK``)."""

@@ -22,6 +22,7 @@ from dispatcher.outbox import (
 )
 from dispatcher.status import REACHED_PROVIDER, Status, can_move, can_release
 from dispatcher.store.airings import AiringRepository
+from dispatcher.store.bulk import bound, insert_rows
 from dispatcher.store.lifecycle import LifecycleRepository
 from dispatcher.store.models import (
     ActivityRow,
@@ -32,7 +33,20 @@ from dispatcher.store.models import (
     OccurrenceRow,
 )
 
-INSERT_CHUNK = 5_000  # rows per executemany: bounded memory on million-row lists
+# The columns a new outbox row is written with, in the order of add_deliveries' tuples.
+_NEW_DELIVERY_COLUMNS = (
+    "occurrence_id",
+    "campaign_id",
+    "phone",
+    "source",
+    "body",
+    "encoding",
+    "segments",
+    "sender",
+    "status",
+    "attempts",
+    "updated_at",
+)
 
 
 class Repository:
@@ -106,23 +120,27 @@ class Repository:
         self, occurrence: OccurrenceRow, deliveries: Iterable[NewDelivery], now: datetime
     ) -> int:
         """Insert the outbox rows of a new occurrence and log each as ``pending``."""
-        count = 0
-        chunk: list[dict[str, object]] = []
-        for new in deliveries:
-            chunk.append(_delivery_values(occurrence, new, now))
-            if len(chunk) >= INSERT_CHUNK:
-                count += self._insert_chunk(chunk)
-        count += self._insert_chunk(chunk)
+        updated_at = bound(self.session, DeliveryRow.updated_at.type, now)
+        ids, pending = (occurrence.id, occurrence.campaign_id), Status.PENDING.value
+        rows = (
+            (
+                *ids,
+                d.phone,
+                d.source,
+                d.body,
+                d.encoding,
+                d.segments,
+                d.sender,
+                pending,
+                0,
+                updated_at,
+            )
+            for d in deliveries
+        )
+        count = insert_rows(self.session, DeliveryRow.__tablename__, _NEW_DELIVERY_COLUMNS, rows)
         occurrence.recipients = count
         self._log_pending(occurrence, now)
         return count
-
-    def _insert_chunk(self, chunk: list[dict[str, object]]) -> int:
-        if chunk:
-            self.session.execute(insert(DeliveryRow), chunk)
-        size = len(chunk)
-        chunk.clear()
-        return size
 
     def _log_pending(self, occurrence: OccurrenceRow, now: datetime) -> None:
         columns = select(
@@ -512,24 +530,6 @@ class Repository:
         target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
                   "attempt", "segments", "provider_id", "detail"]  # fmt: skip
         self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
-
-
-def _delivery_values(
-    occurrence: OccurrenceRow, new: NewDelivery, now: datetime
-) -> dict[str, object]:
-    return {
-        "occurrence_id": occurrence.id,
-        "campaign_id": occurrence.campaign_id,
-        "phone": new.phone,
-        "source": new.source,
-        "body": new.body,
-        "encoding": new.encoding,
-        "segments": new.segments,
-        "sender": new.sender,
-        "status": Status.PENDING.value,
-        "attempts": 0,
-        "updated_at": now,
-    }
 
 
 def _outbound(row: DeliveryRow) -> OutboundMessage:

@@ -226,13 +226,17 @@ def test_an_unreadable_import_adds_nothing(rt: Runtime, tmp_path: Path) -> None:
     assert list(optouts.entries(rt)) == []
 
 
-def test_the_filter_leaves_out_opted_out_subscribers_and_counts_them(engine: Engine) -> None:
+@pytest.mark.parametrize("preload", [0, 100], ids=["queried-in-batches", "read-at-once"])
+def test_the_filter_leaves_out_opted_out_subscribers_and_counts_them(
+    engine: Engine, preload: int
+) -> None:
     numbers = _numbers(25)
     subscribers = [Subscriber(p, "l.csv", i + 2, {}) for i, p in enumerate(numbers)]
     uow = unit_of_work_factory(engine)
     with uow() as u:
         u.optouts.add_many([NewOptOut(p, "", "test") for p in numbers[::4]], T0)
-        allowed = OptOutFilter(u.optouts, batch=10)  # several batches, the last one short
+        # 7 on the list: above preload=0 (several batches, the last one short), below 100.
+        allowed = OptOutFilter(u.optouts, batch=10, preload=preload)
         kept = list(allowed(subscribers))
     assert [s.phone for s in kept] == [p for i, p in enumerate(numbers) if i % 4]
     assert allowed.excluded == 7

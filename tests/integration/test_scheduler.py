@@ -86,3 +86,32 @@ def test_racing_schedulers_fire_an_occurrence_once(
     skipped = [key for stats in results for key in stats.skipped]
     assert skipped == [f"hang-ngay/{MISSED}"]
     assert _outbox(services[0]) == EXPECTED
+
+
+def test_a_message_broken_on_one_row_queues_nothing_until_the_list_is_mended(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: Engine, db_url: str
+) -> None:
+    # The scheduler reads the lists once, checking each message as it writes it: a row found
+    # broken late in the list rolls the whole occurrence back, on both databases (COPY included).
+    names = ["Bà Lan"] * len(NUMBERS)
+    names[40] = "Nguyễn " * 200  # a 1,400-character name: far over what one SMS may carry
+    rows = "".join(f"{n},{name}\n" for n, name in zip(NUMBERS, names, strict=True))
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "a.csv").write_text("phone,name\n" + rows, encoding="utf-8")
+    campaign = write_campaign(tmp_path, "hang-ngay", "a.csv", *DAILY)
+    text = campaign.read_text(encoding="utf-8")
+    campaign.write_text(text.replace("text: Xin chào", "text: Xin chào {{ name }}"), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    rt = _service(engine, db_url, FakeClock(vn(2, 8, 0, 1)), tmp_path)
+
+    stats = SchedulerStats()
+    schedule_pass(rt, stats)
+    assert stats.materialized == []
+    (problem,) = stats.broken.values()
+    assert "lists/a.csv:42" in problem
+    assert _outbox(rt) == ([(MISSED, "skipped")], 0)
+
+    mended = rows.replace(names[40], "Ông Tư")
+    (tmp_path / "lists" / "a.csv").write_text("phone,name\n" + mended, encoding="utf-8")
+    assert _pass(rt).materialized == [f"hang-ngay/{KEY}"]
+    assert _outbox(rt) == EXPECTED
