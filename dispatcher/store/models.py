@@ -145,7 +145,8 @@ class DeliveryEventRow(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    # No foreign key: the log stands on its own and outlives outbox rows (migration 0006).
+    delivery_id: Mapped[int] = mapped_column(BigId, index=True)
     campaign_id: Mapped[str] = mapped_column(String(64), index=True)
     occurrence_key: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(20))

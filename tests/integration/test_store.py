@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
 from dispatcher.outbox import NewDelivery, Outcome
 from dispatcher.status import Status
-from dispatcher.store.db import current_revision, head_revision, upgrade
+from dispatcher.store.db import (
+    _alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
 from dispatcher.store.models import Base, CampaignRow, DeliveryEventRow
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 
@@ -178,3 +187,55 @@ def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine
         )
     assert october == [("UBND huyện Văn Quan", "VANQUAN", 2, 2)]
     assert november == []
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_migration_0006_keeps_the_delivery_log_and_its_guard_both_ways(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    # 0006 drops the log's foreign key; SQLite rebuilds the table for that, which must keep the
+    # rows and bring the append-only triggers back (downgrade too).
+    url = str(request.getfixturevalue("sqlite_url" if kind == "sqlite" else "empty_pg_url"))
+    engine = make_engine(url)
+    try:
+        _migrate(engine, command.upgrade, "0005")
+        with engine.begin() as connection:
+            for statement in SEED_0005:
+                connection.execute(text(statement))
+        steps = [(command.upgrade, "head"), (command.downgrade, "0005"), (command.upgrade, "head")]
+        for step, (move, target) in enumerate(steps):
+            _migrate(engine, move, target)
+            with engine.connect() as connection:
+                assert connection.scalar(text("SELECT count(*) FROM delivery_log")) == 1
+                assert _log_keys_outbox(connection) is (target == "0005"), step
+            for statement in ["UPDATE delivery_log SET status = 'x'", "DELETE FROM delivery_log"]:
+                with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+                    connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+SEED_0005 = [
+    "INSERT INTO campaigns (id, title, unit, timezone, source_path, fingerprint, created_at, "
+    "updated_at) VALUES ('c', 't', 'u', 'Asia/Ho_Chi_Minh', 'c.yaml', 'f', '2026-01-01', "
+    "'2026-01-01')",
+    "INSERT INTO occurrences (campaign_id, key, scheduled_at, state, recipients, created_at) "
+    "VALUES ('c', 'once', '2026-01-01', 'open', 1, '2026-01-01')",
+    "INSERT INTO deliveries (occurrence_id, campaign_id, phone, source, body, encoding, segments, "
+    "status, attempts, updated_at) VALUES (1, 'c', '+84912345678', 'l.csv:2', 'Xin chào', "
+    "'UCS-2', 1, 'pending', 0, '2026-01-01')",
+    "INSERT INTO delivery_log (at, delivery_id, campaign_id, occurrence_key, phone, status, "
+    "attempt, segments) VALUES ('2026-01-01', 1, 'c', 'once', '+84912345678', 'pending', 0, 1)",
+]
+
+
+def _migrate(engine: Engine, move: Callable[[Config, str], None], target: str) -> None:
+    config = _alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        move(config, target)
+
+
+def _log_keys_outbox(connection: Connection) -> bool:
+    keys = inspect(connection).get_foreign_keys("delivery_log")
+    return any(key["referred_table"] == "deliveries" for key in keys)

@@ -1,8 +1,14 @@
-"""leaner outbox indexes: fewer index writes per new delivery
+"""leaner outbox writes: fewer indexes, and a delivery log that does not lock the outbox
 
 ``ix_deliveries_phone`` goes (``ix_deliveries_phone_sent_at`` leads with phone and serves the
 same lookups), and ``ix_deliveries_provider_id`` keeps only the rows that have a provider id:
 a new outbox row has none, so writing it no longer touches that index.
+
+The delivery log loses its foreign key to the outbox. The log is the evidence and stands on its
+own (each event carries its campaign, occurrence, number and status); its rows are written only
+from outbox rows in the same transaction; and it must be able to outlive them, since the log can
+never be changed while a purge of old outbox rows stays possible. On PostgreSQL the key also made
+every event lock its outbox row: 11-19 s of a million-recipient occurrence (measured).
 
 Revision ID: 0006
 Revises: 0005
@@ -10,6 +16,9 @@ Create Date: 2026-11-29
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -21,6 +30,8 @@ depends_on = None
 
 # Written out rather than taken from the models, so this revision never changes under us.
 HAS_PROVIDER_ID = sa.text("provider_id IS NOT NULL")
+LOG = "delivery_log"
+LOG_TO_OUTBOX = "fk_delivery_log_delivery_id_deliveries"
 
 
 def upgrade() -> None:
@@ -34,9 +45,29 @@ def upgrade() -> None:
             postgresql_where=HAS_PROVIDER_ID,
             sqlite_where=HAS_PROVIDER_ID,
         )
+    _rebuild_log(lambda batch_op: batch_op.drop_constraint(LOG_TO_OUTBOX, type_="foreignkey"))
+
+
+def _rebuild_log(change: Callable[[Any], None]) -> None:
+    """Apply ``change`` to the delivery log's constraints. SQLite rebuilds the table for it,
+    which drops its triggers: the append-only ones are made again, exactly as 0001 made them."""
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    with op.batch_alter_table(LOG, schema=None) as batch_op:
+        change(batch_op)
+    if sqlite:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(
+                f"CREATE TRIGGER {LOG}_no_{action.lower()} BEFORE {action} ON {LOG} "
+                f"BEGIN SELECT RAISE(ABORT, '{LOG} is append-only'); END"
+            )
 
 
 def downgrade() -> None:
+    _rebuild_log(
+        lambda batch_op: batch_op.create_foreign_key(
+            LOG_TO_OUTBOX, "deliveries", ["delivery_id"], ["id"]
+        )
+    )
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_provider_id")
         batch_op.create_index("ix_deliveries_provider_id", ["provider_id"], unique=False)
