@@ -102,10 +102,12 @@ class OccurrenceRow(Base):
 class DeliveryRow(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("occurrence_id", "phone"),
+        # One message per number and occurrence; phone first, so the same index serves every
+        # lookup by number (cap, log --phone). Numbers arrive in random order, so each index
+        # led by phone costs a random write per new row: this is the only one (migration 0006).
+        UniqueConstraint("phone", "occurrence_id"),
         Index("ix_deliveries_occurrence_id_status", "occurrence_id", "status"),
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
-        Index("ix_deliveries_phone_sent_at", "phone", "sent_at"),
         # Whole, not partial: status-only queries (pending rows, status totals) lead with it.
         Index("ix_deliveries_status_claimed_at", "status", "claimed_at"),
         # Partial: a new outbox row has no provider id yet, so inserting it skips this index.
@@ -120,7 +122,7 @@ class DeliveryRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id"))
     campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"))
-    phone: Mapped[str] = mapped_column(String(20))  # looked up by ix_deliveries_phone_sent_at
+    phone: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(Text)  # list file:line the recipient came from
     body: Mapped[str] = mapped_column(Text)
     encoding: Mapped[str] = mapped_column(String(8))

@@ -1,8 +1,11 @@
 """leaner outbox writes: fewer indexes, and a delivery log that does not lock the outbox
 
-``ix_deliveries_phone`` goes (``ix_deliveries_phone_sent_at`` leads with phone and serves the
-same lookups), and ``ix_deliveries_provider_id`` keeps only the rows that have a provider id:
-a new outbox row has none, so writing it no longer touches that index.
+Phone numbers arrive in random order, so every index led by phone costs a random write per
+new outbox row (on PostgreSQL, ``ix_deliveries_phone_sent_at`` alone was 10 s of a million-row
+occurrence). One is kept: the unique constraint, now (phone, occurrence_id), which serves the
+lookups by number as well; ``ix_deliveries_phone`` and ``ix_deliveries_phone_sent_at`` go.
+``ix_deliveries_provider_id`` keeps only the rows that have a provider id: a new outbox row has
+none, so writing it no longer touches that index.
 
 The delivery log loses its foreign key to the outbox. The log is the evidence and stands on its
 own (each event carries its campaign, occurrence, number and status); its rows are written only
@@ -32,11 +35,19 @@ depends_on = None
 HAS_PROVIDER_ID = sa.text("provider_id IS NOT NULL")
 LOG = "delivery_log"
 LOG_TO_OUTBOX = "fk_delivery_log_delivery_id_deliveries"
+OLD_UNIQUE = "uq_deliveries_occurrence_id_phone"
+NEW_UNIQUE = "uq_deliveries_phone_occurrence_id"
 
 
 def upgrade() -> None:
+    # The log first: SQLite rebuilds both tables, and the outbox cannot be rebuilt while the
+    # log's key points at it.
+    _rebuild_log(lambda batch_op: batch_op.drop_constraint(LOG_TO_OUTBOX, type_="foreignkey"))
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         batch_op.drop_index("ix_deliveries_phone")
+        batch_op.drop_index("ix_deliveries_phone_sent_at")
+        batch_op.drop_constraint(OLD_UNIQUE, type_="unique")
+        batch_op.create_unique_constraint(NEW_UNIQUE, ["phone", "occurrence_id"])
         batch_op.drop_index("ix_deliveries_provider_id")
         batch_op.create_index(
             "ix_deliveries_provider_id",
@@ -45,7 +56,6 @@ def upgrade() -> None:
             postgresql_where=HAS_PROVIDER_ID,
             sqlite_where=HAS_PROVIDER_ID,
         )
-    _rebuild_log(lambda batch_op: batch_op.drop_constraint(LOG_TO_OUTBOX, type_="foreignkey"))
 
 
 def _rebuild_log(change: Callable[[Any], None]) -> None:
@@ -63,12 +73,15 @@ def _rebuild_log(change: Callable[[Any], None]) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_provider_id")
+        batch_op.create_index("ix_deliveries_provider_id", ["provider_id"], unique=False)
+        batch_op.drop_constraint(NEW_UNIQUE, type_="unique")
+        batch_op.create_unique_constraint(OLD_UNIQUE, ["occurrence_id", "phone"])
+        batch_op.create_index("ix_deliveries_phone_sent_at", ["phone", "sent_at"], unique=False)
+        batch_op.create_index("ix_deliveries_phone", ["phone"], unique=False)
     _rebuild_log(
         lambda batch_op: batch_op.create_foreign_key(
             LOG_TO_OUTBOX, "deliveries", ["delivery_id"], ["id"]
         )
     )
-    with op.batch_alter_table("deliveries", schema=None) as batch_op:
-        batch_op.drop_index("ix_deliveries_provider_id")
-        batch_op.create_index("ix_deliveries_provider_id", ["provider_id"], unique=False)
-        batch_op.create_index("ix_deliveries_phone", ["phone"], unique=False)
