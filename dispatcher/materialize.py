@@ -53,7 +53,7 @@ def materialize(
             occurrence = uow.repo.occurrence(campaign.id, key)
             assert occurrence is not None
         elif created:
-            # The lists are read again and the rows streamed into the outbox in chunks, leaving
+            # The lists are read and the rows streamed into the outbox (store/bulk.py), leaving
             # out the numbers on the opt-out list (checked in this same transaction).
             allowed = OptOutFilter(uow.optouts)
             rows = render_deliveries(campaign, allowed(audience), check)
