@@ -61,7 +61,8 @@ def prepare_campaign(
     registered senders and templates, advertising), checked in the same pass over the lists;
     ``environ`` (default: the process's) says whether the gateway is real.
     """
-    campaign, carriers, problems = _checked_without_lists(path, settings, environ)
+    campaign = load_campaign(path)
+    carriers, problems = _checked_without_lists(campaign, settings, environ)
     audience = _audience(campaign)
     composition = None
     if audience is not None:  # one pass: counts, costs
@@ -76,17 +77,16 @@ def prepare_campaign(
 
 
 def _checked_without_lists(
-    path: Path, settings: Settings | None, environ: Mapping[str, str] | None
-) -> tuple[Campaign, CarrierReview, list[Problem]]:
-    """The campaign, the carriers' review and every problem found before the lists are read."""
-    campaign = load_campaign(path)
+    campaign: Campaign, settings: Settings | None, environ: Mapping[str, str] | None
+) -> tuple[CarrierReview, list[Problem]]:
+    """The carriers' review and every problem found before the lists are read."""
     carriers = CarrierReview()
     if settings is not None:
         carriers = review(campaign, settings, os.environ if environ is None else environ)
     problems: list[Problem] = list(carriers.problems)
     if campaign.spec.broadcast is not None:
         problems += check_broadcast(campaign)
-    return campaign, carriers, problems
+    return carriers, problems
 
 
 def _audience(campaign: Campaign) -> AudienceScan | None:
@@ -233,10 +233,10 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     # Only when something is due: what can be checked without the lists, then one pass over
     # them per occurrence that renders, checks and writes each message (a problem found on the
     # way rolls the whole occurrence back, so nothing of a faulty campaign is queued).
-    campaign, carriers, problems = _checked_without_lists(path, rt.settings, rt.environ)
-    audience = _audience(campaign)
+    carriers, problems = _checked_without_lists(campaign, rt.settings, rt.environ)
     if problems:
         raise BadInput(problems)
+    audience = _audience(campaign)
     assert audience is not None
     made = [
         key
