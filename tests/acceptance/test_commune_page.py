@@ -17,6 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.acceptance.conftest import SimulatorProcess, Workspace
 from tests.acceptance.test_serve import _configure, _free_port, _read, _serving
@@ -132,7 +134,12 @@ def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
         assert "Thử loa hôm nay" in body and "00:01" in body
         (button,) = browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']")
         button.click()
-        notice = browser.find_element(By.CSS_SELECTOR, "p.notice").text
+        # The click posts a form; the answer page may not be loaded yet when click() returns.
+        notice = (
+            WebDriverWait(browser, 10)
+            .until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "p.notice")))
+            .text
+        )
         assert notice.startswith("Đã ghi nhận: lượt phát 00:01 ")
         assert "done=new" in browser.current_url and "/confirm" not in browser.current_url
         assert browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']") == []
