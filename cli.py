@@ -16,27 +16,13 @@ from typing import Any
 
 import click
 
-from dispatcher import (
-    approval,
-    halting,
-    health,
-    http,
-    lifecycle,
-    logs,
-    optouts,
-    planning,
-    presenters,
-    presenters_ops,
-    presenters_safety,
-    reports,
-    services,
-    tracking,
-    trial_send,
-)
-from dispatcher.approval import SendPreview
 from dispatcher.bootstrap import runtime
-from dispatcher.clock import SystemClock
-from dispatcher.errors import (
+from dispatcher.cli import present_ops as presenters_ops
+from dispatcher.cli import present_safety as presenters_safety
+from dispatcher.cli import presenters
+from dispatcher.core import logs
+from dispatcher.core.clock import SystemClock
+from dispatcher.core.errors import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     EXIT_SOME_FAILED,
@@ -44,8 +30,17 @@ from dispatcher.errors import (
     DispatcherError,
     Problem,
 )
-from dispatcher.logs import LogFormat
-from dispatcher.settings import Settings, load_settings
+from dispatcher.core.logs import LogFormat
+from dispatcher.ops import controls as lifecycle
+from dispatcher.ops import health
+from dispatcher.reports import monthly as reports
+from dispatcher.safety import halting, optouts
+from dispatcher.sending import approval, planning, tracking
+from dispatcher.sending import send as services
+from dispatcher.sending import trial as trial_send
+from dispatcher.sending.approval import SendPreview
+from dispatcher.settings.config import Settings, load_settings
+from dispatcher.web import service as http
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FileArg = click.Path(path_type=Path, dir_okay=False)
@@ -276,7 +271,8 @@ def broadcast_scripts(
     \b
     Example: dispatcher broadcast scripts campaigns/2g-shutdown-2024.yaml --commune "Xã Tân Đoàn"
     """
-    from dispatcher import broadcast_service, presenters_broadcast
+    from dispatcher.broadcast import service as broadcast_service
+    from dispatcher.cli import present_broadcast as presenters_broadcast
 
     with runtime(_settings()) as rt:
         result = broadcast_service.write_campaign_scripts(rt, file, commune, out, audio=audio)
@@ -317,7 +313,8 @@ def broadcast_pull(
       dispatcher broadcast pull --commune "Xã Tân Đoàn" --date 16/09/2024
       dispatcher broadcast pull --commune 06307 --from 2024-09-01 --to 2024-09-30 --out usb/
     """
-    from dispatcher import broadcast_pull, presenters_broadcast
+    from dispatcher.broadcast import pull as broadcast_pull
+    from dispatcher.cli import present_broadcast as presenters_broadcast
 
     with runtime(_settings()) as rt:
         result = broadcast_pull.pull(
@@ -355,7 +352,8 @@ def broadcast_confirm(
       dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 \\
           --at "16/09/2024 06:00" --duration 420
     """
-    from dispatcher import airings, presenters_airings
+    from dispatcher.broadcast import confirmations as airings
+    from dispatcher.cli import present_airings as presenters_airings
 
     with runtime(_settings()) as rt:
         result = airings.confirm(
@@ -376,7 +374,8 @@ def broadcast_link(commune: str) -> None:
     \b
     Example: DISPATCHER_SECRET_KEY=... dispatcher broadcast link --commune "Xã Tân Đoàn"
     """
-    from dispatcher import airings, presenters_airings
+    from dispatcher.broadcast import confirmations as airings
+    from dispatcher.cli import present_airings as presenters_airings
 
     with runtime(_settings()) as rt:
         link = airings.commune_link(rt, commune)
@@ -664,7 +663,7 @@ def worker(log_format: LogFormat) -> None:
     \b
     Example: DISPATCHER_DB_URL=postgresql://dispatcher@db/dispatcher dispatcher worker
     """
-    from dispatcher import worker as worker_service
+    from dispatcher.ops import worker as worker_service
 
     settings = _settings()
     logs.configure(log_format)

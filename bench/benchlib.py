@@ -114,9 +114,9 @@ def write_due_campaign(path: Path, campaign_id: str, recipients: Path) -> Path:
 def schedule_due(database_url: str, campaign: Path) -> int:
     """Migrate the database and materialize the campaign's due occurrence in this process, as
     the scheduler does (``services.schedule_due``); returns how many occurrences it made."""
-    from dispatcher import services
     from dispatcher.bootstrap import runtime
-    from dispatcher.settings import Settings
+    from dispatcher.sending import send as services
+    from dispatcher.settings.config import Settings
 
     settings = Settings.model_validate(
         {"database_url": database_url, "sending": {"quiet_hours": "off"}}

@@ -139,9 +139,9 @@ def _measure(db: str, size: int, timeout_s: float) -> Run:
 
 
 def _child(url: str, campaign: Path, launched: float) -> int:
-    from dispatcher import services
     from dispatcher.bootstrap import runtime
-    from dispatcher.settings import Settings
+    from dispatcher.sending import send as services
+    from dispatcher.settings.config import Settings
 
     settings = Settings.model_validate({"database_url": url, "sending": {"quiet_hours": "off"}})
     started, imported = time.perf_counter(), time.time()

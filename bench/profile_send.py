@@ -132,8 +132,8 @@ def _trace(args: argparse.Namespace) -> str:
 def _trace_child(campaign: str, key: str, out: str) -> int:
     """Run ``dispatcher send`` in this process with timers wrapped around three methods."""
     import cli
-    from dispatcher import sender as sender_module
     from dispatcher.gateways import twilio as twilio_module
+    from dispatcher.sending import sender as sender_module
 
     events: dict[str, list[list[float]]] = {"claim": [], "record": [], "inflight": []}
     in_flight = 0

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from dispatcher.clock import Clock, SystemClock
+from dispatcher.core.clock import Clock, SystemClock
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
-from dispatcher.settings import Settings
+from dispatcher.settings.config import Settings
 from dispatcher.store.db import make_engine, require_current, upgrade
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 

@@ -7,9 +7,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
-from dispatcher.errors import BadInput
-from dispatcher.schedule import expand, occurrence_key
-from dispatcher.units import Unit
+from dispatcher.audience.units import Unit
+from dispatcher.core.errors import BadInput
+from dispatcher.core.schedule import expand, occurrence_key
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 from dispatcher.broadcast.calendar import Airing
 from dispatcher.broadcast.document import content_fingerprint, docx_fingerprint, script_docx
 from dispatcher.broadcast.layout import WRAP_WIDTH, duration_vi, tidy
-from dispatcher.errors import BadInput, DispatcherError
-from dispatcher.schedule import format_datetime_vi, weekday_vi
-from dispatcher.sms import fold_vietnamese
+from dispatcher.core.errors import BadInput, DispatcherError
+from dispatcher.core.schedule import format_datetime_vi, weekday_vi
+from dispatcher.sms.encoding import fold_vietnamese
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ class ScriptText:
 
     airing: Airing
     text: str  # the announcer's written text, wrapped for the page
-    spoken: str | None = None  # what the TTS voice reads (dispatcher.speech); None: not written
+    spoken: str | None = (
+        None  # what the TTS voice reads (dispatcher.broadcast.speech); None: not written
+    )
     reading_seconds: float | None = None  # estimated, for the header; None: not shown
     language: str | None = None  # None: Vietnamese; else the variant's code, like "tay"
     language_name: str | None = None  # "Tày", for the header

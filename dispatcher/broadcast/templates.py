@@ -7,7 +7,7 @@ inline ``script:`` from the campaign file is the content alone; the package's
 ``templates/broadcast_default.txt.j2`` frames it.
 
 Template mistakes are the campaign author's to fix, so every Jinja error becomes a
-:class:`~dispatcher.errors.BadInput` naming the template file and line, never a traceback.
+:class:`~dispatcher.core.errors.BadInput` naming the template file and line, never a traceback.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from jinja2.runtime import Macro
 
 from dispatcher.broadcast.calendar import Airing
 from dispatcher.broadcast.layout import WRAP_WIDTH, in_sentence, ordinal_vi, tidy
-from dispatcher.errors import BadInput, Problem
-from dispatcher.schedule import format_date_vi, format_time_vi, weekday_vi
+from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.schedule import format_date_vi, format_time_vi, weekday_vi
 
 PARTS = ("opening", "content", "closing")
 DEFAULT_TEMPLATE = "broadcast_default.txt.j2"

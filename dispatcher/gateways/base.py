@@ -6,8 +6,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
-from dispatcher.outbox import OutboundMessage, Outcome
-from dispatcher.status import Status
+from dispatcher.core.outbox import OutboundMessage, Outcome
+from dispatcher.core.status import Status
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,17 @@ class Gateway(Protocol):
         Messages whose SID is in ``taken`` belong to other deliveries and never match.
 
         Returns the outcome when it did, None when the provider has no record of it. Raises
-        :class:`dispatcher.errors.DispatcherError` when the provider cannot be asked.
+        :class:`dispatcher.core.errors.DispatcherError` when the provider cannot be asked.
         """
         ...
 
     async def fetch(self, provider_id: str) -> ProviderStatus:
         """The provider's current status of one message.
 
-        Raises :class:`dispatcher.errors.ProviderNotFound` when the provider has no such message,
-        :class:`dispatcher.errors.GatewayHalt` when it refuses the account, and
-        :class:`dispatcher.errors.GatewayError` when it cannot be asked.
+        Raises :class:`dispatcher.core.errors.ProviderNotFound` when the provider has no such
+        message,
+        :class:`dispatcher.core.errors.GatewayHalt` when it refuses the account, and
+        :class:`dispatcher.core.errors.GatewayError` when it cannot be asked.
         """
         ...
 

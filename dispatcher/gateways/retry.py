@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from dispatcher.settings import RetrySettings
+from dispatcher.settings.config import RetrySettings
 
 
 class ErrorKind(Enum):
@@ -37,7 +37,7 @@ HALT_CODES: dict[int, str] = {
 }
 
 # Refusals of the account itself, not of one campaign's sender: every worker sends with the same
-# credentials and would be refused too, so these set the global halt (dispatcher.halting).
+# credentials and would be refused too, so these set the global halt (dispatcher.safety.halting).
 ACCOUNT_CODES = frozenset({20003, 20005, 30002})
 
 

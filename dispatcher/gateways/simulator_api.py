@@ -17,8 +17,8 @@ import phonenumbers
 from aiohttp import web
 from phonenumbers import NumberParseException, PhoneNumberType
 
-from dispatcher import sms
 from dispatcher.gateways import simulator_state as st
+from dispatcher.sms import encoding as sms
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000

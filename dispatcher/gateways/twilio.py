@@ -30,7 +30,10 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from dispatcher.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
+from dispatcher.audience.phones import mask
+from dispatcher.core.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
+from dispatcher.core.outbox import OutboundMessage, Outcome
+from dispatcher.core.status import Status, from_twilio
 from dispatcher.gateways.base import ProviderStatus, SendResult
 from dispatcher.gateways.retry import (
     HALT_CODES,
@@ -39,9 +42,6 @@ from dispatcher.gateways.retry import (
     account_refusal,
     classify,
 )
-from dispatcher.outbox import OutboundMessage, Outcome
-from dispatcher.phones import mask
-from dispatcher.status import Status, from_twilio
 
 log = logging.getLogger(__name__)
 

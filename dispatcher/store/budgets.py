@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, select, text
 from sqlalchemy.orm import Session
 
-from dispatcher.status import REACHED_PROVIDER, Status
+from dispatcher.core.status import REACHED_PROVIDER, Status
 from dispatcher.store.models import DeliveryRow
 from dispatcher.store.repository import sqlite_write_lock
 

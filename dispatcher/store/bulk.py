@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
-from dispatcher.errors import StoreError
+from dispatcher.core.errors import StoreError
 
 __all__ = ["bound", "insert_rows"]
 

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from dispatcher.status import REACHED_PROVIDER, Status
+from dispatcher.core.status import REACHED_PROVIDER, Status
 from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
 
 ON_THEIR_WAY = (Status.PENDING, Status.SENDING, Status.UNKNOWN)

@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from dispatcher.errors import ConfigError, Problem, StoreError
+from dispatcher.core.errors import ConfigError, Problem, StoreError
 
 MIGRATIONS = "dispatcher.store:migrations"
 LOCK_KEY = 0x64697370  # "disp": the advisory lock that serializes migrations

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dispatcher.outbox import (
+from dispatcher.core.outbox import (
     DeliveryView,
     LogFilter,
     NewDelivery,
@@ -20,10 +20,10 @@ from dispatcher.outbox import (
     Outcome,
     TrackedDelivery,
 )
-from dispatcher.status import REACHED_PROVIDER, Status, can_move, can_release
+from dispatcher.core.status import REACHED_PROVIDER, Status, can_move, can_release
 from dispatcher.store.airings import AiringRepository
 from dispatcher.store.bulk import bound, insert_rows
-from dispatcher.store.lifecycle import LifecycleRepository
+from dispatcher.store.health import LifecycleRepository
 from dispatcher.store.models import (
     ActivityRow,
     AiringRow,
@@ -489,7 +489,7 @@ class Repository:
     # -- campaign lifecycle --------------------------------------------------------------------
     @property
     def lifecycle(self) -> LifecycleRepository:
-        """Campaign states, progress and health counts (``dispatcher.store.lifecycle``)."""
+        """Campaign states, progress and health counts (``dispatcher.store.health``)."""
         return LifecycleRepository(self.session)
 
     def cancel_pending(self, campaign_id: str, now: datetime, detail: str) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from dispatcher.errors import StoreError
+from dispatcher.core.errors import StoreError
 from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository

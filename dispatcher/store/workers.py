@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sl_insert
 from sqlalchemy.orm import Session
 
-from dispatcher.status import Status
+from dispatcher.core.status import Status
 from dispatcher.store.models import (
     CampaignRow,
     ControlRow,

@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import jinja2
 
-from dispatcher.airings import CommuneAiring, audio_file
 from dispatcher.broadcast import duration_vi
-from dispatcher.broadcast_service import AiringScript
-from dispatcher.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
+from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
+from dispatcher.broadcast.service import AiringScript
+from dispatcher.core.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
 from dispatcher.store.airings import Confirmation
 
 SOURCE_NAMES = {"cli": "dòng lệnh", "web": "trang của xã", "http": "HTTP"}

@@ -21,14 +21,14 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from dispatcher import airings
-from dispatcher.airings import CommuneAiring, ConfirmResult
+from dispatcher.auth.tokens import page_path, secret_key, token_matches
 from dispatcher.bootstrap import Runtime
-from dispatcher.broadcast_service import AiringScript
-from dispatcher.errors import BadInput, ConfigError, Problem
+from dispatcher.broadcast import confirmations as airings
+from dispatcher.broadcast.confirmations import CommuneAiring, ConfirmResult
+from dispatcher.broadcast.service import AiringScript
+from dispatcher.core.errors import BadInput, ConfigError, Problem
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import pages
-from dispatcher.web.tokens import page_path, secret_key, token_matches
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dispatcher.outbox import LogFilter
-from dispatcher.status import REACHED_PROVIDER, Status
+from dispatcher.core.outbox import LogFilter
+from dispatcher.core.status import REACHED_PROVIDER, Status
 from dispatcher.store.db import make_engine, upgrade
 from dispatcher.store.uow import unit_of_work_factory
 from tests.acceptance.conftest import DISPATCHER, TIMEOUT_S, SimulatorProcess, Workspace

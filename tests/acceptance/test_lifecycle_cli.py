@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import cli
-from dispatcher.outbox import NewDelivery
+from dispatcher.core.outbox import NewDelivery
 from dispatcher.store.db import make_engine
 from dispatcher.store.models import ActivityRow, CampaignRow
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from dispatcher.phones import InvalidPhone, mask, normalize
+from dispatcher.audience.phones import InvalidPhone, mask, normalize
 from dispatcher.store.db import make_engine
 from dispatcher.store.models import ActivityRow
 from tests.acceptance.conftest import Workspace

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from dispatcher.phones import InvalidPhone, normalize
+from dispatcher.audience.phones import InvalidPhone, normalize
 from tests.acceptance.conftest import SimulatorProcess, Workspace
 
 

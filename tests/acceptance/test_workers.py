@@ -27,10 +27,10 @@ import pytest
 import yaml
 from sqlalchemy import distinct, func, select
 
-from dispatcher import services
 from dispatcher.bootstrap import runtime
 from dispatcher.gateways.simulator_state import read_record
-from dispatcher.settings import Settings
+from dispatcher.sending import send as services
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import DeliveryRow
 from tests.acceptance.conftest import DISPATCHER, SimulatorProcess, Workspace
 

@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from dispatcher.bootstrap import Runtime
-from dispatcher.services import SendReport
-from dispatcher.settings import Settings
-from dispatcher.status import Status
+from dispatcher.core.status import Status
+from dispatcher.sending.send import SendReport
+from dispatcher.settings.config import Settings
 from dispatcher.store.uow import unit_of_work_factory
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

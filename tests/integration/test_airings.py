@@ -13,13 +13,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from dispatcher import airings, broadcast_service, reports
+from dispatcher.auth.tokens import commune_token
 from dispatcher.bootstrap import Runtime, runtime
-from dispatcher.errors import BadInput, ConfigError
-from dispatcher.settings import Settings
+from dispatcher.broadcast import confirmations as airings
+from dispatcher.broadcast import service as broadcast_service
+from dispatcher.core.errors import BadInput, ConfigError
+from dispatcher.reports import monthly as reports
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import ActivityRow, AiringConfirmationRow
-from dispatcher.testing import FakeClock
-from dispatcher.web.tokens import commune_token
+from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[2]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -16,8 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatcher.audience import AudienceScan, scan_audience
-from dispatcher.lists import (
+from dispatcher.audience.lists import (
     Audience,
     DuplicateRow,
     ExcludedRow,
@@ -26,7 +25,8 @@ from dispatcher.lists import (
     display_path,
     read_list,
 )
-from dispatcher.phones import InvalidPhone, normalize
+from dispatcher.audience.phones import InvalidPhone, normalize
+from dispatcher.audience.scan import AudienceScan, scan_audience
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "campaigns" / "lists" / "2g-only.csv"
@@ -193,7 +193,7 @@ def _write(folder: Path, name: str, cells: list[str]) -> Path:
 _IN_WORKERS = """
 import json, sys
 from pathlib import Path
-from dispatcher.audience import scan_audience
+from dispatcher.audience.scan import scan_audience
 
 *recipients, opted_out, base = map(Path, sys.argv[1:])
 scan = scan_audience(recipients, [opted_out], display_base=base, keep=None, workers=2,

@@ -16,17 +16,17 @@ import pyloudnorm
 import pytest
 import soundfile
 
-from dispatcher.audio import (
+from dispatcher.broadcast.audio import (
     AudioFiles,
     EspeakEngine,
     SpeechEngine,
     audio_available,
     render_airing_audio,
 )
-from dispatcher.audio import render as render_module
-from dispatcher.errors import AudioError, BadInput
-from dispatcher.settings import AudioSettings, load_settings
-from dispatcher.speech import DEFAULT_SYLLABLES_PER_MINUTE, reading_seconds, spoken
+from dispatcher.broadcast.audio import render as render_module
+from dispatcher.broadcast.speech import DEFAULT_SYLLABLES_PER_MINUTE, reading_seconds, spoken
+from dispatcher.core.errors import AudioError, BadInput
+from dispatcher.settings.config import AudioSettings, load_settings
 from tests.conftest import REPO
 
 NOTICE = (

@@ -14,12 +14,15 @@ from pathlib import Path
 import pytest
 import soundfile
 
-from dispatcher import broadcast_pull, broadcast_service, presenters_broadcast, services
-from dispatcher.audio import audio_available
-from dispatcher.audio import render as render_module
 from dispatcher.bootstrap import runtime
-from dispatcher.errors import BadInput
-from dispatcher.settings import AudioSettings, Settings
+from dispatcher.broadcast import pull as broadcast_pull
+from dispatcher.broadcast import service as broadcast_service
+from dispatcher.broadcast.audio import audio_available
+from dispatcher.broadcast.audio import render as render_module
+from dispatcher.cli import present_broadcast as presenters_broadcast
+from dispatcher.core.errors import BadInput
+from dispatcher.sending import send as services
+from dispatcher.settings.config import AudioSettings, Settings
 from tests.integration.test_audio import DURATION_TOLERANCE, _mp3, _recording, _wav
 
 REPO = Path(__file__).resolve().parents[2]

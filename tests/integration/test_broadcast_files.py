@@ -22,7 +22,7 @@ from dispatcher.broadcast import (
     write_scripts,
 )
 from dispatcher.broadcast import files as broadcast_files
-from dispatcher.errors import BadInput, DispatcherError
+from dispatcher.core.errors import BadInput, DispatcherError
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = Path(__file__).resolve().parents[2] / "audio" / "templates" / "2g-shutdown.txt.j2"

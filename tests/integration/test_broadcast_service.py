@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import broadcast_pull, broadcast_service, services
 from dispatcher.bootstrap import runtime
+from dispatcher.broadcast import pull as broadcast_pull
+from dispatcher.broadcast import service as broadcast_service
 from dispatcher.broadcast import tidy
-from dispatcher.errors import BadInput
-from dispatcher.settings import Settings
-from dispatcher.speech import reading_seconds, spoken
-from dispatcher.testing import FakeClock
+from dispatcher.broadcast.speech import reading_seconds, spoken
+from dispatcher.core.errors import BadInput
+from dispatcher.sending import send as services
+from dispatcher.settings.config import Settings
+from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[2]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from dispatcher import presenters, services
-from dispatcher.budgets import budget_rule
-from dispatcher.errors import ConfigError
-from dispatcher.settings import Settings
-from dispatcher.status import Status
-from dispatcher.testing import FakeClock
+from dispatcher.cli import presenters
+from dispatcher.core.errors import ConfigError
+from dispatcher.core.status import Status
+from dispatcher.safety.budgets import budget_rule
+from dispatcher.sending import send as services
+from dispatcher.settings.config import Settings
+from tests.fakes import FakeClock
 from tests.integration.sending_setup import (
     counts,
     simulator_runtime,

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher import broadcast_service
+from dispatcher.broadcast import service as broadcast_service
 from dispatcher.broadcast import tidy
-from dispatcher.campaign import load_campaign
-from dispatcher.errors import BadInput
-from dispatcher.services import prepare_campaign
+from dispatcher.campaigns.spec import load_campaign
+from dispatcher.core.errors import BadInput
+from dispatcher.sending.send import prepare_campaign
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ["id: thu-nghiem", "title: Thử nghiệm", "unit: UBND xã Tân Đoàn"]  # lines 1-3

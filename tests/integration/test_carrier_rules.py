@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import planning, presenters, services
-from dispatcher.settings import Settings
+from dispatcher.cli import presenters
+from dispatcher.sending import planning
+from dispatcher.sending import send as services
+from dispatcher.settings.config import Settings
 
 REAL: dict[str, str] = {}  # the twilio gateway with no TWILIO_API_BASE_URL: api.twilio.com
 TEST_SERVER = {"TWILIO_API_BASE_URL": "http://127.0.0.1:8089"}

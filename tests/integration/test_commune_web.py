@@ -13,12 +13,12 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from dispatcher import broadcast_service
+from dispatcher.auth.tokens import commune_token
 from dispatcher.bootstrap import Runtime, runtime
-from dispatcher.http import build_app
+from dispatcher.broadcast import service as broadcast_service
 from dispatcher.store.models import AiringConfirmationRow
-from dispatcher.testing import FakeClock
-from dispatcher.web.tokens import commune_token
+from dispatcher.web.service import build_app
+from tests.fakes import FakeClock
 from tests.integration.test_airings import CAMPAIGN, NOW, REPO, SECRET, settings, write_campaign
 
 T = TypeVar("T")

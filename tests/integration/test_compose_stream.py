@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from dispatcher import compose
-from dispatcher.campaign import Campaign, load_campaign
-from dispatcher.compose import compose_sms, render_deliveries, template_columns
-from dispatcher.errors import BadInput
-from dispatcher.lists import Subscriber
-from dispatcher.outbox import NewDelivery
-from dispatcher.sms import prepare
+from dispatcher.audience.lists import Subscriber
+from dispatcher.campaigns import compose
+from dispatcher.campaigns.compose import compose_sms, render_deliveries, template_columns
+from dispatcher.campaigns.spec import Campaign, load_campaign
+from dispatcher.core.errors import BadInput
+from dispatcher.core.outbox import NewDelivery
+from dispatcher.sms.encoding import prepare
 
 
 def campaign(folder: Path, text: str, encoding: str = "auto") -> Campaign:

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from dispatcher import planning, services
 from dispatcher.bootstrap import Runtime
-from dispatcher.materialize import materialize
-from dispatcher.outbox import LogFilter
-from dispatcher.registry import register_campaign
-from dispatcher.status import Status
+from dispatcher.campaigns.registry import register_campaign
+from dispatcher.core.outbox import LogFilter
+from dispatcher.core.status import Status
+from dispatcher.sending import planning
+from dispatcher.sending import send as services
+from dispatcher.sending.materialize import materialize
 from dispatcher.store.models import DeliveryEventRow
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 from tests.integration.sending_setup import (
     activity,
     counts,

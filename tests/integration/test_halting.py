@@ -11,16 +11,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from dispatcher import halting, health, lifecycle
 from dispatcher.bootstrap import Runtime
+from dispatcher.core.outbox import NewDelivery, OutboundMessage
+from dispatcher.core.status import Status
 from dispatcher.gateways.base import SendResult
-from dispatcher.outbox import NewDelivery, OutboundMessage
-from dispatcher.sender import RunResult, Sender
-from dispatcher.settings import Settings
-from dispatcher.status import Status
+from dispatcher.ops import controls as lifecycle
+from dispatcher.ops import health
+from dispatcher.safety import halting
+from dispatcher.sending.sender import RunResult, Sender
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import ActivityRow, CampaignRow, DeliveryRow
 from dispatcher.store.uow import unit_of_work_factory
-from dispatcher.testing import FakeClock, FakeGateway
+from tests.fakes import FakeClock, FakeGateway
 
 T0 = datetime(2024, 10, 16, 1, 0, tzinfo=UTC)
 PHONES = [f"+8491234{i:04d}" for i in range(30)]

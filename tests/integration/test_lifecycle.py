@@ -12,17 +12,18 @@ import pytest
 from aiohttp import web
 from sqlalchemy import Engine, select, update
 
-from dispatcher import health, lifecycle
 from dispatcher.bootstrap import Runtime
-from dispatcher.errors import BadInput
-from dispatcher.http import build_app
-from dispatcher.outbox import NewDelivery, Outcome
-from dispatcher.settings import Settings
-from dispatcher.status import Status
+from dispatcher.core.errors import BadInput
+from dispatcher.core.outbox import NewDelivery, Outcome
+from dispatcher.core.status import Status
+from dispatcher.ops import controls as lifecycle
+from dispatcher.ops import health
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import CampaignRow, DeliveryEventRow, DeliveryRow
 from dispatcher.store.uow import unit_of_work_factory
 from dispatcher.store.workers import Identity
-from dispatcher.testing import FakeClock
+from dispatcher.web.service import build_app
+from tests.fakes import FakeClock
 
 T0 = datetime(2024, 10, 16, 1, 0, tzinfo=UTC)
 PHONES = [f"+8491234{i:04d}" for i in range(40)]

@@ -14,8 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatcher.errors import BadInput
-from dispatcher.lists import (
+from dispatcher.audience.lists import (
     Audience,
     DuplicateRow,
     ExcludedRow,
@@ -24,7 +23,8 @@ from dispatcher.lists import (
     build_audience,
     read_list,
 )
-from dispatcher.phones import InvalidPhone, normalize
+from dispatcher.audience.phones import InvalidPhone, normalize
+from dispatcher.core.errors import BadInput
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:

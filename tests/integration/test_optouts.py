@@ -12,16 +12,16 @@ import pytest
 from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from dispatcher import optouts
+from dispatcher.audience.lists import Subscriber
 from dispatcher.bootstrap import Runtime
-from dispatcher.errors import BadInput
-from dispatcher.lists import Subscriber
-from dispatcher.optouts import Change, OptOutFilter
-from dispatcher.settings import Settings
+from dispatcher.core.errors import BadInput
+from dispatcher.safety import optouts
+from dispatcher.safety.optouts import Change, OptOutFilter
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import OptOutEventRow
 from dispatcher.store.optouts import IN_CHUNK, INSERT_CHUNK, NewOptOut, OptOut
 from dispatcher.store.uow import unit_of_work_factory
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 
 T0 = datetime(2024, 10, 1, 1, 0, tzinfo=UTC)
 LAN = "+84912345678"

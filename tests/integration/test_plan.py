@@ -10,11 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import planning, presenters, services
 from dispatcher.bootstrap import runtime
-from dispatcher.registry import register_campaign
-from dispatcher.settings import Settings
-from dispatcher.testing import FakeClock
+from dispatcher.campaigns.registry import register_campaign
+from dispatcher.cli import presenters
+from dispatcher.sending import planning
+from dispatcher.sending import send as services
+from dispatcher.settings.config import Settings
+from tests.fakes import FakeClock
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LIST = "phone\n0912345678\n0987654321\n0905111222\n"  # 3 recipients, 1 segment each

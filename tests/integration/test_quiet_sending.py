@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from dispatcher import services
 from dispatcher.bootstrap import Runtime
-from dispatcher.quiet import URGENT_NOTE
-from dispatcher.status import Status
-from dispatcher.testing import FakeClock
+from dispatcher.core.status import Status
+from dispatcher.sending import send as services
+from dispatcher.sms.quiet import URGENT_NOTE
+from tests.fakes import FakeClock
 from tests.integration.sending_setup import (
     activity,
     counts,

@@ -14,14 +14,17 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from dispatcher import approval, planning, reports, services, trial_send
 from dispatcher.bootstrap import Runtime
-from dispatcher.errors import BadInput, Declined
-from dispatcher.outbox import LogFilter
-from dispatcher.settings import Settings
-from dispatcher.status import Status
+from dispatcher.core.errors import BadInput, Declined
+from dispatcher.core.outbox import LogFilter
+from dispatcher.core.status import Status
+from dispatcher.reports import monthly as reports
+from dispatcher.sending import approval, planning
+from dispatcher.sending import send as services
+from dispatcher.sending import trial as trial_send
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import DeliveryRow, OccurrenceRow
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 from tests.integration.sending_setup import counts, simulator_runtime, vn, write_list
 
 STAFF = ["0912 000 001", "0912 000 002"]

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dispatcher.bootstrap import Runtime
-from dispatcher.scheduler import SchedulerStats, schedule_pass
+from dispatcher.ops.scheduler import SchedulerStats, schedule_pass
 from dispatcher.store.models import DeliveryRow, OccurrenceRow
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 from tests.integration.sending_setup import simulator_runtime, vn, write_campaign, write_list
 
 NUMBERS = [f"09123{i:05d}" for i in range(50)]

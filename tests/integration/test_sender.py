@@ -9,14 +9,14 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from dispatcher.clock import SystemClock
+from dispatcher.core.clock import SystemClock
+from dispatcher.core.outbox import NewDelivery, OutboundMessage, Outcome
+from dispatcher.core.status import Status
 from dispatcher.gateways.base import SendResult
-from dispatcher.outbox import NewDelivery, OutboundMessage, Outcome
-from dispatcher.sender import Sender
-from dispatcher.status import Status
+from dispatcher.sending.sender import Sender
 from dispatcher.store.models import CampaignRow, DeliveryEventRow
 from dispatcher.store.uow import unit_of_work_factory
-from dispatcher.testing import FakeGateway
+from tests.fakes import FakeGateway
 
 PHONES = [f"+8491234{i:04d}" for i in range(25)]
 
@@ -141,10 +141,10 @@ def test_an_unknown_outcome_is_not_resent_blindly(engine: Engine) -> None:
 
 
 def test_a_pool_of_senders_shares_an_occurrence_by_rate(tmp_path: Path) -> None:
-    from dispatcher.campaign import load_campaign
-    from dispatcher.pacing import assign_senders
-    from dispatcher.services import campaign_pacer
-    from dispatcher.settings import Settings
+    from dispatcher.campaigns.spec import load_campaign
+    from dispatcher.sending.pacing import assign_senders
+    from dispatcher.sending.send import campaign_pacer
+    from dispatcher.settings.config import Settings
 
     lists = tmp_path / "l.csv"
     lists.write_text("phone\n" + "".join(f"091234{i:04d}\n" for i in range(30)), encoding="utf-8")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher.errors import ConfigError
-from dispatcher.settings import Settings, load_settings
+from dispatcher.core.errors import ConfigError
+from dispatcher.settings.config import Settings, load_settings
 
 PG = "postgresql://dispatch:s3cret@db.example:5432/dispatcher"
 

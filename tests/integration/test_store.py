@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, Engine, func, inspect, select, text
 from sqlalchemy.exc import DBAPIError
 
-from dispatcher.outbox import NewDelivery, Outcome
-from dispatcher.status import Status
+from dispatcher.core.outbox import NewDelivery, Outcome
+from dispatcher.core.status import Status
 from dispatcher.store.db import (
     _alembic_config,
     current_revision,

@@ -20,19 +20,19 @@ from aiohttp import web
 from sqlalchemy import Engine, select
 from twilio.request_validator import RequestValidator
 
-from dispatcher import tracking
 from dispatcher.bootstrap import Runtime
-from dispatcher.clock import SystemClock
+from dispatcher.core.clock import SystemClock
+from dispatcher.core.outbox import NewDelivery, Outcome
+from dispatcher.core.status import Status
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.gateways.simulator import Simulator, SimulatorConfig
 from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
-from dispatcher.http import ServiceStats, build_app
-from dispatcher.outbox import NewDelivery, Outcome
-from dispatcher.settings import Settings
-from dispatcher.status import Status
+from dispatcher.sending import tracking
+from dispatcher.settings.config import Settings
 from dispatcher.store.models import CampaignRow, DeliveryEventRow, DeliveryRow
 from dispatcher.store.uow import unit_of_work_factory
-from dispatcher.testing import FakeClock
+from dispatcher.web.service import ServiceStats, build_app
+from tests.fakes import FakeClock
 
 # Made up per run: the simulator accepts whatever it is given; nothing here is a real secret.
 ACCOUNT_SID = "AC" + secrets.token_hex(16)

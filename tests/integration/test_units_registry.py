@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher.broadcast_units import units_registry
-from dispatcher.errors import BadInput, ConfigError
-from dispatcher.settings import Settings
-from dispatcher.units import COMMUNE_KINDS, load_units
+from dispatcher.audience.units import COMMUNE_KINDS, load_units
+from dispatcher.broadcast.units import units_registry
+from dispatcher.core.errors import BadInput, ConfigError
+from dispatcher.settings.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "campaigns" / "units.yaml"

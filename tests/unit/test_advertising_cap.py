@@ -1,5 +1,5 @@
 """Advertising gets at most 3 messages per subscriber per 24 h, whatever the config or the
-campaign says (Decree 91/2020): dispatcher.caps.cap_for."""
+campaign says (Decree 91/2020): dispatcher.safety.caps.cap_for."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from dispatcher.campaign import Campaign, CampaignSpec
-from dispatcher.caps import cap_for
-from dispatcher.settings import FrequencyCap, Settings
-from dispatcher.yamlfile import YamlDocument
+from dispatcher.campaigns.spec import Campaign, CampaignSpec
+from dispatcher.core.yamlfile import YamlDocument
+from dispatcher.safety.caps import cap_for
+from dispatcher.settings.config import FrequencyCap, Settings
 
 
 def _campaign(**sms: Any) -> Campaign:

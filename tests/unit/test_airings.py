@@ -9,19 +9,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher import presenters
-from dispatcher.airings import CommuneAiring, field_name, parse_at
-from dispatcher.broadcast_service import AiringScript
-from dispatcher.errors import BadInput, ConfigError
-from dispatcher.reports import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
-from dispatcher.store.airings import Confirmation
-from dispatcher.web import pages
-from dispatcher.web.tokens import (
+from dispatcher.auth.tokens import (
     commune_token,
     page_url,
     secret_key,
     token_matches,
 )
+from dispatcher.broadcast.confirmations import CommuneAiring, field_name, parse_at
+from dispatcher.broadcast.service import AiringScript
+from dispatcher.cli import presenters
+from dispatcher.core.errors import BadInput, ConfigError
+from dispatcher.reports.monthly import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
+from dispatcher.store.airings import Confirmation
+from dispatcher.web import pages
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")

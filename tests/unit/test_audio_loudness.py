@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dispatcher.audio.sound import (
+from dispatcher.broadcast.audio.sound import (
     concatenate,
     loudness_lufs,
     normalize_loudness,

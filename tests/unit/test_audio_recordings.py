@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dispatcher.audio import RecordingSpec, find_recording
-from dispatcher.errors import BadInput
+from dispatcher.broadcast.audio import RecordingSpec, find_recording
+from dispatcher.core.errors import BadInput
 
 ICT = timezone(timedelta(hours=7))
 MORNING = datetime(2024, 8, 5, 6, 0, tzinfo=ICT)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pydantic
 import pytest
 
-from dispatcher.audio import EspeakEngine, make_engine
-from dispatcher.audio.engine import summarize_stderr
-from dispatcher.settings import MP3_BITRATES_KBPS, AudioSettings, Settings
+from dispatcher.broadcast.audio import EspeakEngine, make_engine
+from dispatcher.broadcast.audio.engine import summarize_stderr
+from dispatcher.settings.config import MP3_BITRATES_KBPS, AudioSettings, Settings
 
 
 def test_defaults_are_the_northern_voice_at_an_announcers_pace() -> None:

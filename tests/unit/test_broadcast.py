@@ -26,8 +26,8 @@ from dispatcher.broadcast import (
     tidy,
     with_suffix,
 )
-from dispatcher.broadcast_pull import days_asked, parse_day
-from dispatcher.errors import BadInput
+from dispatcher.broadcast.pull import days_asked, parse_day
+from dispatcher.core.errors import BadInput
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 REPO = Path(__file__).resolve().parents[2]

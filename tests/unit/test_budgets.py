@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from dispatcher.budgets import BudgetRule, month_of
+from dispatcher.safety.budgets import BudgetRule, month_of
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 

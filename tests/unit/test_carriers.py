@@ -1,5 +1,5 @@
-"""What Vietnamese carriers will deliver (dispatcher.carriers): sender names, registered
-templates, the advertising rules, and which gateway is real (dispatcher.settings)."""
+"""What Vietnamese carriers will deliver (dispatcher.sms.carriers): sender names, registered
+templates, the advertising rules, and which gateway is real (dispatcher.settings.config)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dispatcher.campaign import CampaignSpec
-from dispatcher.carriers import (
+from dispatcher.campaigns.registry import as_current, canonical_spec
+from dispatcher.campaigns.spec import CampaignSpec
+from dispatcher.settings.config import Settings, gateway_is_real
+from dispatcher.sms.carriers import (
     DEFAULT_OPT_OUT_PHRASES,
     covers_legal_night,
     ends_with_opt_out,
@@ -21,9 +23,7 @@ from dispatcher.carriers import (
     template_pattern,
     template_text,
 )
-from dispatcher.quiet import parse_window
-from dispatcher.registry import as_current, canonical_spec
-from dispatcher.settings import Settings, gateway_is_real
+from dispatcher.sms.quiet import parse_window
 
 
 # -- sender names --------------------------------------------------------------------------------

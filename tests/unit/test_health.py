@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from dispatcher import health
-from dispatcher.health import Finding, HealthReport, Rules
-from dispatcher.settings import Settings
-from dispatcher.status import Status
-from dispatcher.store.lifecycle import (
+from dispatcher.core.status import Status
+from dispatcher.ops import health
+from dispatcher.ops.health import Finding, HealthReport, Rules
+from dispatcher.settings.config import Settings
+from dispatcher.store.health import (
     FailureCount,
     OpenWork,
     SilentWorker,
@@ -21,7 +21,7 @@ from dispatcher.store.lifecycle import (
     StuckRows,
 )
 from dispatcher.store.workers import HaltState
-from dispatcher.testing import FakeClock
+from tests.fakes import FakeClock
 
 START = datetime(2024, 10, 16, 1, 0, tzinfo=UTC)  # 08:00 in Văn Quan
 RULES = Rules()  # 15 min stuck, 30 min no progress, 5 min silent, 120 min grace, 50% of ≥ 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.numbertable import NumberTable
+from dispatcher.audience.numbertable import NumberTable
 
 NUMBERS = st.one_of(
     st.integers(300_000_000, 999_999_999),  # 9-digit national numbers

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatcher.outbox import NewDelivery
-from dispatcher.pacing import Pacer, TokenBucket, assign_senders, duration_s
+from dispatcher.core.outbox import NewDelivery
+from dispatcher.sending.pacing import Pacer, TokenBucket, assign_senders, duration_s
 
 
 class Clock:

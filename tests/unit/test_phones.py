@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.phones import (
+from dispatcher.audience.phones import (
     OLD_MOBILE_PREFIXES,
     InvalidPhone,
     mask,

@@ -1,4 +1,5 @@
-"""Quiet hours (dispatcher.quiet): the window, when sending resumes, and which window applies."""
+"""Quiet hours (dispatcher.sms.quiet): the window, when sending resumes, and which window
+applies."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.campaign import Campaign, CampaignSpec
-from dispatcher.errors import BadInput
-from dispatcher.quiet import QuietHours, effective_quiet_hours, parse_window, send_timing
-from dispatcher.settings import Settings
-from dispatcher.testing import FakeClock
-from dispatcher.yamlfile import YamlDocument
+from dispatcher.campaigns.spec import Campaign, CampaignSpec
+from dispatcher.core.errors import BadInput
+from dispatcher.core.yamlfile import YamlDocument
+from dispatcher.settings.config import Settings
+from dispatcher.sms.quiet import QuietHours, effective_quiet_hours, parse_window, send_timing
+from tests.fakes import FakeClock
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")

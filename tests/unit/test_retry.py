@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dispatcher.gateways.retry import ErrorKind, RetryPolicy, account_refusal, classify
-from dispatcher.settings import RetrySettings
+from dispatcher.settings.config import RetrySettings
 
 
 @pytest.mark.parametrize(

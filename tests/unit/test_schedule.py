@@ -1,4 +1,4 @@
-"""Occurrences, their timing and their Vietnamese spelling (dispatcher.schedule)."""
+"""Occurrences, their timing and their Vietnamese spelling (dispatcher.core.schedule)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.campaign import Schedule
-from dispatcher.schedule import (
+from dispatcher.campaigns.spec import Schedule
+from dispatcher.core.schedule import (
     WEEKDAYS,
     check_cron,
     classify,

@@ -1,4 +1,4 @@
-"""SMS encoding, segment counting and Vietnamese folding (dispatcher.sms)."""
+"""SMS encoding, segment counting and Vietnamese folding (dispatcher.sms.encoding)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.errors import EXIT_BAD_INPUT, BadInput
-from dispatcher.sms import (
+from dispatcher.core.errors import EXIT_BAD_INPUT, BadInput
+from dispatcher.sms.encoding import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     MAX_BODY_CHARACTERS,

@@ -1,4 +1,5 @@
-"""What an edit of a campaign file changed (dispatcher.registry.spec_changes, canonical_spec)."""
+"""What an edit of a campaign file changed (dispatcher.campaigns.registry.spec_changes,
+canonical_spec)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dispatcher.campaign import CampaignSpec
-from dispatcher.registry import canonical_spec, spec_changes
+from dispatcher.campaigns.registry import canonical_spec, spec_changes
+from dispatcher.campaigns.spec import CampaignSpec
 
 BASE: dict[str, Any] = {
     "id": "t",

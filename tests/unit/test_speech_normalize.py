@@ -1,4 +1,4 @@
-"""Written Vietnamese → spoken form for the TTS voice (dispatcher.speech.normalize).
+"""Written Vietnamese → spoken form for the TTS voice (dispatcher.broadcast.speech.normalize).
 
 The sentences are the kind the 2G-shutdown notices and loudspeaker scripts contain; each
 expected reading was written by hand from the rules (Northern forms, phone numbers digit by
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.speech import (
+from dispatcher.broadcast.speech import (
     DEFAULT_SYLLABLES_PER_MINUTE,
     date_words,
     default_abbreviations,
@@ -28,7 +28,7 @@ from dispatcher.speech import (
     syllables,
     time_words,
 )
-from dispatcher.speech.numbers import MAX_NUMBER
+from dispatcher.broadcast.speech.numbers import MAX_NUMBER
 
 Y2024 = "năm hai nghìn không trăm hai mươi tư"
 Y2025 = "năm hai nghìn không trăm hai mươi lăm"
@@ -414,7 +414,7 @@ def test_default_table() -> None:
 
 def test_the_table_ships_as_package_data() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
-    assert "speech/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["dispatcher"]
+    assert "broadcast/speech/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["dispatcher"]
 
 
 # --- reading time --------------------------------------------------------------------------------

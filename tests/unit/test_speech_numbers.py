@@ -1,4 +1,4 @@
-"""Northern Vietnamese number words (dispatcher.speech.numbers).
+"""Northern Vietnamese number words (dispatcher.broadcast.speech.numbers).
 
 The table is the spec: each row was written from the reading rules, not from the code's output.
     mười (10–19) / mươi (20+);  mốt: a final 1 after mươi only (21–91, not 11);
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.speech.numbers import (
+from dispatcher.broadcast.speech.numbers import (
     MAX_NUMBER,
     NUMBER_VOCABULARY,
     date_words,

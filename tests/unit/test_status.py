@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.status import FINAL, RANK, Status, can_move, can_release, from_twilio
+from dispatcher.core.status import FINAL, RANK, Status, can_move, can_release, from_twilio
 
 statuses = st.sampled_from(list(Status))
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dispatcher.audience.units import Unit, UnitsRegistry, name_key
 from dispatcher.broadcast import Commune, airings
-from dispatcher.units import Unit, UnitsRegistry, name_key
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 MERGER = date(2024, 12, 1)  # Đồng Giáp and Tràng Các into Khánh Khê

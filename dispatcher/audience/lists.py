@@ -1,0 +1,366 @@
+"""Subscriber lists: read ``.csv`` / ``.xlsx`` files and build a campaign's audience.
+
+A list is a table with a header row and a ``phone`` column; every other column is kept as text
+for message templates. Problems that make a whole file unusable raise :class:`BadInput`; problems
+with single rows (a bad number, a repeat, an opted-out number) are sorted into the
+:class:`Audience` so they can be reported without stopping the campaign.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import unicodedata
+import warnings
+import zipfile
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from dispatcher.core.errors import BadInput, Problem
+
+__all__ = [
+    "PHONE_COLUMN",
+    "Audience",
+    "DuplicateRow",
+    "ExcludedRow",
+    "ListRow",
+    "RejectedRow",
+    "Subscriber",
+    "build_audience",
+    "display_path",
+    "read_list",
+    "read_rows",
+]
+
+PHONE_COLUMN = "phone"
+_DELIMITERS = (",", ";", "\t")
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One non-blank data row of a list, before its number is checked."""
+
+    line: int
+    phone: str
+    fields: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """A recipient: E.164 number, where it came from, and the other columns for templates."""
+
+    phone: str
+    file: str
+    line: int
+    fields: dict[str, str] = field(hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row whose phone cell is not a usable mobile number; ``reason`` says why."""
+
+    file: str
+    line: int
+    raw: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    """A row repeating a number already seen at ``first_file:first_line``."""
+
+    file: str
+    line: int
+    phone: str
+    first_file: str
+    first_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedRow:
+    """A row whose number is on an exclusion (opt-out) list at ``excluded_by_file:…_line``."""
+
+    file: str
+    line: int
+    phone: str
+    excluded_by_file: str
+    excluded_by_line: int
+
+
+@dataclass
+class Audience:
+    """Every data row of the recipient files, sorted into exactly one of four lists."""
+
+    valid: list[Subscriber] = field(default_factory=list)
+    invalid: list[RejectedRow] = field(default_factory=list)
+    duplicates: list[DuplicateRow] = field(default_factory=list)
+    excluded: list[ExcludedRow] = field(default_factory=list)
+    exclude_invalid: list[RejectedRow] = field(default_factory=list)
+
+    @property
+    def total_rows(self) -> int:
+        """Non-blank data rows read from the recipient files."""
+        return len(self.valid) + len(self.invalid) + len(self.duplicates) + len(self.excluded)
+
+
+def build_audience(
+    recipient_files: Sequence[Path],
+    exclude_files: Sequence[Path],
+    *,
+    display_base: Path | None = None,
+) -> Audience:
+    """Read the recipient and exclusion lists and decide, row by row, who gets the message.
+
+    The rules are :func:`dispatcher.audience.scan.scan_audience`'s; this keeps every row in memory,
+    which suits small lists and tests. ``exclude_invalid`` holds the exclusion lists' unusable
+    numbers. Raises :class:`BadInput` if a file cannot be used at all.
+    """
+    # audience.py builds on this module's rows and readers, hence the late import.
+    from dispatcher.audience.scan import scan_audience
+
+    scan = scan_audience(recipient_files, exclude_files, display_base=display_base, keep=None)
+    valid = list(scan)
+    found = scan.summary
+    return Audience(
+        valid,
+        found.invalid.rows,
+        found.duplicates.rows,
+        found.excluded.rows,
+        found.exclude_invalid.rows,
+    )
+
+
+def display_path(path: Path, base: Path | None = None) -> str:
+    """``path`` as shown to people: relative to ``base`` when it lies under it, with ``/``."""
+    if base is not None:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def read_list(
+    path: Path, display: str | None = None, columns: Collection[str] | None = None
+) -> Iterator[ListRow]:
+    """Yield the non-blank data rows of a ``.csv`` or ``.xlsx`` list, streaming.
+
+    The same as :func:`read_rows`, as :class:`ListRow` objects.
+    """
+    return itertools.starmap(ListRow, read_rows(path, display, columns))
+
+
+def read_rows(
+    path: Path, display: str | None = None, columns: Collection[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Yield ``(line, phone, fields)`` for each non-blank data row of a list, streaming.
+
+    Plain tuples: no object per row to build, which counts on a million-row list.
+
+    ``display`` names the file in errors (default: ``path``). ``columns`` limits the fields kept
+    besides the phone (default: all of them; a message template needs only its own). Line
+    numbers are 1-based file lines (the header is line 1) or sheet row numbers. Raises
+    :class:`BadInput` for a file that cannot be used: missing, unreadable, not UTF-8, unknown
+    type, empty, or without a ``phone`` column (an unknown type at once, the others while the
+    rows are iterated).
+    """
+    display = display or path.as_posix()
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = _csv_rows(path, display)
+    elif suffix == ".xlsx":
+        rows = _xlsx_rows(path, display)
+    else:
+        raise BadInput(
+            Problem(f"unknown list type {suffix or '(none)'!r}: use .csv or .xlsx", file=display)
+        )
+    return _table_rows(rows, display, columns)
+
+
+def _table_rows(
+    rows: Iterator[tuple[int, list[str]]], display: str, columns: Collection[str] | None = None
+) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Turn ``(line, cells)`` pairs into rows, taking the first non-blank row as the header."""
+    header_line, header = next(((line, cells) for line, cells in rows if any(cells)), (0, []))
+    if not header:
+        message = "the file is empty: a header row with a 'phone' column is needed"
+        raise BadInput(Problem(message, file=display))
+    names = _column_names(header, header_line, display)
+    phone_at = names.index(PHONE_COLUMN)
+    others = [
+        (at, name)
+        for at, name in enumerate(names)
+        if name and at != phone_at and (columns is None or name in columns)
+    ]
+    for line, cells in rows:
+        if not any(cells):
+            continue
+        if len(cells) < len(names):
+            # Missing trailing cells read as "" so templates always find every column.
+            cells = cells + [""] * (len(names) - len(cells))
+        fields = {name: cells[at] for at, name in others} if others else {}
+        yield line, cells[phone_at], fields
+
+
+def _column_names(header: list[str], line: int, display: str) -> list[str]:
+    # Templates address columns as lower-case NFC names, whatever the spreadsheet used.
+    names = [unicodedata.normalize("NFC", cell).lower() for cell in header]
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    if repeated:
+        raise BadInput(Problem(f"column {repeated[0]!r} appears more than once", display, line))
+    if PHONE_COLUMN not in names:
+        found = ", ".join(repr(name) for name in names if name) or "none"
+        message = f"no {PHONE_COLUMN!r} column (columns found: {found})"
+        raise BadInput(Problem(message, file=display, line=line))
+    return names
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _csv_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(first line of the record, stripped cells)``; blank lines come out as ``[]``."""
+    _reject_utf16(path, display)
+    with _open(path, display, text=True) as stream:
+        try:
+            yield from _csv_records(stream, display)
+        except UnicodeDecodeError as exc:
+            raise _decode_problem(path, display) from exc
+
+
+def _csv_records(lines: Iterator[str], display: str) -> Iterator[tuple[int, list[str]]]:
+    lead = _leading_blank_lines(lines)
+    if not _has_content(lead[-1]):
+        return  # only blank lines: _table_rows reports the file as empty
+    reader = csv.reader(itertools.chain(lead, lines), delimiter=_sniff(lead[-1]))
+    width = end = 0
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            cells = [cell.strip() for cell in record]
+            if not width:
+                width = len(cells) if any(cells) else 0
+            elif len(cells) > width:
+                _check_width(cells, width, display, start)
+            yield start, cells
+    except csv.Error as exc:
+        raise BadInput(Problem(f"not a readable CSV file: {exc}", display, end + 1)) from exc
+
+
+def _leading_blank_lines(lines: Iterator[str]) -> list[str]:
+    """Consume lines up to and including the first one with content (the header), if any."""
+    lead: list[str] = []
+    for text in lines:
+        lead.append(text)
+        if _has_content(text):
+            break
+    return lead or [""]
+
+
+def _has_content(line: str) -> bool:
+    # Spreadsheets export empty rows as a run of separators.
+    return bool(line.strip(" \r\n" + "".join(_DELIMITERS)))
+
+
+def _open(path: Path, display: str, *, text: bool = False) -> IO[Any]:
+    """Open for reading, as UTF-8 text or bytes; failures become BadInput."""
+    try:
+        # utf-8-sig drops the BOM Excel writes; newline="" is what the csv module expects.
+        return path.open("r", encoding="utf-8-sig", newline="") if text else path.open("rb")
+    except FileNotFoundError as exc:
+        raise BadInput(Problem("file not found", file=display)) from exc
+    except OSError as exc:
+        raise BadInput(Problem(f"cannot read the file ({exc.strerror})", file=display)) from exc
+
+
+def _reject_utf16(path: Path, display: str) -> None:
+    # Excel's "Unicode text" export is UTF-16; decoding it as UTF-8 would give a confusing error.
+    with _open(path, display) as stream:
+        if stream.read(2) in _UTF16_BOMS:
+            message = "UTF-16 text is not supported: save it as 'CSV UTF-8'"
+            raise BadInput(Problem(message, file=display, line=1))
+
+
+def _decode_problem(path: Path, display: str) -> BadInput:
+    """Find the first bytes that are not UTF-8, by line, for a message people can act on.
+
+    Reading goes through a buffered decoder, which cannot say where it failed; this second pass
+    only runs on a bad file. Lines split safely on b"\\n": no UTF-8 sequence contains that byte.
+    """
+    offset = 0
+    with _open(path, display) as stream:
+        for number, data in enumerate(stream, start=1):
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = offset + exc.start + 1
+                message = f"not UTF-8 text (byte {byte} of the file): save it as 'CSV UTF-8'"
+                return BadInput(Problem(message, file=display, line=number))
+            offset += len(data)
+    return BadInput(Problem("not UTF-8 text: save it as 'CSV UTF-8'", file=display))
+
+
+def _sniff(header: str) -> str:
+    # The header holds only column names, so the separator is simply its most frequent candidate;
+    # csv.Sniffer guesses wrongly on one line and on Vietnamese text.
+    counts = {delimiter: header.count(delimiter) for delimiter in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] else ","
+
+
+def _check_width(cells: list[str], width: int, display: str, line: int) -> None:
+    # Trailing empty cells (a stray separator) are harmless; a value beyond the last named column
+    # usually means an unquoted separator shifted the row, so the row cannot be trusted.
+    if width and len(cells) > width and any(cells[width:]):
+        message = f"{len(cells)} cells but the header has {width} columns (unquoted separator?)"
+        raise BadInput(Problem(message, file=display, line=line))
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def _xlsx_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
+    """Yield ``(row number, cells as text)`` from the first sheet; empty rows come out blank."""
+    if not path.is_file():
+        _open(path, display).close()  # raises the same errors as for a CSV file
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about Excel features it does not keep (styles, data validation);
+            # only cell values are read here, so those warnings are noise for the user.
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise BadInput(Problem(f"not a readable .xlsx file ({exc})", file=display)) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        # Some exporters write a wrong <dimension> (e.g. "A1"), which read-only mode trusts and
+        # would cut the sheet short; forgetting it makes openpyxl read every stored row.
+        sheet.reset_dimensions()
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, _cell_texts(values)
+    finally:
+        workbook.close()
+
+
+def _cell_texts(values: Iterable[Any]) -> list[str]:
+    return [_cell_text(value) for value in values]
+
+
+def _cell_text(value: Any) -> str:
+    """A cell value as the text a person sees (no ``.0`` on whole numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime) and value.time() == time(0):
+        return value.date().isoformat()
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value).strip()

@@ -1,0 +1,322 @@
+"""A campaign's audience, streamed: valid subscribers one at a time, and what was left out.
+
+A million-row list does not fit in memory as objects (a Subscriber with its columns is ~600
+bytes), so :func:`scan_audience` keeps only what deciding needs: the numbers seen so far and
+the opted-out numbers (in a :class:`NumberTable`, ~25 bytes a number), and the first
+:data:`MAX_KEPT_ROWS` rejected rows of each kind with exact counts. Each iteration reads the files
+again, so the same scan serves ``plan`` (counting) and ``send`` (writing the outbox).
+
+Normalizing a number (phonenumbers, a few µs) is most of the work. On big lists it runs in
+worker processes, over batches of phone cells, while this process reads the files and sorts the
+rows; results come back in file order, so the first row of a number wins exactly as in one
+process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from dispatcher.audience.lists import (
+    DuplicateRow,
+    ExcludedRow,
+    RejectedRow,
+    Subscriber,
+    display_path,
+    read_rows,
+)
+from dispatcher.audience.numbertable import NumberTable
+from dispatcher.audience.phones import COUNTRY_CODE, InvalidPhone, normalize
+
+__all__ = ["MAX_KEPT_ROWS", "AudienceScan", "AudienceSummary", "Kept", "scan_audience"]
+
+MAX_KEPT_ROWS = 10_000  # rejected rows kept per kind; real lists have a few, the rest are counted
+BATCH_ROWS = 5_000  # phone cells per worker task: big enough to amortize the pickling
+PARALLEL_MIN_BYTES = 4_000_000  # ~70,000 CSV rows: below that, starting a worker costs more
+_BYTES_PER_ROW = 64  # sizes the number table from the file size; it grows if rows are shorter
+_E164_PREFIX = f"+{COUNTRY_CODE}"
+
+T = TypeVar("T")
+Row = tuple[int, str, dict[str, str]]  # line, phone cell, fields: see read_rows
+Verdict = int | str  # the national significant number, or why the cell is not usable
+VerdictBatches = Iterator[tuple[list[Row], list[Verdict]]]  # batches of rows, with their verdicts
+Batches = Callable[[Iterator[Row]], VerdictBatches]
+
+
+@dataclass
+class Kept(Generic[T]):
+    """The first ``limit`` rows of one kind (all of them when ``limit`` is None), and the count."""
+
+    limit: int | None
+    rows: list[T] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def omitted(self) -> int:
+        """Rows counted in :attr:`total` but not kept."""
+        return self.total - len(self.rows)
+
+    def add(self, row: T) -> None:
+        self.total += 1
+        if self.limit is None or len(self.rows) < self.limit:
+            self.rows.append(row)
+
+
+@dataclass(frozen=True)
+class AudienceSummary:
+    """What one complete pass over the lists found."""
+
+    valid: int
+    invalid: Kept[RejectedRow]
+    duplicates: Kept[DuplicateRow]
+    excluded: Kept[ExcludedRow]
+    exclude_invalid: Kept[RejectedRow]
+    workers: int = 0  # processes that normalized the numbers (0: this one)
+
+    @property
+    def total_rows(self) -> int:
+        """Non-blank data rows read from the recipient files."""
+        return self.valid + self.invalid.total + self.duplicates.total + self.excluded.total
+
+
+def scan_audience(
+    recipient_files: Sequence[Path],
+    exclude_files: Sequence[Path],
+    *,
+    display_base: Path | None = None,
+    columns: Collection[str] | None = None,
+    keep: int | None = MAX_KEPT_ROWS,
+    workers: int | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> AudienceScan:
+    """The audience of these lists, read lazily: iterate it for the valid subscribers.
+
+    Rules, applied to recipient rows in file order:
+
+    1. a phone cell that does not normalize is ``invalid``;
+    2. a number seen before in the recipient files is a ``duplicate`` of its first row, whatever
+       happened to that first row;
+    3. otherwise, a number on an exclusion list is ``excluded``;
+    4. otherwise the row is valid and yielded.
+
+    Exclusion lists are read first; their unusable numbers are counted in ``exclude_invalid``.
+    Paths are shown relative to ``display_base`` when given. Subscribers carry the ``columns``
+    named (default: all of them) in their fields. ``keep`` caps the rejected rows kept per kind
+    (None: all). ``workers`` is the number of normalizing processes (0: none; the
+    default uses the spare cores for big files). Nothing is read until the scan is iterated;
+    files that cannot be used raise :class:`BadInput` then.
+    """
+    files = (list(recipient_files), list(exclude_files))
+    return AudienceScan(*files, display_base, columns, keep, workers, batch_rows)
+
+
+class AudienceScan:
+    """Valid subscribers, streamed; :attr:`summary` describes the last complete pass."""
+
+    def __init__(
+        self,
+        recipients: list[Path],
+        excludes: list[Path],
+        display_base: Path | None,
+        columns: Collection[str] | None,
+        keep: int | None,
+        workers: int | None,
+        batch_rows: int,
+    ) -> None:
+        self._recipients, self._excludes, self._base = recipients, excludes, display_base
+        self._columns, self._keep, self._batch_rows = columns, keep, batch_rows
+        self._workers = workers
+        self._summary: AudienceSummary | None = None
+
+    @property
+    def summary(self) -> AudienceSummary:
+        """Counts and kept rejected rows of the last pass that ran to the end."""
+        if self._summary is None:
+            raise RuntimeError("the audience has not been read yet: iterate the scan first")
+        return self._summary
+
+    def __iter__(self) -> Iterator[Subscriber]:
+        """Read the lists (again) and yield the valid subscribers in file order."""
+        tally = _Tally(self._keep, _expected_rows(self._recipients))
+        wanted = _default_workers(self._recipients) if self._workers is None else self._workers
+        with _normalizer(wanted, self._batch_rows) as (batches, workers):
+            opted_out = self._exclusions(batches, tally)
+            for path in self._recipients:
+                yield from self._sort(path, batches, tally, opted_out)
+        self._summary = tally.summary(opted_out, workers)
+
+    def _exclusions(self, batches: Batches, tally: _Tally) -> _Table:
+        opted_out = _Table(NumberTable(_expected_rows(self._excludes)))
+        for path in self._excludes:
+            display = opted_out.start(display_path(path, self._base))
+            for rows, verdicts in batches(read_rows(path, display, columns=())):
+                for (line, phone, _), verdict in zip(rows, verdicts, strict=True):
+                    if isinstance(verdict, str):
+                        tally.exclude_invalid.add(RejectedRow(display, line, phone, verdict))
+                    else:
+                        opted_out.numbers.add(verdict, line)  # the first row is named
+        return opted_out
+
+    def _sort(
+        self, path: Path, batches: Batches, tally: _Tally, opted_out: _Table
+    ) -> Iterator[Subscriber]:
+        display = tally.seen.start(display_path(path, self._base))
+        seen, excluded = tally.seen.numbers, opted_out.numbers
+        for rows, verdicts in batches(read_rows(path, display, self._columns)):
+            for (line, phone, fields), verdict in zip(rows, verdicts, strict=True):
+                if isinstance(verdict, str):
+                    tally.invalid.add(RejectedRow(display, line, phone, verdict))
+                elif (first := seen.add(verdict, line)) >= 0:
+                    tally.duplicates.add((display, line, verdict, first))
+                elif (by := excluded.find(verdict)) >= 0:
+                    tally.excluded.add((display, line, verdict, by))
+                else:
+                    tally.valid += 1
+                    yield Subscriber(f"{_E164_PREFIX}{verdict}", display, line, fields)
+
+
+# (file, line, number, index of the earlier entry in a number table)
+_Pending = tuple[str, int, int, int]
+
+
+@dataclass
+class _Table:
+    """A number table with the display names of its sources."""
+
+    numbers: NumberTable
+    files: list[str] = field(default_factory=list)
+
+    def start(self, display: str) -> str:
+        self.numbers.start_source()
+        self.files.append(display)
+        return display
+
+    def where(self, index: int) -> tuple[str, int]:
+        source, line = self.numbers.where(index)
+        return self.files[source], line
+
+
+class _Tally:
+    """What a pass has found so far."""
+
+    def __init__(self, keep: int | None, expected: int) -> None:
+        self.seen = _Table(NumberTable(expected))
+        self.valid = 0
+        self.invalid: Kept[RejectedRow] = Kept(keep)
+        self.exclude_invalid: Kept[RejectedRow] = Kept(keep)
+        self.duplicates: Kept[_Pending] = Kept(keep)
+        self.excluded: Kept[_Pending] = Kept(keep)
+
+    def summary(self, opted_out: _Table, workers: int) -> AudienceSummary:
+        """Name the earlier rows of the kept duplicates and exclusions, now that all are read."""
+        duplicates = [
+            DuplicateRow(file, line, _e164(number), *self.seen.where(first))
+            for file, line, number, first in self.duplicates.rows
+        ]
+        excluded = [
+            ExcludedRow(file, line, _e164(number), *opted_out.where(by))
+            for file, line, number, by in self.excluded.rows
+        ]
+        return AudienceSummary(
+            self.valid,
+            self.invalid,
+            Kept(self.duplicates.limit, duplicates, self.duplicates.total),
+            Kept(self.excluded.limit, excluded, self.excluded.total),
+            self.exclude_invalid,
+            workers,
+        )
+
+
+def _e164(national: int) -> str:
+    return f"{_E164_PREFIX}{national}"
+
+
+def _expected_rows(paths: Iterable[Path]) -> int:
+    return _total_bytes(paths) // _BYTES_PER_ROW
+
+
+def _total_bytes(paths: Iterable[Path]) -> int:
+    total = 0
+    for path in paths:
+        with suppress(OSError):  # read_list reports it, with the file's name
+            total += path.stat().st_size
+    return total
+
+
+def _default_workers(paths: Iterable[Path]) -> int:
+    if _total_bytes(paths) < PARALLEL_MIN_BYTES:
+        return 0
+    # This process reads the files and sorts the rows, which keeps one core busy.
+    return _usable_cores() - 1
+
+
+def _usable_cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # Linux: the cores this process may run on
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+# --- normalizing, here or in worker processes ----------------------------------------------------
+
+
+def _verdicts(cells: list[str]) -> list[Verdict]:
+    """For each phone cell: its national significant number, or why it is not usable."""
+    result: list[Verdict] = []
+    for cell in cells:
+        try:
+            result.append(int(normalize(cell)[len(_E164_PREFIX) :]))
+        except InvalidPhone as exc:
+            result.append(exc.reason)
+    return result
+
+
+@contextmanager
+def _normalizer(workers: int, batch_rows: int) -> Iterator[tuple[Batches, int]]:
+    """The function that normalizes batches of rows, and the worker processes it uses."""
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 0 or not forkable or threading.active_count() > 1:
+        yield partial(_here, batch_rows=batch_rows), 0
+        return
+    # fork: the children need nothing but this module, already loaded, and start at once. It is
+    # only safe in a single-threaded process (a lock held by another thread stays locked in the
+    # child); spawn and forkserver would re-run the main script, i.e. import the whole CLI.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        yield partial(_in_workers, pool=pool, batch_rows=batch_rows, ahead=2 * workers), workers
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
+def _here(rows: Iterator[Row], batch_rows: int) -> VerdictBatches:
+    for batch in _batches(rows, batch_rows):
+        yield batch, _verdicts([phone for _, phone, _ in batch])
+
+
+def _in_workers(
+    rows: Iterator[Row], pool: ProcessPoolExecutor, batch_rows: int, ahead: int
+) -> VerdictBatches:
+    """Like :func:`_here`, with up to ``ahead`` batches being normalized while rows are read."""
+    pending: deque[tuple[list[Row], Future[list[Verdict]]]] = deque()
+    for batch in _batches(rows, batch_rows):
+        pending.append((batch, pool.submit(_verdicts, [phone for _, phone, _ in batch])))
+        if len(pending) > ahead:
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()

@@ -1,0 +1,356 @@
+"""The use cases. The CLI (and later the HTTP service) call these; they call the adapters.
+
+Each function takes a :class:`Runtime` (database, clock, settings) or plain settings and returns a
+plain result object for the caller to format. Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from dispatcher.audience.phones import InvalidPhone, normalize
+from dispatcher.audience.scan import AudienceScan, scan_audience
+from dispatcher.bootstrap import Runtime, gateway
+from dispatcher.broadcast.service import broadcast_notes, check_broadcast, planned_airings
+from dispatcher.campaigns.compose import Composition, compose_sms, template_columns
+from dispatcher.campaigns.registry import Changes, register_campaign, registered_changes
+from dispatcher.campaigns.spec import Campaign, load_campaign
+from dispatcher.core import schedule
+from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.outbox import DeliveryView, LogFilter
+from dispatcher.core.signals import stop_on_signals
+from dispatcher.core.status import Status
+from dispatcher.safety.budgets import budget_rule
+from dispatcher.safety.carrier_checks import CarrierReview, review
+from dispatcher.safety.gates import clock_rule_for, sending_gate
+from dispatcher.sending.liveness import registered
+from dispatcher.sending.materialize import campaign_pacer, materialize
+from dispatcher.sending.pacing import Pacer
+from dispatcher.sending.sender import BudgetCheck, Gate, Progress, RunResult, Sender
+from dispatcher.settings.config import Settings
+from dispatcher.sms.quiet import effective_quiet_hours
+from dispatcher.store.repository import Repository
+
+ONCE = "once"  # the occurrence key of a campaign without a schedule
+OCCURRENCE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
+
+
+@dataclass
+class Prepared:
+    """A checked campaign: its audience (read again to send) and what the messages cost."""
+
+    campaign: Campaign
+    audience: AudienceScan | None
+    composition: Composition | None
+    warnings: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # about the campaign, for validate and plan
+
+
+def prepare_campaign(
+    path: Path, settings: Settings | None = None, environ: Mapping[str, str] | None = None
+) -> Prepared:
+    """Load and check a campaign completely; raises :class:`BadInput` listing every problem.
+
+    With ``settings``, also what the carriers will deliver (:mod:`dispatcher.safety.carrier_checks`:
+    registered senders and templates, advertising), checked in the same pass over the lists;
+    ``environ`` (default: the process's) says whether the gateway is real.
+    """
+    campaign = load_campaign(path)
+    carriers, problems = _checked_without_lists(campaign, settings, environ)
+    audience = _audience(campaign)
+    composition = None
+    if audience is not None:  # one pass: counts, costs
+        composition = compose_sms(campaign, audience, carriers.check)
+        problems += composition.problems
+    if problems:
+        raise BadInput(problems)
+    warnings = _list_warnings(audience)
+    # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
+    notes = broadcast_notes(campaign) if campaign.spec.broadcast is not None else []
+    return Prepared(campaign, audience, composition, warnings, carriers.notes + notes)
+
+
+def _checked_without_lists(
+    campaign: Campaign, settings: Settings | None, environ: Mapping[str, str] | None
+) -> tuple[CarrierReview, list[Problem]]:
+    """The carriers' review and every problem found before the lists are read."""
+    carriers = CarrierReview()
+    if settings is not None:
+        carriers = review(campaign, settings, os.environ if environ is None else environ)
+    problems: list[Problem] = list(carriers.problems)
+    if campaign.spec.broadcast is not None:
+        problems += check_broadcast(campaign)
+    return carriers, problems
+
+
+def _audience(campaign: Campaign) -> AudienceScan | None:
+    """The SMS audience, not read yet (None: the campaign sends no SMS)."""
+    sms = campaign.spec.sms
+    if sms is None:
+        return None
+    return scan_audience(
+        [campaign.resolve(p) for p in sms.recipients],
+        [campaign.resolve(p) for p in sms.exclude],
+        display_base=Path.cwd(),
+        columns=template_columns(campaign),
+    )
+
+
+def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
+    if audience is None:
+        return []
+    unusable = audience.summary.exclude_invalid
+    rows = [Problem(f"{r.reason}: '{r.raw}'", r.file, r.line) for r in unusable.rows]
+    if unusable.omitted:
+        rows.append(Problem(f"... and {unusable.omitted} more unusable numbers in exclusion lists"))
+    return rows
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    path: str
+    problems: list[Problem]
+    warnings: list[Problem]
+    changes: Changes | None = None  # None: not registered yet (or no database to ask)
+
+
+def validate(
+    paths: list[Path], settings: Settings | None = None, environ: Mapping[str, str] | None = None
+) -> list[ValidationResult]:
+    """Check each campaign file fully (lists, templates, limits); never raises for bad input.
+
+    With ``settings``, also what the carriers will deliver (see :func:`prepare_campaign`), and
+    a valid campaign already in the database says what its file changed since it was last
+    registered (only when the database exists; it is never created here).
+    """
+    results, campaigns = [], []
+    for path in paths:
+        try:
+            prepared = prepare_campaign(path, settings, environ)
+            campaigns.append(prepared.campaign)
+            warnings = prepared.warnings + prepared.notes
+            results.append(ValidationResult(str(path), [], warnings))
+        except BadInput as exc:
+            results.append(ValidationResult(str(path), exc.problems, []))
+    changed = registered_changes(settings, campaigns) if settings and campaigns else {}
+    by_path = {str(c.path): changed.get(c.id) for c in campaigns}
+    return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]
+
+
+# -- sending -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OccurrenceRun:
+    key: str
+    scheduled_at: datetime
+    recipients: int
+    result: RunResult
+
+
+@dataclass(frozen=True)
+class SendReport:
+    campaign: str
+    runs: list[OccurrenceRun]
+    skipped: list[str]
+    upcoming: datetime | None
+
+    @property
+    def halted(self) -> str | None:
+        return next((r.result.halted for r in self.runs if r.result.halted), None)
+
+    @property
+    def over_budget(self) -> str | None:
+        return next((r.result.over_budget for r in self.runs if r.result.over_budget), None)
+
+    @property
+    def complete(self) -> bool:
+        return all(r.result.complete for r in self.runs)
+
+
+def send(
+    rt: Runtime,
+    path: Path,
+    occurrence_key: str | None = None,
+    on_progress: Callable[[str, Progress], None] | None = None,
+    preflight: Callable[[Prepared], None] | None = None,
+) -> SendReport:
+    """Send every occurrence that is due now (or the one named), resuming what was started.
+
+    ``preflight`` sees the checked campaign before anything is written, and may refuse by
+    raising (the approval and confirmation of a real-gateway send).
+    """
+    if occurrence_key is not None and not OCCURRENCE_KEY.match(occurrence_key):
+        message = "use letters, digits and - _ . : + (at most 64 characters)"
+        raise BadInput(Problem(message, field="--occurrence"))
+    prepared = prepare_campaign(path, rt.settings, rt.environ)  # carriers' rules too
+    campaign = prepared.campaign
+    if campaign.spec.sms is None:
+        raise BadInput(campaign.problem([], "this campaign has no `sms` section: nothing to send"))
+    if preflight is not None:
+        preflight(prepared)
+    now = rt.clock.now()
+    due, missed, upcoming = _occurrences(campaign, now, occurrence_key, rt.settings)
+    with rt.uow() as uow:
+        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        skipped = _record_missed(uow.repo, campaign, missed, now)
+        uow.commit()
+    runs = [_send_occurrence(rt, prepared, key, at, on_progress) for key, at in due]
+    return SendReport(campaign.id, runs, skipped, upcoming)
+
+
+Timed = tuple[str, datetime]
+
+
+@dataclass(frozen=True)
+class ScheduledCampaign:
+    campaign_id: str
+    materialized: list[str]  # occurrence keys whose outbox rows this call created
+    skipped: list[str]  # occurrences recorded as missed (past their grace period)
+
+
+def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
+    """What the scheduler does for one campaign file: register it, record missed occurrences,
+    and create the outbox rows of due ones (exactly once, however many schedulers run)."""
+    campaign = load_campaign(path)
+    now = rt.clock.now()
+    if campaign.spec.sms is None or campaign.spec.sms.schedule is None:
+        return ScheduledCampaign(campaign.id, [], [])
+    due, missed, _ = _occurrences(campaign, now, None, rt.settings)
+    with rt.uow() as uow:
+        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        skipped = _record_missed(uow.repo, campaign, missed, now)
+        known = uow.repo.occurrence_keys(campaign.id)
+        state = uow.workers.campaign_states([campaign.id]).get(campaign.id)
+        uow.commit()
+    todo = [(key, at) for key, at in due if key not in known]
+    if not todo or state == "canceled":
+        return ScheduledCampaign(campaign.id, [], skipped)
+    # Only when something is due: what can be checked without the lists, then one pass over
+    # them per occurrence that renders, checks and writes each message (a problem found on the
+    # way rolls the whole occurrence back, so nothing of a faulty campaign is queued).
+    carriers, problems = _checked_without_lists(campaign, rt.settings, rt.environ)
+    if problems:
+        raise BadInput(problems)
+    audience = _audience(campaign)
+    assert audience is not None
+    made = [
+        key
+        for key, at in todo
+        if materialize(rt, campaign, audience, key, at, carriers.check).created
+    ]
+    return ScheduledCampaign(campaign.id, made, skipped)
+
+
+def _occurrences(
+    campaign: Campaign, now: datetime, key: str | None, settings: Settings
+) -> tuple[list[Timed], list[Timed], datetime | None]:
+    """Split the schedule at ``now``: due (within the grace period), missed, and the next one."""
+    sms = campaign.spec.sms
+    assert sms is not None
+    if key is not None:
+        return [(key, now)], [], None
+    if sms.schedule is None:
+        return [(ONCE, now)], [], None
+    spec, grace = sms.schedule, timedelta(minutes=settings.sending.grace_period_minutes)
+    window = effective_quiet_hours(campaign, settings)
+    due: list[Timed] = []
+    missed: list[Timed] = []
+    upcoming = None
+    for at in schedule.occurrences(spec, campaign.tz):
+        # Due from when it may really start: one that falls in quiet hours waits for them to
+        # end, and its grace period counts from then (not missed overnight).
+        opens = window.next_open(at, campaign.tz) if window else at
+        state = schedule.classify(opens, now, grace)
+        if state == "future":
+            upcoming = at
+            break
+        (due if state == "due" else missed).append((schedule.occurrence_key(at), at))
+    return due, missed, upcoming
+
+
+def _record_missed(
+    repo: Repository, campaign: Campaign, missed: list[Timed], now: datetime
+) -> list[str]:
+    """Record occurrences that missed their window as skipped, once: never a late blast."""
+    known = repo.occurrence_keys(campaign.id)
+    skipped = []
+    for key, at in missed:
+        if key in known:
+            continue
+        repo.add_occurrence(campaign.id, key, at, "skipped", now)
+        detail = "missed its sending window (grace period); never sent late"
+        repo.record_activity("occurrence-skipped", now, campaign.id, key, detail)
+        skipped.append(key)
+    return skipped
+
+
+def _send_occurrence(
+    rt: Runtime,
+    prepared: Prepared,
+    key: str,
+    at: datetime,
+    on_progress: Callable[[str, Progress], None] | None,
+) -> OccurrenceRun:
+    campaign, audience = prepared.campaign, prepared.audience
+    assert audience is not None
+    made = materialize(rt, campaign, audience, key, at)
+    report = (lambda p: on_progress(key, p)) if on_progress else None
+    pacer = campaign_pacer(rt.settings, campaign)
+    gate = sending_gate(campaign.id, clock_rule_for(campaign, rt.settings))
+    budget = budget_rule(campaign, rt.settings)
+    check = budget.room if budget is not None else None
+    result = asyncio.run(run_sender(rt, made.occurrence_id, pacer, gate, report, check))
+    return OccurrenceRun(key, at, made.recipients, result)
+
+
+async def run_sender(
+    rt: Runtime,
+    occurrence_id: int,
+    pacer: Pacer,
+    gate: Gate,
+    on_progress: Callable[[Progress], None] | None,
+    budget: BudgetCheck | None = None,
+) -> RunResult:
+    sending = rt.settings.sending
+    with gateway(rt) as gw:
+        try:
+            async with registered(rt, "send") as me:
+                sender = Sender(
+                    rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress,
+                    pacer, me, timedelta(seconds=sending.lease_s), gate, budget,
+                )  # fmt: skip
+                with stop_on_signals(sender.stop):
+                    return await sender.run(occurrence_id)
+        finally:
+            await gw.aclose()
+
+
+# -- the delivery log --------------------------------------------------------------------------
+def log_filter(campaign: str | None, phone: str | None, status: str | None) -> LogFilter:
+    """Check the options of ``dispatcher log``; bad ones are :class:`BadInput` naming them."""
+    wanted = None
+    if status is not None:
+        try:
+            wanted = Status(status)
+        except ValueError as exc:
+            choices = ", ".join(s.value for s in Status)
+            problem = Problem(f"unknown status '{status}' (one of {choices})", field="--status")
+            raise BadInput(problem) from exc
+    number = None
+    if phone is not None:
+        try:
+            number = normalize(phone)
+        except InvalidPhone as exc:
+            raise BadInput(Problem(f"'{phone}': {exc.reason}", field="--phone")) from exc
+    return LogFilter(campaign, number, wanted)
+
+
+def delivery_log(rt: Runtime, filters: LogFilter) -> Iterator[DeliveryView]:
+    """The outbox rows matching ``filters``, oldest first, streamed."""
+    with rt.uow() as uow:
+        yield from uow.repo.deliveries(filters)

@@ -1,0 +1,361 @@
+"""The sender: claim → pace → send → record, pipelined, with a bound on what is in flight.
+
+Crash safety comes from the order of writes: a row is committed as ``sending`` (and logged)
+before its request is made, and its outcome is committed after. At most ``batch_size`` rows are
+ever claimed and not yet recorded, so a process killed at any moment leaves at most one batch
+``sending``; the next run marks those ``unknown`` and asks the provider about each before anything
+is resent (:meth:`Sender.recover`).
+
+Database work runs on one dedicated thread, so the event loop keeps requests flowing while a
+transaction commits; the requests themselves are bounded by ``concurrency`` and paced per sender.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
+
+from dispatcher.core.clock import Clock
+from dispatcher.core.outbox import OutboundMessage, Outcome
+from dispatcher.core.status import FINAL, REACHED_PROVIDER, Status
+from dispatcher.gateways.base import Gateway, SendResult
+from dispatcher.safety.budgets import Room
+from dispatcher.safety.halting import AUTOMATIC, engage, stop_message
+from dispatcher.sending.pacing import Pacing
+from dispatcher.store.uow import UnitOfWork
+from dispatcher.store.workers import Identity
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
+RECONCILE_CONCURRENCY = 8  # provider lookups in flight while settling unknown outcomes
+GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
+# Whether sending may go on now: None, or why not ("campaign paused", "halted: ...").
+Gate = Callable[[UnitOfWork, datetime], str | None]
+# How many more segments the budgets allow now (locking them till commit); None: no budget.
+BudgetCheck = Callable[[UnitOfWork, datetime], Room | None]
+OPTED_OUT = 21610  # Twilio: the recipient opted out; the number joins our list too
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0  # rows that reached a status other than pending/sending in this run
+    reached: int = 0
+    failed: int = 0
+    unknown: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        rate = self.rate
+        return (self.total - self.done) / rate if rate > 0 else None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    counts: dict[Status, int]
+    halted: str | None
+    stopped: bool
+    blocked: str | None = None  # paused, canceled, halted by an operator, quiet hours
+    over_budget: str | None = None  # which budget stopped the run, and how far it got
+
+    @property
+    def complete(self) -> bool:
+        """Every recipient reached the provider or was deliberately not sent (opted out);
+        none failed, is unknown, or is left pending."""
+        settled = REACHED_PROVIDER | {Status.SKIPPED, Status.CANCELED}
+        return all(status in settled for status, n in self.counts.items() if n)
+
+
+class Sender:
+    """Works one occurrence's outbox to the end; ``stop()`` parks what is queued and returns."""
+
+    def __init__(
+        self,
+        uow: Callable[[], UnitOfWork],
+        gateway: Gateway,
+        clock: Clock,
+        batch_size: int,
+        concurrency: int,
+        on_progress: Callable[[Progress], None] | None = None,
+        pacer: Pacing | None = None,
+        identity: Identity | None = None,
+        lease: timedelta = timedelta(seconds=60),
+        gate: Gate | None = None,
+        budget: BudgetCheck | None = None,
+    ) -> None:
+        self._uow = uow
+        self._gateway = gateway
+        self._clock = clock
+        self._batch_size = batch_size
+        self._concurrency = concurrency
+        self._on_progress = on_progress or (lambda _p: None)
+        self._pacer = pacer
+        self._identity = identity or Identity("unregistered")
+        self._lease = lease
+        self._gate = gate
+        self._budget = budget
+        self._over_budget: str | None = None
+        self._stopping = False
+        self._halt: str | None = None
+        self._blocked: str | None = None
+        self._gate_checked = float("-inf")
+        self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    async def _db(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._db_thread, lambda: func(*args, **kwargs))
+
+    async def run(self, occurrence_id: int) -> RunResult:
+        try:
+            # Halted: not even reconciling, which asks the provider (see dispatcher.safety.halting).
+            self._halt = await self._db(self._halted)
+            if self._halt is None:
+                await self.recover(occurrence_id)
+            counts = await self._db(self._counts, occurrence_id)
+            progress = Progress(total=counts.get(Status.PENDING, 0))
+            if progress.total and self._halt is None:
+                self._on_progress(progress)
+                await self._pump(occurrence_id, progress)
+            counts = await self._db(self._counts, occurrence_id)
+            return RunResult(counts, self._halt, self._stopping, self._blocked, self._over_budget)
+        finally:
+            self._db_thread.shutdown(wait=True)
+
+    def _counts(self, occurrence_id: int) -> dict[Status, int]:
+        with self._uow() as uow:
+            return uow.repo.status_counts(occurrence_id)
+
+    # -- the pipeline --------------------------------------------------------------------------
+    async def _pump(self, occurrence_id: int, progress: Progress) -> None:
+        """Keep the queue fed while at most ``batch_size`` rows are claimed and unrecorded."""
+        run_started = self._clock.now()
+        queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
+        results: list[SendResult] = []
+        ready = asyncio.Event()
+        workers = [
+            asyncio.create_task(self._worker(queue, results, ready))
+            for _ in range(self._concurrency)
+        ]
+        outstanding, exhausted = 0, False
+        try:
+            while True:
+                await self._check_gate()
+                room = self._batch_size - outstanding
+                if (
+                    not exhausted
+                    and not self._halted_or_stopping()
+                    and room >= max(1, self._batch_size // 2)
+                ):
+                    claimed, batch = await self._db(self._claim, occurrence_id, room, run_started)
+                    exhausted = claimed == 0
+                    outstanding += len(batch)
+                    for message in batch:
+                        queue.put_nowait(message)
+                if outstanding == 0 and (exhausted or self._halted_or_stopping()):
+                    return
+                await _wait(ready, RECORD_EVERY_S)
+                outstanding -= await self._flush(results, progress)
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    def _halted_or_stopping(self) -> bool:
+        stopped = self._halt is not None or self._blocked is not None
+        return self._stopping or stopped or self._over_budget is not None
+
+    async def _check_gate(self) -> None:
+        if self._halted_or_stopping():
+            return
+        if time.monotonic() - self._gate_checked < GATE_EVERY_S:
+            return
+        self._gate_checked = time.monotonic()
+        halt, self._blocked = await self._db(self._ask_gate)
+        self._halt = self._halt or halt
+        if halt or self._blocked:
+            log.info("sending stops: %s", halt or self._blocked)
+
+    def _ask_gate(self) -> tuple[str | None, str | None]:
+        """(the global halt, else why this campaign may not go on now). The halt is checked
+        with or without a gate: it stops every sender, whatever it sends."""
+        with self._uow() as uow:
+            state = uow.workers.halt_state()
+            if state is not None:
+                return stop_message(state), None
+            return None, self._gate(uow, self._clock.now()) if self._gate else None
+
+    def _halted(self) -> str | None:
+        with self._uow() as uow:
+            state = uow.workers.halt_state()
+        return None if state is None else stop_message(state)
+
+    async def _worker(
+        self, queue: asyncio.Queue[OutboundMessage], results: list[SendResult], ready: asyncio.Event
+    ) -> None:
+        while True:
+            message = await queue.get()
+            results.append(await self._send(message))
+            ready.set()
+
+    async def _send(self, message: OutboundMessage) -> SendResult:
+        if not self._halted_or_stopping() and self._pacer is not None:
+            await self._pacer.wait(message.sender, message.segments)
+        if self._halted_or_stopping():  # claimed but never sent: park it, nothing is lost
+            return SendResult(message.delivery_id, None, self._park_reason())
+        result = await self._gateway.send(message)
+        if result.halt and self._halt is None:
+            self._halt = result.halt
+        return result
+
+    def _park_reason(self) -> str:
+        if self._halt:
+            return f"run halted: {self._halt}"
+        if self._blocked:
+            return f"not sent: {self._blocked}"
+        return "run stopped before sending"
+
+    async def _flush(self, results: list[SendResult], progress: Progress) -> int:
+        if not results:
+            return 0
+        taken = results[:]
+        del results[: len(taken)]
+        outcomes = await self._db(self._record, taken)
+        _count(progress, outcomes)
+        self._on_progress(progress)
+        return len(taken)
+
+    # -- database steps (run on the database thread) --------------------------------------------
+    def _claim(
+        self, occurrence_id: int, limit: int, run_started: datetime
+    ) -> tuple[int, list[OutboundMessage]]:
+        """(rows claimed, the ones to send): opted-out numbers are claimed, then skipped."""
+        with self._uow() as uow:
+            now = self._clock.now()
+            room = self._budget(uow, now) if self._budget is not None else None
+            batch, cut = uow.repo.claim_within(
+                occurrence_id, limit, now, run_started, self._identity.id,
+                room.segments if room is not None else None,
+            )  # fmt: skip
+            # Stop when nothing more fits (what did fit in this batch is sent first).
+            if cut and not batch and room is not None:
+                self._over_budget = f"{room.budget} reached ({room.spent:,.2f} spent)"
+            # A number may have opted out since the occurrence started: never send to it.
+            opted_out = uow.optouts.contains([m.to for m in batch])
+            skipped = [
+                Outcome(m.delivery_id, Status.SKIPPED, detail="opted out before sending")
+                for m in batch
+                if m.to in opted_out
+            ]
+            uow.repo.apply(skipped, now)
+            uow.commit()
+        return len(batch), [m for m in batch if m.to not in opted_out]
+
+    def _record(self, results: list[SendResult]) -> list[Outcome]:
+        now = self._clock.now()
+        outcomes = [r.outcome for r in results if r.outcome is not None]
+        released = [r for r in results if r.outcome is None]
+        with self._uow() as uow:
+            applied = uow.repo.apply(outcomes, now)
+            for outcome in applied:
+                if outcome.error_code != OPTED_OUT:
+                    continue
+                delivery = uow.repo.delivery_by_id(outcome.delivery_id)
+                if delivery is not None:  # Twilio knows they opted out: so do we
+                    reason = "Twilio 21610: unsubscribed"
+                    uow.optouts.add(delivery.phone, reason, "twilio-21610", now)
+            by_reason: dict[str, list[int]] = {}
+            for result in released:
+                reason = result.not_processed_reason or "not processed by the provider"
+                by_reason.setdefault(reason, []).append(result.delivery_id)
+            for reason, ids in by_reason.items():  # one statement per reason, not per row
+                uow.repo.release(ids, reason, now, Status.SENDING)
+            halt = next((r for r in results if r.halt), None)
+            if halt is not None:
+                uow.repo.record_activity("halted", now, detail=halt.halt)
+            if halt is not None and halt.halt_all:  # the account is refused: stop every worker
+                engage(uow, halt.halt_all, AUTOMATIC, now)
+            uow.commit()
+        return outcomes
+
+    # -- crash recovery ------------------------------------------------------------------------
+    async def recover(self, occurrence_id: int) -> None:
+        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled.
+
+        Lookups run a few at a time (``RECONCILE_CONCURRENCY``); each costs the provider one
+        list request per UTC day of the attempt window (see the gateway)."""
+        unknown = await self._db(self._mark_stranded, occurrence_id)
+        limit = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+
+        async def reconcile(message: OutboundMessage) -> None:
+            async with limit:
+                taken = await self._db(self._sids_of, message.to, message.delivery_id)
+                found = await self._gateway.lookup(message, taken)
+                await self._db(self._settle, message, found)
+
+        await asyncio.gather(*(reconcile(m) for m in unknown))
+
+    def _mark_stranded(self, occurrence_id: int) -> list[OutboundMessage]:
+        """Rows that dead workers left in ``sending`` become ``unknown``; live workers' rows are
+        theirs to finish. Returns every ``unknown`` row of the occurrence, to reconcile."""
+        now = self._clock.now()
+        with self._uow() as uow:
+            dead = uow.workers.dead_claimants(occurrence_id, now, self._lease, self._identity)
+            stranded = uow.repo.in_flight(occurrence_id, dead) if dead else []
+            detail = "the previous run stopped during the attempt; outcome unknown"
+            uow.repo.apply([Outcome(i, Status.UNKNOWN, detail=detail) for i in stranded], now)
+            unknown = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
+            uow.commit()
+        if stranded:
+            log.warning("%d deliveries were in flight when the last run stopped", len(stranded))
+        return unknown
+
+    def _sids_of(self, phone: str, delivery_id: int) -> set[str]:
+        with self._uow() as uow:
+            return uow.repo.provider_ids_for(phone, except_delivery=delivery_id)
+
+    def _settle(self, message: OutboundMessage, found: Outcome | None) -> None:
+        now = self._clock.now()
+        with self._uow() as uow:
+            if found is not None:
+                uow.repo.apply([found], now)
+            else:
+                reason = "the provider has no record of it"
+                uow.repo.release([message.delivery_id], reason, now, Status.UNKNOWN)
+            uow.commit()
+
+
+async def _wait(event: asyncio.Event, timeout_s: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout_s)
+    except TimeoutError:
+        return
+    event.clear()
+
+
+def _count(progress: Progress, outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        progress.done += 1
+        if outcome.status in REACHED_PROVIDER:
+            progress.reached += 1
+        elif outcome.status is Status.UNKNOWN:
+            progress.unknown += 1
+        elif outcome.status in FINAL:
+            progress.failed += 1

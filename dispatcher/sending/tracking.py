@@ -1,0 +1,276 @@
+"""Knowing what happened to each message after the provider took it.
+
+Polling is the primary path: a district office is usually behind NAT, where no callback can reach
+it. :func:`poll_statuses` asks the provider about every delivery that has a provider id and no
+final status yet, in bounded batches. Status callbacks (:func:`handle_status_callback`, served by
+:mod:`dispatcher.web.service`) are the fast path where Twilio can reach ``dispatcher serve``. Both
+go
+through ``Repository.apply``, which only moves a status forward and logs every change: a late
+``sent`` never overwrites ``delivered`` and a repeated report changes nothing.
+
+In Vietnam ``delivered`` is only the SMS centre's acknowledgement, not the handset's receipt.
+
+An ``unknown`` outcome (the request may or may not have created a message) that stays unresolved
+past ``sending.unknown_max_age_minutes`` becomes ``failed`` with ``unknown-outcome``: it is
+reported, never silently resent (:func:`expire_unknown`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from dispatcher.audience.phones import InvalidPhone, mask, normalize
+from dispatcher.bootstrap import Runtime, gateway
+from dispatcher.core.errors import (
+    BadInput,
+    ConfigError,
+    GatewayError,
+    GatewayHalt,
+    Problem,
+    ProviderNotFound,
+)
+from dispatcher.core.outbox import Outcome
+from dispatcher.core.status import Status, from_twilio
+from dispatcher.gateways.base import Gateway, ProviderStatus
+from dispatcher.sms.encoding import fold_vietnamese
+
+log = logging.getLogger(__name__)
+
+POLL_CONCURRENCY = 8  # fetches in flight: polling must leave Twilio's concurrency cap to sends
+UNKNOWN_OUTCOME = "unknown-outcome"
+EXPIRE_BATCH = 1_000
+_SEPARATORS = re.compile(r"[\s.,;:!?]+")
+
+
+@dataclass
+class PollResult:
+    """One polling pass: how many deliveries were asked about and what became of them."""
+
+    checked: int = 0
+    moved: dict[Status, int] = field(default_factory=dict)  # moved forward, by new status
+    not_found: int = 0  # the provider has no such message: left as they are
+    errors: int = 0  # the provider could not be asked this time: asked again next pass
+
+    def count(self, applied: Sequence[Outcome]) -> None:
+        for outcome in applied:
+            self.moved[outcome.status] = self.moved.get(outcome.status, 0) + 1
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    poll: PollResult
+    expired: int  # unknown outcomes that became failed (unknown-outcome)
+
+
+def require_provider_gateway(rt: Runtime, command: str) -> None:
+    """Polling and callbacks need a gateway that outlives one command.
+
+    The built-in simulator runs inside each command and forgets its messages when it ends, so
+    there is nothing for ``reconcile`` or ``serve`` to ask about and no token to check callbacks
+    with: a standalone ``dispatcher simulator`` used as ``gateway: twilio`` works.
+    """
+    if rt.settings.gateway == "twilio":
+        return
+    message = (
+        f"`dispatcher {command}` needs gateway: twilio. The built-in simulator lives only as "
+        "long as one command; to try it locally run `dispatcher simulator` and set "
+        "DISPATCHER_GATEWAY=twilio TWILIO_API_BASE_URL=<its URL> and the same credentials"
+    )
+    raise ConfigError(Problem(message, field="gateway"))
+
+
+def reconcile(rt: Runtime) -> ReconcileResult:
+    """One pass of :func:`poll_statuses` and :func:`expire_unknown` (``dispatcher reconcile``)."""
+    require_provider_gateway(rt, "reconcile")
+    return asyncio.run(_reconcile(rt))
+
+
+async def _reconcile(rt: Runtime) -> ReconcileResult:
+    with gateway(rt) as gw:
+        try:
+            polled = await poll_statuses(rt, gw)
+        finally:
+            await gw.aclose()
+    return ReconcileResult(polled, expire_unknown(rt))
+
+
+# -- polling -----------------------------------------------------------------------------------
+async def poll_statuses(
+    rt: Runtime, gw: Gateway, stopping: Callable[[], bool] = lambda: False
+) -> PollResult:
+    """Ask the provider about every delivery with a provider id and no final status yet.
+
+    Batches of ``status.poll_batch`` (id order), fetched a few at a time and applied per batch;
+    ``stopping`` is checked between batches. A refused account (:class:`GatewayHalt`) ends the
+    pass after what was learned in its batch is recorded.
+    """
+    result = PollResult()
+    limit = asyncio.Semaphore(POLL_CONCURRENCY)
+    batch, after = rt.settings.status.poll_batch, 0
+    while not stopping():
+        page = await asyncio.to_thread(_awaiting, rt, batch, after)
+        if not page:
+            break
+        after = page[-1][0]
+        answers = await asyncio.gather(
+            *(_fetch(gw, provider_id, limit) for _, provider_id in page), return_exceptions=True
+        )
+        outcomes, halt = _triage(page, answers, result)
+        result.count(await asyncio.to_thread(_apply, rt, outcomes))
+        if halt is not None:
+            raise halt
+        if len(page) < batch:
+            break
+    return result
+
+
+def _awaiting(rt: Runtime, limit: int, after: int) -> list[tuple[int, str]]:
+    with rt.uow() as uow:
+        return uow.repo.awaiting_status(limit, after)
+
+
+async def _fetch(gw: Gateway, provider_id: str, limit: asyncio.Semaphore) -> ProviderStatus:
+    async with limit:
+        return await gw.fetch(provider_id)
+
+
+def _triage(
+    page: list[tuple[int, str]],
+    answers: Sequence[ProviderStatus | BaseException],
+    result: PollResult,
+) -> tuple[list[Outcome], GatewayHalt | None]:
+    outcomes: list[Outcome] = []
+    halt = None
+    for (delivery_id, provider_id), answer in zip(page, answers, strict=True):
+        result.checked += 1
+        if isinstance(answer, ProviderStatus):
+            outcomes.append(_polled(delivery_id, answer))
+        elif isinstance(answer, ProviderNotFound):
+            result.not_found += 1
+            log.warning("delivery %d: %s", delivery_id, answer.message)
+        elif isinstance(answer, GatewayError):
+            result.errors += 1
+            log.warning("delivery %d (%s): %s", delivery_id, provider_id, answer.message)
+        elif isinstance(answer, GatewayHalt):
+            result.errors += 1
+            halt = answer
+        else:
+            raise answer  # a bug, not an answer
+    return outcomes, halt
+
+
+def _polled(delivery_id: int, found: ProviderStatus) -> Outcome:
+    extras = [f"segments={found.num_segments}"] if found.num_segments else []
+    extras += [f"price={found.price}"] if found.price else []
+    detail = f"polled: {found.provider_status}" + (f" ({', '.join(extras)})" if extras else "")
+    return Outcome(
+        delivery_id, found.status, found.provider_id, error_code=found.error_code, detail=detail
+    )
+
+
+def _apply(rt: Runtime, outcomes: list[Outcome]) -> list[Outcome]:
+    if not outcomes:
+        return []
+    with rt.uow() as uow:
+        applied = uow.repo.apply(outcomes, rt.clock.now())
+        uow.commit()
+    return applied
+
+
+# -- unknown outcomes --------------------------------------------------------------------------
+def expire_unknown(rt: Runtime) -> int:
+    """Fail the deliveries ``unknown`` for longer than ``sending.unknown_max_age_minutes``.
+
+    They become ``failed`` with ``unknown-outcome`` (logged), never resent: the message may have
+    gone out, and a second one would be a double send. Returns how many.
+    """
+    minutes = rt.settings.sending.unknown_max_age_minutes
+    detail = f"{UNKNOWN_OUTCOME}: unresolved for more than {minutes} minutes; not resent"
+    expired = 0
+    while True:
+        now = rt.clock.now()
+        with rt.uow() as uow:
+            stale = uow.repo.stale_unknown(now - timedelta(minutes=minutes), limit=EXPIRE_BATCH)
+            fail = [
+                Outcome(i, Status.FAILED, error_message=UNKNOWN_OUTCOME, detail=detail)
+                for i in stale
+            ]
+            expired += len(uow.repo.apply(fail, now))
+            uow.commit()
+        if len(stale) < EXPIRE_BATCH:
+            return expired
+
+
+# -- callbacks and inbound messages (signatures are checked by the HTTP layer) -----------------
+def handle_status_callback(rt: Runtime, delivery_id: int, params: Mapping[str, str]) -> bool:
+    """Apply one Twilio status callback for our delivery ``delivery_id`` (from its URL).
+
+    Ties the provider's SID to the delivery when we did not know it (the create response was
+    lost). Returns whether anything changed: an unknown delivery, a stale or repeated report, or
+    a report about another message than the one we know change nothing. Missing fields are
+    :class:`BadInput`.
+    """
+    sid = params.get("MessageSid") or params.get("SmsSid")
+    reported = params.get("MessageStatus") or params.get("SmsStatus")
+    if not sid or not reported:
+        raise BadInput("a status callback needs MessageSid and MessageStatus")
+    outcome = Outcome(
+        delivery_id,
+        from_twilio(reported),
+        sid,
+        error_code=_int_or_none(params.get("ErrorCode")),
+        detail=f"callback: {reported}",
+    )
+    with rt.uow() as uow:
+        known = uow.repo.delivery_by_id(delivery_id)
+        if known is None:
+            log.warning("status callback for delivery %d, which does not exist", delivery_id)
+            return False
+        if known.provider_id not in (None, sid):
+            log.warning("status callback for delivery %d names %s, not %s: ignored",
+                        delivery_id, sid, known.provider_id)  # fmt: skip
+            return False
+        changed = bool(uow.repo.apply([outcome], rt.clock.now()))
+        uow.commit()
+    return changed
+
+
+def handle_inbound(rt: Runtime, params: Mapping[str, str]) -> bool:
+    """Put the sender of an inbound opt-out keyword (``settings.optout.keywords``) on the list.
+
+    Returns whether the list changed. The whole message must be the keyword, so that "Huy đây"
+    (Huy is a common name) does not opt anyone out. Missing fields are :class:`BadInput`.
+    """
+    sender, body = params.get("From"), params.get("Body")
+    if not sender or body is None:
+        raise BadInput("an inbound message needs From and Body")
+    keyword = opt_out_keyword(body, rt.settings.optout.keywords)
+    if keyword is None:
+        return False
+    try:
+        phone = normalize(sender)
+    except InvalidPhone as exc:
+        log.warning("opt-out keyword %s from a number we cannot use: %s", keyword, exc.reason)
+        return False
+    with rt.uow() as uow:
+        reason, source = f"inbound keyword {keyword}", f"inbound:{keyword}"
+        changed = uow.optouts.add(phone, reason=reason, source=source, now=rt.clock.now())
+        uow.commit()
+    log.info("opt-out keyword %s from %s (new: %s)", keyword, mask(phone), changed)
+    return changed
+
+
+def opt_out_keyword(body: str, keywords: Collection[str]) -> str | None:
+    """The keyword the whole message is (case, diacritics and punctuation ignored), or None."""
+    wanted = {fold_vietnamese(k).upper() for k in keywords}
+    word = _SEPARATORS.sub(" ", fold_vietnamese(body)).strip().upper()
+    return word if word in wanted else None
+
+
+def _int_or_none(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() else None

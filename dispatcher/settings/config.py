@@ -1,0 +1,330 @@
+"""Service settings: ``config.yaml`` plus ``DISPATCHER_*`` environment overrides, validated once.
+
+Secrets never live here: Twilio credentials are read from the environment by the gateway adapter.
+The file is optional — without one the embedded defaults apply (SQLite next to the working
+directory, the built-in simulator), so a fresh checkout runs as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dispatcher.core.errors import BadInput, ConfigError, Problem
+from dispatcher.core.schedule import known_zone
+from dispatcher.core.yamlfile import YamlDocument, read_yaml, validation_problems
+from dispatcher.settings import safeguards
+from dispatcher.sms import quiet
+from dispatcher.sms.carriers import CarrierSettings
+
+ENV_CONFIG = "DISPATCHER_CONFIG"
+ENV_DB_URL = "DISPATCHER_DB_URL"
+ENV_GATEWAY = "DISPATCHER_GATEWAY"
+ENV_QUIET_HOURS = quiet.ENV_VAR  # "22:00-07:00" or "off"; a campaign's own window still wins
+ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"  # a Twilio-compatible server instead of Twilio
+
+GatewayName = Literal["twilio", "simulator"]
+# What bootstrap can open: SQLite, and PostgreSQL through psycopg 3 (the driver we ship).
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
+DATABASE_EXAMPLE = "like sqlite:///var/dispatcher.sqlite3 or postgresql://user@host:5432/dispatcher"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetrySettings(_Frozen):
+    """How transient gateway failures are retried: exponential backoff with jitter, bounded."""
+
+    max_attempts: int = Field(5, ge=1, le=20)
+    initial_backoff_s: float = Field(0.5, gt=0, le=60)
+    max_backoff_s: float = Field(30.0, gt=0, le=600)
+    jitter_s: float = Field(0.5, ge=0, le=60)
+
+
+class FrequencyCap(_Frozen):
+    max_messages: int = Field(1, ge=1, le=100)
+    window_hours: float = Field(24.0, gt=0, le=24 * 31)
+
+
+class SendingSettings(_Frozen):
+    batch_size: int = Field(100, ge=1, le=10_000)
+    concurrency: int = Field(32, ge=1, le=256)
+    request_timeout_s: float = Field(15.0, gt=0, le=300)
+    grace_period_minutes: int = Field(120, ge=0, le=7 * 24 * 60)
+    # Twilio meters message segments per second per sender: 10 for an alphanumeric sender ID or
+    # any number sending outside North America. Sending faster makes Twilio queue, then refuse
+    # (21611), and makes carriers filter.
+    rate_per_sender: float = Field(10.0, gt=0, le=1_000_000)
+    burst_segments: int = Field(10, ge=1, le=100_000)
+    sender_rates: dict[str, float] = {}  # per-sender overrides, segments per second
+    queue_limit_hours: float = Field(10.0, gt=0, le=100)  # Twilio queues about 10 h per sender
+    # An attempt whose outcome stays unknown this long becomes `failed` (unknown-outcome).
+    unknown_max_age_minutes: int = Field(24 * 60, ge=1, le=30 * 24 * 60)
+    # A worker silent this long is dead: its claimed rows become `unknown` and are reconciled.
+    lease_s: float = Field(60.0, ge=5, le=3600)
+    # At most `max_messages` per subscriber per `window_hours`, across campaigns; null: no cap.
+    frequency_cap: FrequencyCap | None = None
+    # `send --test` sends only to these (staff phones); any usual written form.
+    test_numbers: list[str] = []
+    retry: RetrySettings = RetrySettings()
+    # No SMS inside this daily window (campaign time zone): Decree 91/2020 allows 07:00-22:00.
+    quiet_hours: str = quiet.DEFAULT
+    # Set by load_settings, not written in the file: where quiet_hours came from, for messages.
+    quiet_hours_source: Literal["sending.quiet_hours", "DISPATCHER_QUIET_HOURS"] = Field(
+        "sending.quiet_hours", exclude=True
+    )
+
+    _quiet_window = field_validator("quiet_hours", mode="before")(quiet.canonical_window)
+    _test_numbers = field_validator("test_numbers")(safeguards.test_numbers)
+
+
+class SimulatorSettings(_Frozen):
+    """The built-in Twilio-compatible simulator, used when ``gateway: simulator``."""
+
+    latency_ms: int = Field(0, ge=0, le=60_000)
+
+
+class StatusSettings(_Frozen):
+    """Status polling: the primary way of learning what happened (callbacks need a public URL)."""
+
+    poll_interval_s: float = Field(60.0, gt=0, le=86_400)
+    poll_batch: int = Field(500, ge=1, le=10_000)
+
+
+class HttpSettings(_Frozen):
+    """`dispatcher serve`: status callbacks and inbound SMS; loopback unless told otherwise."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65_535)
+    # The URL Twilio can reach this service at; when set, sends ask for status callbacks.
+    public_base_url: str | None = None
+
+
+class OptOutSettings(_Frozen):
+    # Inbound keywords that opt a number out, where the sender supports replies (not in Vietnam).
+    keywords: list[str] = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "TC", "HUY"]
+
+
+class HealthSettings(_Frozen):
+    """When `dispatcher status` and `GET /health` call work stuck: nothing is silently lost."""
+
+    # A row `sending` (claimed) or `unknown` (not reconciled) for longer than this is stuck.
+    stuck_after_minutes: int = Field(15, ge=1, le=7 * 24 * 60)
+    # An occurrence with pending rows and no row claimed for this long is not being sent.
+    no_progress_minutes: int = Field(30, ge=1, le=7 * 24 * 60)
+    # A worker holding `sending` rows without a heartbeat for this long has died.
+    worker_silent_minutes: int = Field(5, ge=1, le=7 * 24 * 60)
+    # One error code in more than this share of a campaign's recent failures dominates...
+    error_dominance: float = Field(0.5, gt=0, lt=1)
+    error_window: int = Field(200, ge=1, le=100_000)  # ...of its last this many failures
+    error_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60)  # ...within this long
+    error_min_failures: int = Field(20, ge=1, le=100_000)  # fewer failures prove nothing
+
+
+class SchedulerSettings(_Frozen):
+    """`dispatcher serve` sends the scheduled campaigns of one folder."""
+
+    campaigns_dir: Path = Path("campaigns")  # every *.yaml there with an sms.schedule
+    interval_s: float = Field(30.0, ge=1, le=3600)  # how often it looks for due occurrences
+
+
+# Constant bit rates (kbit/s) an MP3 can have at each sample rate: MPEG-1 Layer III above
+# 32 kHz, MPEG-2 below. Anything else the encoder would silently round.
+MP3_BITRATES_KBPS: dict[int, tuple[int, ...]] = {
+    **dict.fromkeys((32_000, 44_100, 48_000), (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192)),
+    **dict.fromkeys((16_000, 22_050, 24_000), (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128)),
+}
+
+
+class AudioSettings(_Frozen):
+    """Loudspeaker audio: the offline voice, the output format and the jingles around it."""
+
+    engine: Literal["espeak-ng"] = "espeak-ng"
+    # espeak-ng's Vietnamese voices: vi (Northern), vi-vn-x-central, vi-vn-x-south.
+    voice: str = Field("vi", min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_/+-]*$")
+    speed: int = Field(105, ge=80, le=450)  # espeak-ng -s; 105 reads about 140 syllables/min
+    # Hz, of both files. espeak-ng speaks at 22,050 Hz and horn loudspeakers stop near 8 kHz:
+    # more would only double the files.
+    sample_rate: int = 22_050
+    channels: Literal[1, 2] = 1
+    target_lufs: float = Field(-16.0, ge=-36, le=-6)  # integrated loudness, ITU-R BS.1770
+    peak_dbfs: float = Field(-1.0, ge=-12, le=0)  # no sample louder: a limiter catches peaks
+    mp3_bitrate_kbps: int = 64
+    # Optional jingles before and after the speech; relative to the config file.
+    intro: Path | None = None
+    outro: Path | None = None
+    gap_s: float = Field(0.5, ge=0, le=10)  # silence between a jingle and the speech
+
+    @pydantic.model_validator(mode="after")
+    def _mp3_can_encode(self) -> AudioSettings:
+        rates = MP3_BITRATES_KBPS.get(self.sample_rate)
+        if rates is None:
+            raise ValueError(f"sample_rate must be one of {', '.join(map(str, MP3_BITRATES_KBPS))}")
+        if self.mp3_bitrate_kbps not in rates:
+            allowed = ", ".join(map(str, rates))
+            raise ValueError(f"mp3_bitrate_kbps at {self.sample_rate} Hz must be one of {allowed}")
+        return self
+
+
+class BroadcastSettings(_Frozen):
+    """Loudspeaker scripts: how fast the announcer reads, to estimate each airing's length."""
+
+    # A commune announcer reads about 140 syllables a minute (TV presenters 220-330).
+    syllables_per_minute: float = Field(140.0, ge=60, le=400)
+
+
+class Settings(_Frozen):
+    database_url: str = "sqlite:///var/dispatcher.sqlite3"
+    gateway: GatewayName = "simulator"
+    timezone: str = "Asia/Ho_Chi_Minh"
+    output_dir: Path = Path("audio/out")
+    sending: SendingSettings = SendingSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    status: StatusSettings = StatusSettings()
+    http: HttpSettings = HttpSettings()
+    optout: OptOutSettings = OptOutSettings()
+    health: HealthSettings = HealthSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    audio: AudioSettings = AudioSettings()
+    broadcast: BroadcastSettings = BroadcastSettings()
+    pricing: safeguards.PricingSettings = safeguards.PricingSettings()
+    budgets: safeguards.BudgetSettings = safeguards.BudgetSettings()
+    approval: safeguards.ApprovalSettings = safeguards.ApprovalSettings()
+    # The sender names and templates registered with the operators; advertising's opt-out words.
+    carriers: CarrierSettings = CarrierSettings()
+    # auto: see gateway_is_real(). true: the twilio gateway is real whatever server it talks to,
+    # so tests can check the real-gateway rules against a test server. There is no false:
+    # nothing written here may make api.twilio.com, which reaches real phones, count as a test.
+    gateway_is_real: Literal["auto", True] = "auto"
+    # The administrative units registry (communes and their validity dates); relative to this file.
+    units_file: Path = Path("campaigns/units.yaml")
+    # Directory that relative paths in this file are resolved against.
+    base_dir: Path = Field(Path("."), exclude=True)
+
+    _known_zone = field_validator("timezone")(known_zone)
+
+    @field_validator("gateway_is_real", mode="before")
+    @classmethod
+    def _never_false(cls, value: object) -> object:
+        if value is False or (isinstance(value, str) and value.strip().lower() == "false"):
+            raise ValueError(
+                "false is not accepted: Twilio itself always reaches real phones; point "
+                f"${ENV_TWILIO_API_BASE_URL} at a test server instead (auto or true)"
+            )
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        # Checked here, not when the engine is built, so the error names the file line or the
+        # variable. The URL itself is never echoed: it may hold a password.
+        try:
+            driver = make_url(value).drivername
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"not a database URL; write one {DATABASE_EXAMPLE}") from exc
+        if driver not in DATABASE_DRIVERS:
+            raise ValueError(f"unsupported database '{driver}'; use one {DATABASE_EXAMPLE}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL with a relative SQLite path anchored at ``base_dir``."""
+        prefix = "sqlite:///"
+        if self.database_url.startswith(prefix):
+            path = Path(self.database_url.removeprefix(prefix))
+            if str(path) != ":memory:" and not path.is_absolute():
+                return prefix + str((self.base_dir / path).resolve())
+        return self.database_url
+
+    @property
+    def resolved_campaigns_dir(self) -> Path:
+        folder = self.scheduler.campaigns_dir
+        return folder if folder.is_absolute() else self.base_dir / folder
+
+    @property
+    def resolved_output_dir(self) -> Path:
+        return self.output_dir if self.output_dir.is_absolute() else self.base_dir / self.output_dir
+
+    @property
+    def resolved_units_file(self) -> Path:
+        return self.units_file if self.units_file.is_absolute() else self.base_dir / self.units_file
+
+    @property
+    def resolved_audio(self) -> AudioSettings:
+        """The audio settings with the jingle paths anchored at ``base_dir``: pass this one on."""
+        jingles = {"intro": self.audio.intro, "outro": self.audio.outro}
+        anchored = {key: self.base_dir / path for key, path in jingles.items() if path is not None}
+        return self.audio.model_copy(update=anchored)
+
+
+def gateway_is_real(settings: Settings, environ: Mapping[str, str]) -> bool:
+    """Whether messages would reach real phones: the one answer for every real-gateway rule
+    (registered senders, confirmation and approval of a send).
+
+    True for the ``twilio`` gateway when ``$TWILIO_API_BASE_URL`` is unset or names a host of
+    twilio.com (api.twilio.com, or a regional edge such as api.dublin.ie1.twilio.com), or when
+    config says ``gateway_is_real: true`` (a test server marked real). False for the built-in
+    simulator and for a Twilio-compatible test server. Pure: ``environ`` is passed in.
+    """
+    if settings.gateway != "twilio":
+        return False
+    if settings.gateway_is_real is True:
+        return True
+    base = environ.get(ENV_TWILIO_API_BASE_URL, "").strip()
+    if not base:
+        return True
+    # In doubt, real: the rules it turns on only ask for more care. Without a scheme urlsplit
+    # sees no host, hence the "//".
+    try:
+        host = urlsplit(base if "//" in base else f"//{base}").hostname
+    except ValueError:
+        return True
+    return host is None or host == "twilio.com" or host.endswith(".twilio.com")
+
+
+def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
+    """Settings from ``$DISPATCHER_CONFIG``, else ``./config.yaml`` if present, else defaults."""
+    env = dict(os.environ if environ is None else environ)
+    here = cwd or Path.cwd()
+    explicit = env.get(ENV_CONFIG)
+    path = Path(explicit) if explicit else here / "config.yaml"
+    if explicit and not path.is_file():
+        raise ConfigError(Problem(f"config file not found (from ${ENV_CONFIG})", file=str(path)))
+    try:
+        doc = read_yaml(path) if path.is_file() else YamlDocument({}, None, str(path))
+    except BadInput as exc:
+        raise ConfigError(exc.problems) from exc
+    if not isinstance(doc.data or {}, dict):
+        raise ConfigError(doc.problem([], "expected a mapping of keys to values"))
+    data = dict(doc.data or {})
+    data["base_dir"] = path.parent.resolve() if path.is_file() else here.resolve()
+    overrides = {"database_url": ENV_DB_URL, "gateway": ENV_GATEWAY}
+    data.update({key: env[var] for key, var in overrides.items() if env.get(var)})
+    if env.get(ENV_QUIET_HOURS) and isinstance(data.get("sending") or {}, dict):
+        sending = dict(data.get("sending") or {}) | {"quiet_hours": env[ENV_QUIET_HOURS]}
+        data["sending"] = sending | {"quiet_hours_source": quiet.ENV_VAR}
+    try:
+        return Settings.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = validation_problems(doc, exc)
+        for problem, error in zip(problems, exc.errors(include_url=False), strict=True):
+            var = overrides.get(str(error["loc"][0])) if error["loc"] else None
+            if tuple(error["loc"][:2]) == ("sending", "quiet_hours"):
+                var = ENV_QUIET_HOURS
+            if var and env.get(var):
+                problems[problems.index(problem)] = Problem(problem.message, field=f"${var}")
+        raise ConfigError(problems) from exc

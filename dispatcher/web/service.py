@@ -1,0 +1,231 @@
+"""The HTTP service of ``dispatcher serve``: Twilio status callbacks, inbound SMS, a health check,
+and the periodic status poll, in one process.
+
+Built on aiohttp.web: already a dependency (twilio's async client and the simulator use it), on
+the same asyncio loop as the gateway, and it serves HTML as well as forms and JSON, which the
+pages for communes and auditors planned next need (Jinja2 is a dependency too).
+
+Security: every ``/twilio/`` request must carry a valid ``X-Twilio-Signature`` (HMAC of the URL
+and the form, keyed by the auth token), checked against the URL rebuilt from
+``http.public_base_url`` (behind a proxy the Host header is not the URL Twilio signed). Anything
+else gets 403 and changes nothing. The service binds to loopback unless configured otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from aiohttp import web
+from multidict import MultiDict
+from twilio.request_validator import RequestValidator
+
+from dispatcher.bootstrap import Runtime, gateway
+from dispatcher.core.errors import BadInput, ConfigError, DispatcherError, Problem, StoreError
+from dispatcher.core.signals import stop_on_signals
+from dispatcher.gateways.twilio import TwilioGateway
+from dispatcher.ops import health
+from dispatcher.ops.scheduler import SchedulerStats, run_scheduler
+from dispatcher.ops.worker import Worker, WorkerStats
+from dispatcher.sending import tracking
+from dispatcher.sending.liveness import registered
+from dispatcher.web import routes as commune_routes
+
+log = logging.getLogger(__name__)
+
+STATUS_PATH = "/twilio/status"
+INBOUND_PATH = "/twilio/inbound"
+HEALTH_PATH = "/health"
+SIGNATURE_HEADER = "X-Twilio-Signature"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'  # no reply SMS
+SHUTDOWN_TIMEOUT_S = 5.0  # requests in flight get this long to finish on stop
+
+
+@dataclass
+class ServiceStats:
+    """What ``serve`` did, for the summary printed when it stops."""
+
+    callbacks: int = 0  # signed status callbacks
+    changed: int = 0  # of which moved a delivery forward
+    refused: int = 0  # requests refused for a missing or bad signature
+    opted_out: int = 0  # numbers added to the opt-out list by an inbound keyword
+    polls: int = 0  # polling passes
+    polled_moved: int = 0  # deliveries a poll moved forward
+    expired: int = 0  # unknown outcomes failed as unknown-outcome
+    scheduler: SchedulerStats = field(default_factory=SchedulerStats)
+    worker: WorkerStats = field(default_factory=WorkerStats)
+
+
+def serve(rt: Runtime, on_ready: Callable[[str], None]) -> ServiceStats:
+    """Run the HTTP service and the periodic status poll until SIGTERM or SIGINT.
+
+    ``on_ready`` gets the URL once the port listens. Raises :class:`ConfigError` when the port
+    cannot be bound or the gateway is the built-in simulator.
+    """
+    tracking.require_provider_gateway(rt, "serve")
+    return asyncio.run(_serve(rt, on_ready))
+
+
+async def _serve(rt: Runtime, on_ready: Callable[[str], None]) -> ServiceStats:
+    stats, stop = ServiceStats(), asyncio.Event()
+    with gateway(rt) as gw:
+        # The key of the signatures is the auth token of the account the gateway sends with.
+        runner = web.AppRunner(
+            build_app(rt, gw.config.auth_token, stats),
+            handle_signals=False,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
+        await runner.setup()
+        try:
+            async with registered(rt, "serve") as me:
+                worker = Worker(rt, gw, me)
+
+                def stop_all() -> None:
+                    stop.set()
+                    worker.stop()
+
+                with stop_on_signals(stop_all):
+                    on_ready(await _listen(runner, rt.settings.http.host, rt.settings.http.port))
+                    await asyncio.gather(
+                        _poll_until(rt, gw, stats, stop),
+                        run_scheduler(rt, stats.scheduler, stop),
+                        worker.run(),
+                    )
+                stats.worker = worker.stats
+        finally:
+            await runner.cleanup()
+            await gw.aclose()
+    return stats
+
+
+async def _listen(runner: web.AppRunner, host: str, port: int) -> str:
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        problem = Problem(f"cannot listen on {host}:{port}: {exc.strerror or exc}", field="http")
+        raise ConfigError(problem) from exc
+    bound_host, bound_port = runner.addresses[0][:2]
+    return f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}"
+
+
+async def _poll_until(
+    rt: Runtime, gw: TwilioGateway, stats: ServiceStats, stop: asyncio.Event
+) -> None:
+    """Poll every ``status.poll_interval_s`` until ``stop``; a failed pass is logged, not fatal."""
+    while not stop.is_set():
+        try:
+            polled = await tracking.poll_statuses(rt, gw, stop.is_set)
+            expired = await asyncio.to_thread(tracking.expire_unknown, rt)
+            stats.polls += 1
+            stats.polled_moved += sum(polled.moved.values())
+            stats.expired += expired
+            _log_pass(polled, expired)
+        except DispatcherError as exc:
+            log.error("status poll failed: %s", exc.message)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), rt.settings.status.poll_interval_s)
+
+
+def _log_pass(polled: tracking.PollResult, expired: int) -> None:
+    if polled.moved or polled.not_found or polled.errors or expired:
+        moved = ", ".join(f"{n} {status}" for status, n in polled.moved.items()) or "none"
+        log.info("status poll: %d asked, moved: %s; %d not at the provider, %d errors; "
+                 "%d unknown failed", polled.checked, moved, polled.not_found, polled.errors,
+                 expired)  # fmt: skip
+
+
+# -- the web application -----------------------------------------------------------------------
+def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -> web.Application:
+    """The aiohttp application (routes and error handling), without a listening socket."""
+    handlers = _Handlers(rt, auth_token, stats or ServiceStats())
+    app = web.Application(middlewares=[_errors])
+    app.router.add_post(STATUS_PATH, handlers.status_callback)
+    app.router.add_post(INBOUND_PATH, handlers.inbound)
+    app.router.add_get(HEALTH_PATH, handlers.health)
+    commune_routes.add_routes(app, rt)  # /c/<commune>: pages, "Đã phát", airings.json, files
+    return app
+
+
+@web.middleware
+async def _errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Our errors as answers, never a traceback: bad input 400, database unavailable 503."""
+    try:
+        return await handler(request)
+    except BadInput as exc:
+        return web.Response(status=400, text=exc.message + "\n")
+    except StoreError as exc:
+        log.error("%s %s: %s", request.method, request.path, exc.message)
+        return web.Response(status=503, text="database unavailable\n")
+
+
+class _Handlers:
+    def __init__(self, rt: Runtime, auth_token: str, stats: ServiceStats) -> None:
+        self.rt = rt
+        self.stats = stats
+        self.validator = RequestValidator(auth_token)
+        base = rt.settings.http.public_base_url
+        self.public_base_url = base.rstrip("/") if base else None
+
+    async def status_callback(self, request: web.Request) -> web.Response:
+        params = await self._signed_params(request)
+        raw_id = request.query.get("d", "")
+        if not raw_id.isdigit():
+            raise BadInput("the callback URL has no delivery id (?d=)")
+        self.stats.callbacks += 1
+        call = tracking.handle_status_callback
+        if await asyncio.to_thread(call, self.rt, int(raw_id), params):
+            self.stats.changed += 1
+        return web.Response(status=200)
+
+    async def inbound(self, request: web.Request) -> web.Response:
+        params = await self._signed_params(request)
+        if await asyncio.to_thread(tracking.handle_inbound, self.rt, params):
+            self.stats.opted_out += 1
+        return web.Response(text=EMPTY_TWIML, content_type="text/xml")
+
+    async def health(self, request: web.Request) -> web.Response:
+        """200 ``{"status": "ok"}``, or 503 with the findings (campaign, rule, why; no phone
+        numbers), as ``dispatcher status`` reports them."""
+        try:
+            report = await asyncio.to_thread(health.check, self.rt)
+        except StoreError as exc:
+            log.error("health: %s", exc.message)
+            report = health.unreadable(self.rt.clock.now())
+        return web.json_response(report.as_json(), status=200 if report.healthy else 503)
+
+    async def _signed_params(self, request: web.Request) -> dict[str, str]:
+        """The form of a request signed by Twilio; 403 for anything else, 400 for a bad form."""
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not signature or self.public_base_url is None:
+            return self._refuse(request, "no signature" if signature is None else "no base URL")
+        form = await _form(request)
+        url = self.public_base_url + request.raw_path  # the very URL Twilio was given
+        if not self.validator.validate(url, form, signature):
+            return self._refuse(request, "bad signature")
+        return {key: form.getone(key) for key in form}
+
+    def _refuse(self, request: web.Request, why: str) -> NoReturn:
+        self.stats.refused += 1
+        if self.public_base_url is None:
+            why += ": set http.public_base_url to the URL Twilio calls"
+        log.warning("refused %s %s: %s", request.method, request.path, why)
+        raise web.HTTPForbidden(text="forbidden\n")
+
+
+async def _form(request: web.Request) -> MultiDict[str]:
+    try:
+        form = await request.post()
+    except ValueError as exc:  # undecodable text, a broken multipart body...
+        raise BadInput(f"unreadable form: {exc}") from exc
+    fields: MultiDict[str] = MultiDict()
+    for key, value in form.items():
+        if not isinstance(value, str):
+            raise BadInput(f"unexpected file in form field {key!r}")
+        fields.add(key, value)
+    return fields
