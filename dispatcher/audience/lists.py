@@ -13,7 +13,7 @@ import itertools
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -26,13 +26,11 @@ from dispatcher.core.errors import BadInput, Problem
 
 __all__ = [
     "PHONE_COLUMN",
-    "Audience",
     "DuplicateRow",
     "ExcludedRow",
     "ListRow",
     "RejectedRow",
     "Subscriber",
-    "build_audience",
     "display_path",
     "read_list",
     "read_rows",
@@ -92,49 +90,6 @@ class ExcludedRow:
     phone: str
     excluded_by_file: str
     excluded_by_line: int
-
-
-@dataclass
-class Audience:
-    """Every data row of the recipient files, sorted into exactly one of four lists."""
-
-    valid: list[Subscriber] = field(default_factory=list)
-    invalid: list[RejectedRow] = field(default_factory=list)
-    duplicates: list[DuplicateRow] = field(default_factory=list)
-    excluded: list[ExcludedRow] = field(default_factory=list)
-    exclude_invalid: list[RejectedRow] = field(default_factory=list)
-
-    @property
-    def total_rows(self) -> int:
-        """Non-blank data rows read from the recipient files."""
-        return len(self.valid) + len(self.invalid) + len(self.duplicates) + len(self.excluded)
-
-
-def build_audience(
-    recipient_files: Sequence[Path],
-    exclude_files: Sequence[Path],
-    *,
-    display_base: Path | None = None,
-) -> Audience:
-    """Read the recipient and exclusion lists and decide, row by row, who gets the message.
-
-    The rules are :func:`dispatcher.audience.scan.scan_audience`'s; this keeps every row in memory,
-    which suits small lists and tests. ``exclude_invalid`` holds the exclusion lists' unusable
-    numbers. Raises :class:`BadInput` if a file cannot be used at all.
-    """
-    # audience.py builds on this module's rows and readers, hence the late import.
-    from dispatcher.audience.scan import scan_audience
-
-    scan = scan_audience(recipient_files, exclude_files, display_base=display_base, keep=None)
-    valid = list(scan)
-    found = scan.summary
-    return Audience(
-        valid,
-        found.invalid.rows,
-        found.duplicates.rows,
-        found.excluded.rows,
-        found.exclude_invalid.rows,
-    )
 
 
 def display_path(path: Path, base: Path | None = None) -> str:

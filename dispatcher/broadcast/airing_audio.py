@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from dispatcher.broadcast.audio import (
     AudioFiles,
@@ -20,10 +19,8 @@ from dispatcher.broadcast.audio import (
     find_recording,
     render_airing_audio,
 )
+from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.settings.config import AudioSettings, Settings
-
-if TYPE_CHECKING:  # broadcast_service imports this module to render what it writes
-    from dispatcher.broadcast.service import AiringScript
 
 __all__ = ["AiringAudio", "AudioReport", "render_audio"]
 

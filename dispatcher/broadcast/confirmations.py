@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 from dispatcher.auth.tokens import commune_token, page_url, secret_key
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import commune_slug
-from dispatcher.broadcast.service import AiringScript, commune_airings
+from dispatcher.broadcast.scripts import AiringScript
+from dispatcher.broadcast.service import commune_airings
 from dispatcher.broadcast.units import units_registry
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.operator import operator
 from dispatcher.core.schedule import format_datetime_vi, instant, localize, occurrence_key
 from dispatcher.store.airings import AiringRepository, Confirmation, PlannedAiring
 
@@ -208,10 +210,8 @@ def _aired_at(
 
 
 def _who(rt: Runtime, source: str) -> str:
-    """``cli:<login name>`` (``cli:unknown`` when the environment does not say)."""
-    env = rt.environ
-    login = env.get("USER") or env.get("LOGNAME") or env.get("USERNAME") or "unknown"
-    return f"{source}:{login}"
+    """``cli:<operator>`` (:func:`dispatcher.core.operator.operator`)."""
+    return f"{source}:{operator(rt.environ)}"
 
 
 def _activity_detail(new: Confirmation, tz: ZoneInfo) -> str:

@@ -1,9 +1,9 @@
 """A campaign's scripts: its templates loaded once, each airing's text in every language.
 
 The written text is what the announcer reads; its spoken form
-(:func:`dispatcher.broadcast.speech.spoken`,
-with the campaign's abbreviations over the default table) is what the offline voice reads, and
-gives the estimated reading time. A language variant (Tày, Nùng) has only its written text.
+(:func:`dispatcher.broadcast.speech.spoken`, with the campaign's abbreviations over the default
+table) is what the offline voice reads, and gives the estimated reading time. A language variant
+(Tày, Nùng) has only its written text.
 The campaign's recordings (``broadcast.recordings``) are checked here too, against its communes
 and its airings, so that ``validate`` reports them.
 """
@@ -14,12 +14,20 @@ import functools
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import TypeVar
 
 from dispatcher.audience.units import UnitsRegistry
-from dispatcher.broadcast import Airing, Commune, ScriptTemplate, ScriptText, render_script
+from dispatcher.broadcast import (
+    Airing,
+    Commune,
+    ScriptTemplate,
+    ScriptText,
+    render_script,
+    with_suffix,
+)
 from dispatcher.broadcast.audio.recordings import DEFAULT_LANGUAGE, RecordingSpec
 from dispatcher.broadcast.speech import (
     DEFAULT_SYLLABLES_PER_MINUTE,
@@ -33,6 +41,26 @@ from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import expand, format_date_vi, format_time_vi, localize
 
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class AiringScript:
+    """One airing's script in one language, for listings, pages and ``broadcast pull``."""
+
+    campaign_id: str
+    title: str  # the campaign's
+    commune: str
+    at: datetime  # aware, in the campaign's time zone
+    text: str  # the announcer's written text (without the file header)
+    spoken: str  # what the voice reads; a language variant's is its written text
+    reading_seconds: int  # estimated, at the campaign's syllables per minute
+    stem: Path | None  # the airing's files are stem + suffix; None: its .txt is not written
+    language: str | None = None  # None: Vietnamese; else the variant's code ("tay")
+    language_name: str | None = None  # "Tày"
+
+    def file(self, suffix: str) -> Path | None:
+        """``stem`` + ``suffix`` (``.txt``, ``.spoken.txt``, ``.docx``, ``.mp3``…), if written."""
+        return None if self.stem is None else with_suffix(self.stem, suffix)
 
 
 def template(campaign: Campaign, variant: str | None = None) -> ScriptTemplate:

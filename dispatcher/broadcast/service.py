@@ -32,7 +32,7 @@ from dispatcher.broadcast import (
     write_scripts,
 )
 from dispatcher.broadcast.airing_audio import AudioReport, render_audio
-from dispatcher.broadcast.scripts import CampaignScripts, names_of
+from dispatcher.broadcast.scripts import AiringScript, CampaignScripts, names_of
 from dispatcher.broadcast.units import (
     commune_entries,
     commune_notes,
@@ -56,26 +56,6 @@ class _FromSettings(enum.Enum):
 # their settings (a Runtime) pass the registry; `services` does not have them everywhere.
 FROM_SETTINGS = _FromSettings.TOKEN
 Units = UnitsRegistry | _FromSettings | None
-
-
-@dataclass(frozen=True)
-class AiringScript:
-    """One airing's script in one language, for listings, pages and ``broadcast pull``."""
-
-    campaign_id: str
-    title: str  # the campaign's
-    commune: str
-    at: datetime  # aware, in the campaign's time zone
-    text: str  # the announcer's written text (without the file header)
-    spoken: str  # what the voice reads; a language variant's is its written text
-    reading_seconds: int  # estimated, at the campaign's syllables per minute
-    stem: Path | None  # the airing's files are stem + suffix; None: its .txt is not written
-    language: str | None = None  # None: Vietnamese; else the variant's code ("tay")
-    language_name: str | None = None  # "Tày"
-
-    def file(self, suffix: str) -> Path | None:
-        """``stem`` + ``suffix`` (``.txt``, ``.spoken.txt``, ``.docx``, ``.mp3``…), if written."""
-        return None if self.stem is None else with_suffix(self.stem, suffix)
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,12 @@ from jinja2.runtime import Macro
 
 from dispatcher.broadcast.calendar import Airing
 from dispatcher.broadcast.layout import WRAP_WIDTH, in_sentence, ordinal_vi, tidy
+from dispatcher.campaigns.vocabulary import BUILTIN_VARIABLES
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_date_vi, format_time_vi, weekday_vi
 
 PARTS = ("opening", "content", "closing")
 DEFAULT_TEMPLATE = "broadcast_default.txt.j2"
-BUILTIN_VARIABLES = frozenset(
-    ["commune", "campaign", "title", "unit", "date", "time", "weekday", "repeat", "airing"]
-)
 
 _INLINE = "<template>"  # the file name Jinja gives a template made from a string
 

@@ -27,8 +27,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dispatcher.audience.lists import display_path
-from dispatcher.broadcast import BUILTIN_VARIABLES
-from dispatcher.broadcast.audio.recordings import DEFAULT_LANGUAGE as VIETNAMESE
+from dispatcher.campaigns.vocabulary import BUILTIN_VARIABLES
+from dispatcher.campaigns.vocabulary import DEFAULT_LANGUAGE as VIETNAMESE
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import WEEKDAYS, check_cron, known_zone
 from dispatcher.core.yamlfile import YamlDocument, load_model, read_yaml

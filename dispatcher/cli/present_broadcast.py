@@ -13,7 +13,8 @@ from typing import Any
 
 from dispatcher.broadcast.airing_audio import AiringAudio, AudioReport
 from dispatcher.broadcast.pull import SUFFIXES, PullResult
-from dispatcher.broadcast.service import AiringScript, ScriptsResult
+from dispatcher.broadcast.scripts import AiringScript
+from dispatcher.broadcast.service import ScriptsResult
 from dispatcher.core.schedule import format_date_vi, format_time_vi
 
 

@@ -248,3 +248,10 @@ def known_zone(value: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone '{value}'") from exc
     return value
+
+
+def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:
+    """[first instant, first instant of next month) in the reporting time zone."""
+    start = datetime(year, month, 1, tzinfo=tz)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return start, datetime(following.year, following.month, 1, tzinfo=tz)

@@ -10,12 +10,12 @@ the activity log with who made it and why.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.operator import operator
 from dispatcher.core.status import Status
 from dispatcher.ops import health
 from dispatcher.store.health import (
@@ -111,7 +111,7 @@ def cancel(
         summary = _summary(uow, campaign_id)
     if confirm is not None and not confirm(summary):
         return None
-    who, now = operator(), rt.clock.now()
+    who, now = operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         before = _state(uow, campaign_id)
         uow.repo.lifecycle.set_state(campaign_id, CANCELED, now)
@@ -127,7 +127,7 @@ def cancel(
 def _change(
     rt: Runtime, campaign_id: str, target: str, reason: str | None, refused: dict[str, str]
 ) -> StateChange:
-    who, now = operator(), rt.clock.now()
+    who, now = operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         before = _state(uow, campaign_id)
         if before in refused:
@@ -164,14 +164,6 @@ def _unknown(uow: UnitOfWork, campaign_id: str) -> BadInput:
         more = f", … ({len(ids)} in all)" if len(ids) > MAX_IDS_LISTED else ""
         known = "known: " + ", ".join(ids[:MAX_IDS_LISTED]) + more
     return BadInput(Problem(f"no campaign '{campaign_id}'; {known}", field="ID"))
-
-
-def operator() -> str:
-    """The login name of whoever runs the command, recorded with each change."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name in the environment nor the user database
-        return "unknown user"
 
 
 def _why(who: str, reason: str | None) -> str:

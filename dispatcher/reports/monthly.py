@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.schedule import month_bounds
 from dispatcher.store.airings import PlannedAiring
 
 FORM_SMS = "Tin nhắn SMS"
@@ -62,13 +63,6 @@ def parse_month(value: str) -> tuple[int, int]:
     if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) not in YEARS:
         raise BadInput(Problem(f"'{value}' is not a month like 2024-10", field="--month"))
     return int(match.group(1)), int(match.group(2))
-
-
-def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """[first instant, first instant of next month) in the reporting time zone."""
-    start = datetime(year, month, 1, tzinfo=tz)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return start, datetime(following.year, following.month, 1, tzinfo=tz)
 
 
 def monthly(rt: Runtime, month: str) -> MonthlyReport:

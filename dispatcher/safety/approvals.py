@@ -10,14 +10,24 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 # The one answer to "is the gateway real?" lives in settings; re-exported for the callers here.
+from dispatcher.audience.scan import AudienceScan
+from dispatcher.campaigns.spec import Campaign
 from dispatcher.settings.config import Settings, gateway_is_real
 from dispatcher.store.uow import UnitOfWork
 
-if TYPE_CHECKING:
-    from dispatcher.sending.send import Prepared
+
+class Prepared(Protocol):
+    """What an approval is about: a checked campaign with its audience counted
+    (:class:`dispatcher.sending.send.Prepared`)."""
+
+    @property
+    def campaign(self) -> Campaign: ...
+    @property
+    def audience(self) -> AudienceScan | None: ...
+
 
 __all__ = ["ApprovalState", "approval_state", "fingerprint", "gateway_is_real"]
 

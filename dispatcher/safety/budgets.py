@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from dispatcher.campaigns.spec import Campaign
 from dispatcher.core.errors import ConfigError, Problem
-from dispatcher.reports.monthly import month_bounds
+from dispatcher.core.schedule import month_bounds
 from dispatcher.settings.config import Settings
 from dispatcher.store.uow import UnitOfWork
 

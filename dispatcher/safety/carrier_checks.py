@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from dispatcher.campaigns.compose import MessageCheck
 from dispatcher.campaigns.spec import Campaign, SmsSection
 from dispatcher.core.errors import Problem
+from dispatcher.safety.gates import effective_quiet_hours
 from dispatcher.settings.config import Settings, gateway_is_real
 from dispatcher.sms.carriers import (
     ADVERTISING_PREFIX,
@@ -28,7 +29,7 @@ from dispatcher.sms.carriers import (
     opt_out_pattern,
     template_pattern,
 )
-from dispatcher.sms.quiet import ENV_VAR, effective_quiet_hours
+from dispatcher.sms.quiet import ENV_VAR
 
 ENV_TWILIO_FROM = "TWILIO_FROM"  # the twilio gateway's sender when the campaign names none
 TEMPLATE_SHOWN = 60  # characters of a template quoted in a problem

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from dispatcher.campaigns.spec import DEFAULT_TIMEZONE, Campaign
 from dispatcher.core.schedule import format_time_vi
 from dispatcher.settings.config import Settings
-from dispatcher.sms.quiet import URGENT_NOTE, QuietHours, effective_quiet_hours, parse_window
+from dispatcher.sms.quiet import CAMPAIGN_FIELD, URGENT_NOTE, QuietHours, parse_window
 from dispatcher.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -75,3 +75,17 @@ def _urgent_rule(campaign_id: str, window: QuietHours, tz: ZoneInfo) -> ClockRul
         return None
 
     return rule
+
+
+def effective_quiet_hours(campaign: Campaign, settings: Settings) -> QuietHours | None:
+    """The window that holds back this campaign's SMS; ``None`` when it is ``urgent``.
+
+    The campaign's own ``sms.quiet_hours`` wins over the settings (where
+    ``$DISPATCHER_QUIET_HOURS`` has already replaced config.yaml's ``sending.quiet_hours``).
+    """
+    sms = campaign.spec.sms
+    if sms is not None and sms.urgent:
+        return None
+    if sms is not None and sms.quiet_hours is not None:
+        return parse_window(sms.quiet_hours, CAMPAIGN_FIELD)
+    return parse_window(settings.sending.quiet_hours, settings.sending.quiet_hours_source)

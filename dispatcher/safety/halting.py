@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from dispatcher.ops.controls import operator
+from dispatcher.core.operator import operator
 from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import HaltState
 
@@ -61,7 +61,7 @@ def current(rt: Runtime) -> HaltState | None:
 
 def halt(rt: Runtime, reason: str | None = None) -> HaltChange:
     """Stop all sending by every worker; halting again keeps the first halt and its reason."""
-    who, now = operator(), rt.clock.now()
+    who, now = operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         changed = engage(uow, reason, who, now)
         state = uow.workers.halt_state()
@@ -71,7 +71,7 @@ def halt(rt: Runtime, reason: str | None = None) -> HaltChange:
 
 def unhalt(rt: Runtime, reason: str | None = None) -> HaltChange:
     """Let every worker send again; when sending is not halted, nothing changes."""
-    who, now = operator(), rt.clock.now()
+    who, now = operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         lifted = uow.workers.halt_state()
         changed = uow.workers.set_halt(False, reason, who, now)

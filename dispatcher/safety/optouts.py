@@ -16,6 +16,7 @@ from dispatcher.audience.lists import ListRow, Subscriber, display_path, read_li
 from dispatcher.audience.phones import InvalidPhone, normalize
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.operator import operator
 from dispatcher.store.optouts import NewOptOut, OptOut, OptOutRepository
 
 __all__ = [
@@ -165,7 +166,6 @@ def _parse(phone: str) -> str:
         raise BadInput(Problem(f"'{phone}': {exc.reason}", field="PHONE")) from exc
 
 
-def _who(rt: Runtime) -> str | None:
-    """The operator's login name, recorded with each change (None when it cannot be known)."""
-    env = rt.environ
-    return env.get("USER") or env.get("LOGNAME") or env.get("USERNAME") or None
+def _who(rt: Runtime) -> str:
+    """The operator, recorded with each change."""
+    return operator(rt.environ)

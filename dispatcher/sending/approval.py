@@ -20,11 +20,11 @@ from dispatcher.broadcast.service import planned_airings
 from dispatcher.campaigns.compose import render_deliveries
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Declined, Problem
+from dispatcher.core.operator import ENV_OPERATOR, operator
 from dispatcher.safety.approvals import ApprovalState, approval_state, fingerprint, gateway_is_real
 from dispatcher.sending.send import Prepared, SendReport, prepare_campaign, send
 from dispatcher.sending.sender import Progress
 
-ENV_OPERATOR = "DISPATCHER_OPERATOR"
 ENV_ASSUME_YES = "DISPATCHER_ASSUME_YES"
 
 
@@ -53,12 +53,8 @@ class Approved:
 def operator_name(rt: Runtime) -> str:
     """Who is at the keyboard: $DISPATCHER_OPERATOR, else the login name, checked against
     ``approval.operators`` when that lists anyone."""
-    env = rt.environ
-    name = env.get(ENV_OPERATOR) or env.get("USER") or env.get("LOGNAME") or ""
+    name = operator(rt.environ)
     known = rt.settings.approval.operators
-    if not name:
-        problem = Problem("cannot tell who you are: set it", field=f"${ENV_OPERATOR}")
-        raise BadInput(problem)
     if known and name not in known:
         message = f"'{name}' is not one of the operators in approval.operators ({', '.join(known)})"
         raise BadInput(Problem(message, field=f"${ENV_OPERATOR}"))

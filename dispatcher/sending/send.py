@@ -28,13 +28,12 @@ from dispatcher.core.signals import stop_on_signals
 from dispatcher.core.status import Status
 from dispatcher.safety.budgets import budget_rule
 from dispatcher.safety.carrier_checks import CarrierReview, review
-from dispatcher.safety.gates import clock_rule_for, sending_gate
+from dispatcher.safety.gates import clock_rule_for, effective_quiet_hours, sending_gate
 from dispatcher.sending.liveness import registered
 from dispatcher.sending.materialize import campaign_pacer, materialize
 from dispatcher.sending.pacing import Pacer
 from dispatcher.sending.sender import BudgetCheck, Gate, Progress, RunResult, Sender
 from dispatcher.settings.config import Settings
-from dispatcher.sms.quiet import effective_quiet_hours
 from dispatcher.store.repository import Repository
 
 ONCE = "once"  # the occurrence key of a campaign without a schedule

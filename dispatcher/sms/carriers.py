@@ -24,16 +24,13 @@ import re
 import unicodedata
 from datetime import time
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from dispatcher.sms.encoding import Mode, fold_vietnamese
 from dispatcher.sms.quiet import CAMPAIGN_FIELD, QuietHours, parse_window
-
-if TYPE_CHECKING:
-    from dispatcher.campaigns.spec import SmsSection
 
 Category = Literal["notice", "customer-care", "advertising"]
 ADVERTISING_PREFIX = "[QC]"  # "quảng cáo": Decree 91/2020 requires it first in every message
@@ -180,7 +177,21 @@ def covers_legal_night(window: QuietHours) -> bool:
     return wraps and window.start <= NIGHT_FROM and window.end >= NIGHT_UNTIL
 
 
-def advertising_rules(sms: SmsSection) -> SmsSection:
+class AdvertisingFields(Protocol):
+    """What :func:`advertising_rules` reads of a campaign's ``sms`` section."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def urgent(self) -> bool: ...
+    @property
+    def quiet_hours(self) -> str | None: ...
+
+
+SmsFields = TypeVar("SmsFields", bound=AdvertisingFields)
+
+
+def advertising_rules(sms: SmsFields) -> SmsFields:
     """A pydantic validator of ``sms``: advertising is never urgent and keeps quiet hours of at
     least 22:00-07:00 (Decree 91/2020), whatever else the campaign says."""
     if sms.category != "advertising":

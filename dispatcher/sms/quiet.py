@@ -15,14 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_time_vi, instant, localize
-
-if TYPE_CHECKING:
-    from dispatcher.campaigns.spec import Campaign
-    from dispatcher.settings.config import Settings
 
 OFF = "off"
 DEFAULT = "22:00-07:00"  # Decree 91/2020: bulk SMS only from 07:00 to 22:00
@@ -137,20 +132,6 @@ def parse_window(text: object, source: str = CONFIG_KEY) -> QuietHours:
 def canonical_window(value: object) -> str:
     """A pydantic validator: check a window and write it the one canonical way."""
     return str(parse_window(value))
-
-
-def effective_quiet_hours(campaign: Campaign, settings: Settings) -> QuietHours | None:
-    """The window that holds back this campaign's SMS; ``None`` when it is ``urgent``.
-
-    The campaign's own ``sms.quiet_hours`` wins over the settings (where
-    ``$DISPATCHER_QUIET_HOURS`` has already replaced config.yaml's ``sending.quiet_hours``).
-    """
-    sms = campaign.spec.sms
-    if sms is not None and sms.urgent:
-        return None
-    if sms is not None and sms.quiet_hours is not None:
-        return parse_window(sms.quiet_hours, CAMPAIGN_FIELD)
-    return parse_window(settings.sending.quiet_hours, settings.sending.quiet_hours_source)
 
 
 def _shown(source: str) -> str:

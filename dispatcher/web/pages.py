@@ -16,7 +16,7 @@ import jinja2
 
 from dispatcher.broadcast import duration_vi
 from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
-from dispatcher.broadcast.service import AiringScript
+from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
 from dispatcher.store.airings import Confirmation
 

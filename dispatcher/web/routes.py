@@ -25,7 +25,7 @@ from dispatcher.auth.tokens import page_path, secret_key, token_matches
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import confirmations as airings
 from dispatcher.broadcast.confirmations import CommuneAiring, ConfirmResult
-from dispatcher.broadcast.service import AiringScript
+from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core.errors import BadInput, ConfigError, Problem
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import pages

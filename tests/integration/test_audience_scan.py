@@ -17,7 +17,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatcher.audience.lists import (
-    Audience,
     DuplicateRow,
     ExcludedRow,
     RejectedRow,
@@ -27,6 +26,7 @@ from dispatcher.audience.lists import (
 )
 from dispatcher.audience.phones import InvalidPhone, normalize
 from dispatcher.audience.scan import AudienceScan, scan_audience
+from tests.audiences import Audience
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "campaigns" / "lists" / "2g-only.csv"

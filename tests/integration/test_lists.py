@@ -15,16 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dispatcher.audience.lists import (
-    Audience,
     DuplicateRow,
     ExcludedRow,
     RejectedRow,
     Subscriber,
-    build_audience,
     read_list,
 )
 from dispatcher.audience.phones import InvalidPhone, normalize
 from dispatcher.core.errors import BadInput
+from tests.audiences import Audience, build_audience
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:

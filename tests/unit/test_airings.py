@@ -16,7 +16,7 @@ from dispatcher.auth.tokens import (
     token_matches,
 )
 from dispatcher.broadcast.confirmations import CommuneAiring, field_name, parse_at
-from dispatcher.broadcast.service import AiringScript
+from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.cli import presenters
 from dispatcher.core.errors import BadInput, ConfigError
 from dispatcher.reports.monthly import FORM_LOUDSPEAKER, MonthlyReport, ReportRow

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from dispatcher.campaigns.spec import Campaign, CampaignSpec
 from dispatcher.core.errors import BadInput
 from dispatcher.core.yamlfile import YamlDocument
+from dispatcher.safety.gates import effective_quiet_hours
 from dispatcher.settings.config import Settings
-from dispatcher.sms.quiet import QuietHours, effective_quiet_hours, parse_window, send_timing
+from dispatcher.sms.quiet import QuietHours, parse_window, send_timing
 from tests.fakes import FakeClock
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

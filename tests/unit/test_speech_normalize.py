@@ -414,7 +414,8 @@ def test_default_table() -> None:
 
 def test_the_table_ships_as_package_data() -> None:
     pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
-    assert "broadcast/speech/*.yaml" in pyproject["tool"]["setuptools"]["package-data"]["dispatcher"]
+    package_data = pyproject["tool"]["setuptools"]["package-data"]["dispatcher"]
+    assert "broadcast/speech/*.yaml" in package_data
 
 
 # --- reading time --------------------------------------------------------------------------------

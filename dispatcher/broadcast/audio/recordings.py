@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from dispatcher.campaigns.vocabulary import DEFAULT_LANGUAGE
 from dispatcher.core.errors import BadInput
 
 __all__ = ["DEFAULT_LANGUAGE", "RecordingSpec", "find_recording"]
-
-DEFAULT_LANGUAGE = "vi"  # a recording or an airing without a language is in Vietnamese
 
 
 @dataclass(frozen=True)
