@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_CAMPAIGN := campaigns/2g-shutdown-2024.yaml
 
-.PHONY: demo test lint typecheck unit integration acceptance bench clean espeak-ng espeak-ng-required chromium
+.PHONY: demo test check lint typecheck unit integration acceptance bench clean espeak-ng espeak-ng-required chromium
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is needed")'
@@ -57,15 +57,34 @@ chromium:
 	    apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null; } || { \
 	  echo "the commune page test needs Debian's chromium and chromium-driver" >&2; exit 1; }
 
+# Ruff, the formatter, and import-linter's contracts in pyproject.toml (imports flow one way,
+# no circles: ARCHITECTURE.md).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The tiers, each on its own; both cores through pytest-xdist where it pays.
+PYTEST_PARALLEL := -n auto --dist worksteal
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+integration: $(STAMP) espeak-ng-required
+	$(BIN)/pytest $(PYTEST_PARALLEL) tests/integration
+
+acceptance: $(STAMP) espeak-ng-required chromium
+	$(BIN)/pytest $(PYTEST_PARALLEL) tests/acceptance
+
+# Everything, as CI runs it: what the README's second command does.
 test: $(STAMP) espeak-ng-required chromium lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The fast local loop: lint, types, unit and integration tiers (no browser, no subprocesses).
+check: lint typecheck unit integration
 
 # plan of a 100,000- and a 1,000,000-row list (generated into bench/out/), with a baseline.
 bench: $(STAMP)

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from dispatcher.audience.lists import build_audience
+from tests.audiences import build_audience
 
 ROOT = Path(__file__).resolve().parents[2]
 LISTS = ROOT / "campaigns" / "lists"
