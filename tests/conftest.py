@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from dispatcher.store.db import make_engine, upgrade
+from tests.script_cache import ScriptCache
 
 PG_URL = os.environ.get("DISPATCHER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REPO = Path(__file__).resolve().parent.parent
@@ -79,3 +80,9 @@ def engine(db_url: str) -> Iterator[Engine]:
     upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def script_cache(tmp_path_factory: pytest.TempPathFactory) -> ScriptCache:
+    """Broadcast scripts built once per process, reused by tests of the same campaign text."""
+    return ScriptCache(tmp_path_factory.mktemp("scripts"))

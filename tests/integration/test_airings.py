@@ -22,6 +22,7 @@ from dispatcher.reports import monthly as reports
 from dispatcher.settings.config import Settings
 from dispatcher.store.models import ActivityRow, AiringConfirmationRow
 from tests.fakes import FakeClock
+from tests.script_cache import ScriptCache
 
 REPO = Path(__file__).resolve().parents[2]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -64,11 +65,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def rt(folder: Path, db_url: str, clock: FakeClock) -> Iterator[Runtime]:
+def rt(folder: Path, db_url: str, clock: FakeClock, script_cache: ScriptCache) -> Iterator[Runtime]:
     """A runtime whose database knows the campaign (its scripts written, its airings planned)."""
     environ = {"USER": "thu", "DISPATCHER_SECRET_KEY": SECRET}
     with runtime(settings(folder, db_url), clock=clock, environ=environ) as rt:
-        broadcast_service.write_campaign_scripts(rt, write_campaign(folder), None, None)
+        path = write_campaign(folder)
+        with script_cache.reused(rt.settings.resolved_output_dir, path):
+            broadcast_service.write_campaign_scripts(rt, path, None, None)
         yield rt
 
 

@@ -20,6 +20,7 @@ from dispatcher.store.models import AiringConfirmationRow
 from dispatcher.web.service import build_app
 from tests.fakes import FakeClock
 from tests.integration.test_airings import CAMPAIGN, NOW, REPO, SECRET, settings, write_campaign
+from tests.script_cache import ScriptCache
 
 T = TypeVar("T")
 WEEKS = ("2024-10-07", "2024-10-21")  # the page's days, around NOW
@@ -41,10 +42,12 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def rt(folder: Path, db_url: str) -> Iterator[Runtime]:
+def rt(folder: Path, db_url: str, script_cache: ScriptCache) -> Iterator[Runtime]:
     environ = {"DISPATCHER_SECRET_KEY": SECRET}
     with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ=environ) as rt:
-        broadcast_service.write_campaign_scripts(rt, write_campaign(folder, *WEEKS), None, None)
+        path = write_campaign(folder, *WEEKS)
+        with script_cache.reused(rt.settings.resolved_output_dir, path):
+            broadcast_service.write_campaign_scripts(rt, path, None, None)
         yield rt
 
 
