@@ -12,14 +12,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from dispatcher.bootstrap import runtime
-from dispatcher.cli import present_ops as presenters_ops
-from dispatcher.cli import present_safety as presenters_safety
-from dispatcher.cli import presenters
 from dispatcher.core import logs
 from dispatcher.core.clock import SystemClock
 from dispatcher.core.errors import (
@@ -30,17 +26,45 @@ from dispatcher.core.errors import (
     DispatcherError,
     Problem,
 )
-from dispatcher.core.logs import LogFormat
-from dispatcher.ops import controls as lifecycle
-from dispatcher.ops import health
-from dispatcher.reports import monthly as reports
-from dispatcher.safety import halting, optouts
-from dispatcher.sending import approval, planning, tracking
-from dispatcher.sending import send as services
-from dispatcher.sending import trial as trial_send
-from dispatcher.sending.approval import SendPreview
-from dispatcher.settings.config import Settings, load_settings
-from dispatcher.web import service as http
+from dispatcher.core.lazy import lazy_module
+from dispatcher.core.operator import ENV_ASSUME_YES
+
+if TYPE_CHECKING:
+    from dispatcher import bootstrap
+    from dispatcher.cli import present_ops as presenters_ops
+    from dispatcher.cli import present_safety as presenters_safety
+    from dispatcher.cli import presenters
+    from dispatcher.core.logs import LogFormat
+    from dispatcher.ops import controls as lifecycle
+    from dispatcher.ops import health
+    from dispatcher.reports import monthly as reports
+    from dispatcher.safety import halting, optouts
+    from dispatcher.sending import approval, planning, tracking
+    from dispatcher.sending import send as services
+    from dispatcher.sending import trial as trial_send
+    from dispatcher.sending.approval import SendPreview
+    from dispatcher.settings import config
+    from dispatcher.settings.config import Settings
+    from dispatcher.web import service as http
+else:
+    # Loaded when a command first uses them, so that `--help` and a mistyped option answer at
+    # once instead of importing SQLAlchemy, Alembic, aiohttp and the twilio client first.
+    bootstrap = lazy_module("dispatcher.bootstrap")
+    presenters_ops = lazy_module("dispatcher.cli.present_ops")
+    presenters_safety = lazy_module("dispatcher.cli.present_safety")
+    presenters = lazy_module("dispatcher.cli.presenters")
+    lifecycle = lazy_module("dispatcher.ops.controls")
+    health = lazy_module("dispatcher.ops.health")
+    reports = lazy_module("dispatcher.reports.monthly")
+    halting = lazy_module("dispatcher.safety.halting")
+    optouts = lazy_module("dispatcher.safety.optouts")
+    approval = lazy_module("dispatcher.sending.approval")
+    planning = lazy_module("dispatcher.sending.planning")
+    tracking = lazy_module("dispatcher.sending.tracking")
+    services = lazy_module("dispatcher.sending.send")
+    trial_send = lazy_module("dispatcher.sending.trial")
+    config = lazy_module("dispatcher.settings.config")
+    http = lazy_module("dispatcher.web.service")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FileArg = click.Path(path_type=Path, dir_okay=False)
@@ -76,7 +100,7 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 
 def _settings() -> Settings:
-    return load_settings()
+    return config.load_settings()
 
 
 @click.group(cls=DispatcherGroup, context_settings=CONTEXT)
@@ -150,7 +174,7 @@ def plan(file: Path, as_json: bool, full: bool) -> None:
     help="With --test: the message of the N-th recipient (default: of the first rows).",
 )  # fmt: skip
 @click.option(
-    "--yes", is_flag=True, envvar=approval.ENV_ASSUME_YES,
+    "--yes", is_flag=True, envvar=ENV_ASSUME_YES,
     help="Do not ask before sending through a real gateway (scripts; or DISPATCHER_ASSUME_YES=1).",
 )  # fmt: skip
 def send(file: Path, occurrence: str | None, test: bool, as_row: int | None, yes: bool) -> None:
@@ -172,7 +196,7 @@ def send(file: Path, occurrence: str | None, test: bool, as_row: int | None, yes
     if test and occurrence is not None:
         raise BadInput(Problem("a test send is its own occurrence", field="--occurrence"))
     settings = _settings()
-    with runtime(settings) as rt, presenters.ProgressDisplay() as progress:
+    with bootstrap.runtime(settings) as rt, presenters.ProgressDisplay() as progress:
         if test:
             report = trial_send.send_test(rt, file, as_row, progress.update)
         else:
@@ -208,7 +232,7 @@ def approve(file: Path) -> None:
     \b
     Example: DISPATCHER_OPERATOR=minh dispatcher approve campaigns/2g-shutdown-2024.yaml
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = approval.approve(rt, file)
     click.echo(presenters_safety.approved(result))
 
@@ -229,7 +253,7 @@ def log(campaign: str | None, phone: str | None, status: str | None, fmt: str, f
     In Vietnam `delivered` is only the SMS centre's acknowledgement, not the handset's.
     """
     filters = services.log_filter(campaign, phone, status)
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         for chunk in presenters.delivery_log(services.delivery_log(rt, filters), fmt, full):
             click.echo(chunk, nl=False)
 
@@ -274,7 +298,7 @@ def broadcast_scripts(
     from dispatcher.broadcast import service as broadcast_service
     from dispatcher.cli import present_broadcast as presenters_broadcast
 
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = broadcast_service.write_campaign_scripts(rt, file, commune, out, audio=audio)
     render = presenters_broadcast.scripts_json if as_json else presenters_broadcast.scripts_summary
     click.echo(render(result))
@@ -316,7 +340,7 @@ def broadcast_pull(
     from dispatcher.broadcast import pull as broadcast_pull
     from dispatcher.cli import present_broadcast as presenters_broadcast
 
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = broadcast_pull.pull(
             rt, commune, day, start, end, out, campaign_files, audio=not no_audio
         )
@@ -355,7 +379,7 @@ def broadcast_confirm(
     from dispatcher.broadcast import confirmations as airings
     from dispatcher.cli import present_airings as presenters_airings
 
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = airings.confirm(
             rt, commune, campaign_id, at, duration_s=duration, aired_at=aired_at
         )
@@ -377,7 +401,7 @@ def broadcast_link(commune: str) -> None:
     from dispatcher.broadcast import confirmations as airings
     from dispatcher.cli import present_airings as presenters_airings
 
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         link = airings.commune_link(rt, commune)
     click.echo(presenters_airings.commune_link(link))
 
@@ -396,7 +420,7 @@ def report() -> None:
 def report_monthly(month: str, fmt: str) -> None:
     """Per unit: form of communication, number of times, means (the directive's report)."""
     reports.parse_month(month)
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = reports.monthly(rt, month)
     click.echo(presenters.monthly(result, fmt), nl=False)
 
@@ -420,7 +444,7 @@ def optout_add(phone: str, reason: str | None) -> None:
     \b
     Example: dispatcher optout add "0912 345 678" --reason "called the commune office"
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         change = optouts.add(rt, phone, reason)
     click.echo(presenters.optout_change(change, "add"))
 
@@ -434,7 +458,7 @@ def optout_remove(phone: str, reason: str | None) -> None:
     \b
     Example: dispatcher optout remove 0912345678 --reason "asked to get notices again"
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         change = optouts.remove(rt, phone, reason)
     click.echo(presenters.optout_change(change, "remove"))
 
@@ -451,7 +475,7 @@ def optout_import(file: Path, reason: str | None) -> None:
     \b
     Example: dispatcher optout import campaigns/lists/opted-out.csv --reason "DNC 5656"
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = optouts.import_file(rt, file, reason)
     click.echo(presenters.optout_import(result))
 
@@ -469,7 +493,7 @@ def optout_list(fmt: str, full: bool) -> None:
     Example: dispatcher optout list --format csv > optouts.csv
     """
     settings = _settings()
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         for chunk in presenters.optout_list(optouts.entries(rt), fmt, full, settings.tz):
             click.echo(chunk, nl=False)
 
@@ -488,7 +512,7 @@ def campaigns_cmd(as_json: bool) -> None:
     Example: dispatcher campaigns --json
     """
     settings = _settings()
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         found = lifecycle.campaigns(rt)
     if as_json:
         click.echo(presenters_ops.campaigns_json(found), nl=False)
@@ -512,7 +536,7 @@ def status_cmd(campaign_id: str | None, as_json: bool) -> None:
               dispatcher status 2g-shutdown-2024
     """
     settings, ops = _settings(), presenters_ops
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         if campaign_id is None:
             report = health.check(rt)
             text = ops.health_json(report) if as_json else ops.health_text(report, settings.tz)
@@ -540,7 +564,7 @@ def pause(campaign_id: str, reason: str | None) -> None:
     \b
     Example: dispatcher pause 2g-shutdown-2024 --reason "wrong hotline in the text"
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         change = lifecycle.pause(rt, campaign_id, reason)
     click.echo(presenters_ops.state_change(change))
 
@@ -554,7 +578,7 @@ def resume(campaign_id: str, reason: str | None) -> None:
     \b
     Example: dispatcher resume 2g-shutdown-2024 --reason "text corrected"
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         change = lifecycle.resume(rt, campaign_id, reason)
     click.echo(presenters_ops.state_change(change))
 
@@ -573,7 +597,7 @@ def cancel(campaign_id: str, reason: str | None, yes: bool) -> None:
     \b
     Example: dispatcher cancel 2g-shutdown-2024 --reason "superseded" --yes
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         change = lifecycle.cancel(rt, campaign_id, reason, None if yes else _confirm_cancel)
     click.echo(presenters_ops.state_change(change))
     if change is None:
@@ -605,7 +629,7 @@ def halt(reason: str | None) -> None:
     Example: dispatcher halt --reason "wrong hotline number in every campaign"
     """
     settings = _settings()
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         change = halting.halt(rt, reason)
     click.echo(presenters_ops.halt_change(change, settings.tz))
 
@@ -622,7 +646,7 @@ def unhalt(reason: str | None) -> None:
     Example: dispatcher unhalt --reason "auth token rotated on every host"
     """
     settings = _settings()
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         change = halting.unhalt(rt, reason)
     click.echo(presenters_ops.halt_change(change, settings.tz))
 
@@ -635,7 +659,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or upgrade the database schema to the newest revision."""
-    with runtime(_settings(), migrate=True) as rt:
+    with bootstrap.runtime(_settings(), migrate=True) as rt:
         click.echo(f"database schema is current: {rt.engine.url.render_as_string()}")
 
 
@@ -672,7 +696,7 @@ def worker(log_format: LogFormat) -> None:
         click.echo(f"Worker {worker_id} started (Ctrl-C or SIGTERM stops).")
         sys.stdout.flush()
 
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         stats = worker_service.run_worker(rt, ready)
     click.echo(presenters.worker_stopped(stats))
 
@@ -702,7 +726,7 @@ def serve(log_format: LogFormat) -> None:
         click.echo(presenters.serve_started(url, public, interval))
         sys.stdout.flush()
 
-    with runtime(settings) as rt:
+    with bootstrap.runtime(settings) as rt:
         stats = http.serve(rt, ready)
     click.echo(presenters.serve_stopped(stats))
 
@@ -718,7 +742,7 @@ def reconcile() -> None:
     \b
     Example: DISPATCHER_GATEWAY=twilio dispatcher reconcile
     """
-    with runtime(_settings()) as rt:
+    with bootstrap.runtime(_settings()) as rt:
         result = tracking.reconcile(rt)
     click.echo(presenters.reconcile_summary(result))
 

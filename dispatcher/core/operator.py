@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 
 ENV_OPERATOR = "DISPATCHER_OPERATOR"
+# The operator's standing "yes" to the confirmation before a real send, for scripts.
+ENV_ASSUME_YES = "DISPATCHER_ASSUME_YES"
 _LOGIN_VARIABLES = ("LOGNAME", "USER", "LNAME", "USERNAME")
 
 

@@ -20,12 +20,10 @@ from dispatcher.broadcast.service import planned_airings
 from dispatcher.campaigns.compose import render_deliveries
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Declined, Problem
-from dispatcher.core.operator import ENV_OPERATOR, operator
+from dispatcher.core.operator import ENV_ASSUME_YES, ENV_OPERATOR, operator
 from dispatcher.safety.approvals import ApprovalState, approval_state, fingerprint, gateway_is_real
 from dispatcher.sending.send import Prepared, SendReport, prepare_campaign, send
 from dispatcher.sending.sender import Progress
-
-ENV_ASSUME_YES = "DISPATCHER_ASSUME_YES"
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,7 @@ def test_fail_to_refuses_one_number_permanently(client: Client, sim: Simulator) 
         ("AC" + "0" * 32, AUTH_TOKEN, None),
         (ACCOUNT_SID, AUTH_TOKEN, "AC" + "1" * 32),  # good credentials, someone else's account
     ],
+    ids=["wrong-token", "unknown-account", "someone-elses-account"],  # the same in every worker
 )
 def test_bad_credentials_are_refused_with_20003(
     sim: Simulator, username: str, password: str, account_sid: str | None
