@@ -36,3 +36,12 @@ def test_help_lists_every_command_without_loading_them() -> None:
 def test_a_command_still_loads_what_it_uses() -> None:
     code = "import cli\ncli.bootstrap.runtime"  # first touch of a lazy module imports it
     assert "sqlalchemy" in _loaded_after(code)
+
+
+def test_a_lazy_module_is_an_attribute_of_its_package_like_an_imported_one() -> None:
+    code = (
+        "import cli, dispatcher.sending\n"
+        "assert dispatcher.sending.send is cli.services\n"
+        "assert callable(dispatcher.sending.send.prepare_campaign)"
+    )
+    assert "dispatcher.sending.send" in _loaded_after(code)
