@@ -43,9 +43,8 @@ class ScriptText:
 
     airing: Airing
     text: str  # the announcer's written text, wrapped for the page
-    spoken: str | None = (
-        None  # what the TTS voice reads (dispatcher.broadcast.speech); None: not written
-    )
+    # What the TTS voice reads (dispatcher.broadcast.speech); None: not written.
+    spoken: str | None = None
     reading_seconds: float | None = None  # estimated, for the header; None: not shown
     language: str | None = None  # None: Vietnamese; else the variant's code, like "tay"
     language_name: str | None = None  # "Tày", for the header

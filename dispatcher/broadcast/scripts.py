@@ -195,9 +195,8 @@ def campaign_recordings(
     campaign: Campaign, units: UnitsRegistry | None, main: Sequence[Commune]
 ) -> list[RecordingSpec]:
     """``broadcast.recordings`` for :func:`dispatcher.broadcast.audio.find_recording`: files
-    resolved,
-    times aware in the campaign's zone, a commune under each of its names (an airing carries
-    its name of the day). Every problem at once, each at its entry's line."""
+    resolved, times aware in the campaign's zone, a commune under each of its names (an airing
+    carries its name of the day). Every problem at once, each at its entry's line."""
     written = section(campaign).recordings
     problems: list[Problem] = []
     found: list[RecordingSpec] = []

@@ -1,10 +1,10 @@
 """Use cases around loudspeaker broadcasts: which communes, which airings, which scripts.
 
-Each airing's script comes in two forms: the written text the announcer reads (dates and numbers
-as written) and its spoken form, what the offline voice reads
-(:func:`dispatcher.broadcast.speech.spoken`),
-with the estimated reading time at the campaign's (or config's) syllables per minute. Language
-variants (Tày, Nùng) have only the written text: no offline voice speaks them.
+Each airing's script comes in two forms: the written text the announcer reads (dates and numbers as
+written) and its spoken form, what the offline voice reads
+(:func:`dispatcher.broadcast.speech.spoken`), with the estimated reading time at the campaign's (or
+config's) syllables per minute. Language variants (Tày, Nùng) have only the written text: no offline
+voice speaks them.
 """
 
 from __future__ import annotations

@@ -72,9 +72,9 @@ class _Limiter:
 
 
 Measured = tuple[str, SmsInfo]  # the body as sent, and what it costs
-# More rules for every body as sent (the carriers': dispatcher.safety.carrier_checks): each problem
-# as
-# (kind, what the message does wrong), e.g. ("template", "does not match template 'TB01'").
+# More rules for every body as sent (the carriers': dispatcher.safety.carrier_checks): each
+# problem as (kind, what the message does wrong), e.g. ("template", "does not match template
+# 'TB01'").
 MessageCheck = Callable[[str], list[tuple[str, str]]]
 
 

@@ -58,8 +58,7 @@ class Gateway(Protocol):
         """The provider's current status of one message.
 
         Raises :class:`dispatcher.core.errors.ProviderNotFound` when the provider has no such
-        message,
-        :class:`dispatcher.core.errors.GatewayHalt` when it refuses the account, and
+        message, :class:`dispatcher.core.errors.GatewayHalt` when it refuses the account, and
         :class:`dispatcher.core.errors.GatewayError` when it cannot be asked.
         """
         ...

@@ -1,11 +1,10 @@
 """The carriers' rules (:mod:`dispatcher.sms.carriers`) applied to one campaign, with the config.
 
-:func:`review` answers what can be known before the lists are read — are the senders registered
-(an error when the gateway is real, a note otherwise so operators see it before going live), is
-the template named one of the config's, do the quiet hours from the settings keep advertising
-out of the night — and returns the check of every rendered message (its template, ``[QC]``, the
-opt-out instruction), which :func:`dispatcher.campaigns.compose.compose_sms` runs in the one pass
-over the
+:func:`review` answers what can be known before the lists are read — are the senders registered (an
+error when the gateway is real, a note otherwise so operators see it before going live), is the
+template named one of the config's, do the quiet hours from the settings keep advertising out of the
+night — and returns the check of every rendered message (its template, ``[QC]``, the opt-out
+instruction), which :func:`dispatcher.campaigns.compose.compose_sms` runs in the one pass over the
 lists that validate and plan already make: a list of a million rows is never held in memory.
 """
 

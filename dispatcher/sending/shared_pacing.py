@@ -1,13 +1,12 @@
 """Pacing shared by every worker: one budget per sender, kept in PostgreSQL.
 
 The per-process :class:`~dispatcher.sending.pacing.Pacer` keeps its buckets in memory, which is
-right for
-one process (SQLite). Several workers must draw from one budget, or three of them send three times
-the rate. The budget is GCRA state in the ``rate_limits`` table, moved by one atomic statement on
-the database clock (:meth:`WorkerRepository.reserve`); PostgreSQL serializes the updates, so no
-coordinator of our own is needed. To keep that to a few statements per second whatever the
-rate, a worker reserves a small grant (about ``GRANT_S`` of the rate) and spaces its messages
-inside it.
+right for one process (SQLite). Several workers must draw from one budget, or three of them send
+three times the rate. The budget is GCRA state in the ``rate_limits`` table, moved by one atomic
+statement on the database clock (:meth:`WorkerRepository.reserve`); PostgreSQL serializes the
+updates, so no coordinator of our own is needed. To keep that to a few statements per second
+whatever the rate, a worker reserves a small grant (about ``GRANT_S`` of the rate) and spaces its
+messages inside it.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Knowing what happened to each message after the provider took it.
 
 Polling is the primary path: a district office is usually behind NAT, where no callback can reach
-it. :func:`poll_statuses` asks the provider about every delivery that has a provider id and no
-final status yet, in bounded batches. Status callbacks (:func:`handle_status_callback`, served by
+it. :func:`poll_statuses` asks the provider about every delivery that has a provider id and no final
+status yet, in bounded batches. Status callbacks (:func:`handle_status_callback`, served by
 :mod:`dispatcher.web.service`) are the fast path where Twilio can reach ``dispatcher serve``. Both
-go
-through ``Repository.apply``, which only moves a status forward and logs every change: a late
+go through ``Repository.apply``, which only moves a status forward and logs every change: a late
 ``sent`` never overwrites ``delivered`` and a repeated report changes nothing.
 
 In Vietnam ``delivered`` is only the SMS centre's acknowledgement, not the handset's receipt.

@@ -1,8 +1,7 @@
 """The settings of the safeguards before a blast: test numbers, prices and budgets, approval.
 
 Part of :class:`dispatcher.settings.config.Settings` (keys ``pricing``, ``budgets``, ``approval``
-and
-``sending.test_numbers``), kept apart so each stays small.
+and ``sending.test_numbers``), kept apart so each stays small.
 """
 
 from __future__ import annotations

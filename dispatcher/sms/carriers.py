@@ -1,8 +1,7 @@
 """What Vietnamese carriers will deliver: sender names, registered templates, advertising.
 
 The pure rules, with no settings and no campaign files (:mod:`dispatcher.safety.carrier_checks`
-applies
-them to a campaign with the config):
+applies them to a campaign with the config):
 
 * **Sender names.** Operators deliver only pre-registered alphanumeric senders: at most 11 ASCII
   letters, digits, ``- _ .`` or spaces, not all digits (that would be read as a number). Twilio

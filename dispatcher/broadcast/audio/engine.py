@@ -1,8 +1,7 @@
 """Offline text-to-speech behind a small protocol; espeak-ng's Vietnamese voice by default.
 
 An engine turns spoken text (already through :func:`dispatcher.broadcast.speech.spoken`) into a WAV
-file
-at whatever sample rate it likes; resampling, loudness and jingles are the renderer's job, so a
+file at whatever sample rate it likes; resampling, loudness and jingles are the renderer's job, so a
 better engine only has to implement :class:`SpeechEngine`.
 """
 

@@ -1,8 +1,7 @@
 """The audio of one airing as samples: speech or a recording, jingles, loudness; encoding.
 
 Separate from :mod:`~dispatcher.broadcast.audio.render` (files, cache) because importing it loads
-the
-signal libraries and scipy, which the commands that make no audio should not wait for.
+the signal libraries and scipy, which the commands that make no audio should not wait for.
 """
 
 from __future__ import annotations
