@@ -179,8 +179,14 @@ class Sender:
             await asyncio.gather(*workers, return_exceptions=True)
 
     def _halted_or_stopping(self) -> bool:
+        """No more claims: halted, stopped, blocked by a gate, or a budget is reached."""
+        return self._must_stop_sending() or self._over_budget is not None
+
+    def _must_stop_sending(self) -> bool:
+        """Not even what is claimed may go. A reached budget is not such a reason: what was
+        claimed fitted in it, and parking it would leave the run short of its budget."""
         stopped = self._halt is not None or self._blocked is not None
-        return self._stopping or stopped or self._over_budget is not None
+        return self._stopping or stopped
 
     async def _check_gate(self) -> None:
         if self._halted_or_stopping():
@@ -216,9 +222,9 @@ class Sender:
             ready.set()
 
     async def _send(self, message: OutboundMessage) -> SendResult:
-        if not self._halted_or_stopping() and self._pacer is not None:
+        if not self._must_stop_sending() and self._pacer is not None:
             await self._pacer.wait(message.sender, message.segments)
-        if self._halted_or_stopping():  # claimed but never sent: park it, nothing is lost
+        if self._must_stop_sending():  # claimed but never sent: park it, nothing is lost
             return SendResult(message.delivery_id, None, self._park_reason())
         result = await self._gateway.send(message)
         if result.halt and self._halt is None:

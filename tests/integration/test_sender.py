@@ -13,9 +13,10 @@ from dispatcher.core.clock import SystemClock
 from dispatcher.core.outbox import NewDelivery, OutboundMessage, Outcome
 from dispatcher.core.status import Status
 from dispatcher.gateways.base import SendResult
+from dispatcher.safety.budgets import Room
 from dispatcher.sending.sender import Sender
 from dispatcher.store.models import CampaignRow, DeliveryEventRow
-from dispatcher.store.uow import unit_of_work_factory
+from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 from tests.fakes import FakeGateway
 
 PHONES = [f"+8491234{i:04d}" for i in range(25)]
@@ -171,3 +172,33 @@ def test_a_number_that_opted_out_after_the_occurrence_started_is_skipped(engine:
     assert sorted(m.to for m in gateway.sent) == [PHONES[0], PHONES[2]]
     assert result.counts == {Status.ACCEPTED: 2, Status.SKIPPED: 1}
     assert _events(engine, PHONES[1]) == ["pending", "sending", "skipped"]
+
+
+class _SlowGateway(FakeGateway):
+    """Takes its time per message, so claimed messages wait in the queue when a claim finds
+    the budget spent (what a loaded machine or a slow provider does)."""
+
+    async def send(self, message: OutboundMessage) -> SendResult:
+        await asyncio.sleep(0.002)
+        return await super().send(message)
+
+
+def test_messages_claimed_within_the_budget_are_sent_when_the_budget_is_reached(
+    engine: Engine,
+) -> None:
+    phones = [f"+8491235{i:04d}" for i in range(60)]
+    occurrence_id = _occurrence(engine, phones)
+
+    def forty_segments(uow: UnitOfWork, _now: datetime) -> Room:
+        spent = uow.budgets.campaign_segments("c")
+        return Room(max(0, 40 - spent), "campaign budget 0.40 USD", spent / 100)
+
+    gateway = _SlowGateway()
+    sender = Sender(
+        unit_of_work_factory(engine), gateway, SystemClock(), 16, 1, budget=forty_segments
+    )
+    result = asyncio.run(sender.run(occurrence_id))
+    # Every claimed message was within the budget: all 40 go, none is parked back.
+    assert result.counts == {Status.ACCEPTED: 40, Status.PENDING: 20}
+    assert len(gateway.sent) == 40
+    assert result.over_budget == "campaign budget 0.40 USD reached (0.40 spent)"
