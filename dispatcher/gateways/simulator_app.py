@@ -166,9 +166,9 @@ class SimulatorServer:
             self.count("hung")
             return await self._hang(request, config.hang_s)
         self.count("created")
-        return web.json_response(
-            st.message_json(message, self.account_sid, self._clock()), status=201
-        )
+        # As created, as Twilio answers a create: however slow this answer, never later statuses.
+        created = st.message_json(message, self.account_sid, message.created)
+        return web.json_response(created, status=201)
 
     def _early_fault(
         self, request: web.Request, fault: str | None, config: st.SimulatorConfig

@@ -154,6 +154,11 @@ class StoredMessage:
     timeline: tuple[tuple[float, str], ...]  # (epoch seconds, status) in order
     status_callback: str | None
 
+    @property
+    def created(self) -> float:
+        """When it was accepted (epoch seconds): the start of its timeline."""
+        return self.timeline[0][0]
+
     def phase(self, now: float) -> tuple[float, str]:
         """The (since, status) the message is in at ``now``."""
         for since, status in reversed(self.timeline):

@@ -1,13 +1,24 @@
-"""The CLI as a subprocess, against a standalone simulator process and a real database."""
+"""The CLI against a standalone simulator process and a real database.
+
+``Workspace.run`` runs a command in this process through click's test runner, with the
+workspace's environment and folder exactly as a subprocess would have them (nothing else of the
+test's environment shows through): the same output, exit code and traceback-or-not, without the
+second or two each process spends starting. ``Workspace.run_process`` runs the installed
+``dispatcher`` as a real process: the tests of start-up, signals, kills, workers and the service
+use it, and a few others keep it so the entry point itself stays tested.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +44,17 @@ class Workspace:
     def run(
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        """The command in this process (see the module's docstring)."""
+        return run_in_process(list(args), self.root, {**self.env, **(env or {})})
+
+    def run_process(
+        self, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The command as a real process of the installed entry point."""
         return subprocess.run(
             [DISPATCHER, *args], cwd=self.root, env={**self.env, **(env or {})},
-            capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
+            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT_S,
+            check=False,
         )  # fmt: skip
 
     def write(self, relative: str, text: str) -> Path:
@@ -43,6 +62,37 @@ class Workspace:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         return path
+
+
+def run_in_process(
+    args: list[str], cwd: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """``dispatcher ARGS`` run by click's CliRunner with exactly ``env`` and ``cwd``; an
+    exception that escapes is written to stderr as the interpreter would, exit code 1."""
+    from click.testing import CliRunner
+
+    import cli
+
+    # The environment, folder and logging are the process's: one command at a time.
+    assert threading.current_thread() is threading.main_thread(), "run commands one at a time"
+    saved_env, saved_cwd = dict(os.environ), os.getcwd()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli.main, args, prog_name="dispatcher")
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        root.handlers[:] = saved_handlers  # the command's handler wrote to the runner's stream
+        root.setLevel(saved_level)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return subprocess.CompletedProcess([DISPATCHER, *args], result.exit_code, result.stdout, stderr)
 
 
 def _base_env() -> dict[str, str]:

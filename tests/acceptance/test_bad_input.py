@@ -334,7 +334,7 @@ def test_plan_refuses_a_bad_campaign(workspace: Workspace) -> None:
 
 def test_send_refuses_a_bad_campaign_and_sends_nothing(workspace: Workspace, db_url: str) -> None:
     workspace.write(BAD.path, BAD.campaign)
-    result = workspace.run("send", BAD.path, "--occurrence", "demo")
+    result = workspace.run_process("send", BAD.path, "--occurrence", "demo")  # a real process
     assert_bad_input(result, *BAD.expected)
     assert_nothing_sent(db_url)
 

@@ -15,7 +15,6 @@ import subprocess
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -54,9 +53,8 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def _run_all(ws: Workspace, *commands: tuple[str, ...]) -> list[str]:
-    """Run commands that only read, two at a time (a process is ~1 s of CPU, mostly imports)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return [_ok(result) for result in pool.map(lambda args: ws.run(*args), commands)]
+    """Run commands that only read, one after the other, each checked for exit 0."""
+    return [_ok(ws.run(*args)) for args in commands]
 
 
 # -- read-only: validate and plan ----------------------------------------------------------------

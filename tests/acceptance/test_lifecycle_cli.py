@@ -18,21 +18,13 @@ from dispatcher.core.outbox import NewDelivery
 from dispatcher.store.db import make_engine
 from dispatcher.store.models import ActivityRow, CampaignRow
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
-from tests.acceptance.conftest import DISPATCHER, TIMEOUT_S, Workspace
+from tests.acceptance.conftest import Workspace
 
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 SAMPLE = "campaigns/2g-shutdown-2024.yaml"
 SAMPLE_ID = "2g-shutdown-2024"
 SEEDED = "xa-tan-doan"
 LOCAL_TIME = r"\d\d/\d\d/\d{4} \d\d:\d\d"  # dd/mm/yyyy HH:MM
-
-
-def _run(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    """Like ``ws.run``, with stdin never a terminal (it would be, run from a shell)."""
-    return subprocess.run(
-        [DISPATCHER, *args], cwd=ws.root, env=ws.env, stdin=subprocess.DEVNULL,
-        capture_output=True, text=True, timeout=TIMEOUT_S, check=False,
-    )  # fmt: skip
 
 
 def _ok(result: subprocess.CompletedProcess[str], code: int = 0) -> str:
@@ -44,7 +36,7 @@ def _ok(result: subprocess.CompletedProcess[str], code: int = 0) -> str:
 @pytest.fixture
 def database(workspace: Workspace, db_url: str) -> Iterator[UnitOfWork]:
     """The workspace's database, migrated by the CLI, for seeding and checking."""
-    _ok(_run(workspace, "db", "upgrade"))
+    _ok(workspace.run("db", "upgrade"))
     engine = make_engine(db_url)
     with unit_of_work_factory(engine)() as uow:
         yield uow
@@ -69,8 +61,8 @@ def _seed(uow: UnitOfWork, pending: int, stuck: int = 0) -> None:
 
 # -- campaigns and status after a real send ------------------------------------------------------
 def test_campaigns_and_status_after_a_send(workspace: Workspace) -> None:
-    _ok(_run(workspace, "send", SAMPLE, "--occurrence", "demo"))
-    table = _ok(_run(workspace, "campaigns"))
+    _ok(workspace.run_process("send", SAMPLE, "--occurrence", "demo"))  # a real process
+    table = _ok(workspace.run("campaigns"))
     header, row, title = table.splitlines()[:3]
     assert header.split()[:4] == ["id", "state", "occurrences", "recipients"]
     assert re.fullmatch(
@@ -78,15 +70,15 @@ def test_campaigns_and_status_after_a_send(workspace: Workspace) -> None:
     ), row
     assert title == "  Dừng công nghệ di động 2G"
 
-    (data,) = json.loads(_ok(_run(workspace, "campaigns", "--json")))
+    (data,) = json.loads(_ok(workspace.run("campaigns", "--json")))
     assert data["id"] == SAMPLE_ID and data["state"] == "active"
     assert data["occurrences"] == {"done": 1, "total": 1}
     assert data["recipients"] == data["messages"] == data["counts"]["accepted"] == 272
     assert datetime.fromisoformat(data["last_activity"]).tzinfo is not None
 
-    assert _ok(_run(workspace, "status")).startswith("Healthy: no work stuck (checked ")
-    assert json.loads(_ok(_run(workspace, "status", "--json"))) == {"status": "ok"}
-    status = _ok(_run(workspace, "status", SAMPLE_ID))
+    assert _ok(workspace.run("status")).startswith("Healthy: no work stuck (checked ")
+    assert json.loads(_ok(workspace.run("status", "--json"))) == {"status": "ok"}
+    status = _ok(workspace.run("status", SAMPLE_ID))
     assert status.startswith(f"Campaign {SAMPLE_ID}: Dừng công nghệ di động 2G\n")
     assert re.search(rf"^  demo  {LOCAL_TIME}  272 recipients: 272 accepted \(done\)$", status,
                      re.MULTILINE), status  # fmt: skip
@@ -98,21 +90,21 @@ def test_campaigns_and_status_after_a_send(workspace: Workspace) -> None:
 # -- pause, resume, cancel -----------------------------------------------------------------------
 def test_pause_resume_and_cancel(workspace: Workspace, database: UnitOfWork) -> None:
     _seed(database, pending=5)
-    paused = _ok(_run(workspace, "pause", SEEDED, "--reason", "sai số điện thoại đường dây nóng"))
+    paused = _ok(workspace.run("pause", SEEDED, "--reason", "sai số điện thoại đường dây nóng"))
     assert paused.startswith(f"{SEEDED}: paused (was active), by ")
-    assert _ok(_run(workspace, "pause", SEEDED)) == f"{SEEDED}: already paused; nothing changed.\n"
-    assert _ok(_run(workspace, "resume", SEEDED)).startswith(f"{SEEDED}: active (was paused)")
+    assert _ok(workspace.run("pause", SEEDED)) == f"{SEEDED}: already paused; nothing changed.\n"
+    assert _ok(workspace.run("resume", SEEDED)).startswith(f"{SEEDED}: active (was paused)")
 
-    refused = _run(workspace, "cancel", SEEDED)  # no terminal, no --yes
+    refused = workspace.run("cancel", SEEDED)  # no terminal, no --yes
     assert _ok(refused, 2) == ""
     assert refused.stderr == "Error: --yes: not on a terminal: add --yes to cancel without asking\n"
-    canceled = _ok(_run(workspace, "cancel", SEEDED, "--yes", "--reason", "gộp vào đợt sau"))
+    canceled = _ok(workspace.run("cancel", SEEDED, "--yes", "--reason", "gộp vào đợt sau"))
     assert "canceled (was active)" in canceled
     assert "5 pending deliveries canceled (never sent); 0 in flight left" in canceled
-    counts = json.loads(_ok(_run(workspace, "campaigns", "--json")))[0]["counts"]
+    counts = json.loads(_ok(workspace.run("campaigns", "--json")))[0]["counts"]
     assert (counts["canceled"], counts["pending"]) == (5, 0)
 
-    final = _run(workspace, "resume", SEEDED)
+    final = workspace.run("resume", SEEDED)
     assert _ok(final, 2) == "" and "it is canceled, which is final" in final.stderr
     kinds = database.repo.session.scalars(select(ActivityRow.detail).where(
         ActivityRow.kind.like("campaign-%")).order_by(ActivityRow.id)).all()  # fmt: skip
@@ -126,7 +118,7 @@ def test_an_unknown_campaign_is_bad_input_naming_the_known_ones(
     workspace: Workspace, database: UnitOfWork, command: str
 ) -> None:
     _seed(database, pending=1)
-    result = _run(workspace, command, "nope", *(["--yes"] if command == "cancel" else []))
+    result = workspace.run(command, "nope", *(["--yes"] if command == "cancel" else []))
     assert _ok(result, 2) == ""
     assert result.stderr == f"Error: ID: no campaign 'nope'; known: {SEEDED}\n"
 
@@ -151,23 +143,23 @@ def test_cancel_asks_on_a_terminal(
 # -- health --------------------------------------------------------------------------------------
 def test_status_is_unhealthy_when_work_is_stuck(workspace: Workspace, database: UnitOfWork) -> None:
     _seed(database, pending=3, stuck=2)
-    overall = _run(workspace, "status")
+    overall = workspace.run("status")
     text = _ok(overall, 1)
     assert text.startswith("UNHEALTHY: 2 findings\n")
     assert f"  [no-progress] {SEEDED} occurrence once: 3 deliveries pending" in text
     assert f"  [stuck-sending] {SEEDED}: 2 deliveries claimed (`sending`) for up to " in text
 
-    data = json.loads(_ok(_run(workspace, "status", "--json"), 1))
+    data = json.loads(_ok(workspace.run("status", "--json"), 1))
     assert data["status"] == "unhealthy"
     assert {(f["campaign"], f["rule"]) for f in data["findings"]} == {
         (SEEDED, "no-progress"), (SEEDED, "stuck-sending"),
     }  # fmt: skip
-    one = _ok(_run(workspace, "status", SEEDED), 1)
+    one = _ok(workspace.run("status", SEEDED), 1)
     assert "UNHEALTHY: 2 findings" in one and "[stuck-sending] 2 deliveries claimed" in one
     assert "+84" not in text + one
 
-    _ok(_run(workspace, "pause", SEEDED))  # paused on purpose: only the stuck claims remain
-    assert _ok(_run(workspace, "status"), 1).startswith("UNHEALTHY: 1 finding\n")
+    _ok(workspace.run("pause", SEEDED))  # paused on purpose: only the stuck claims remain
+    assert _ok(workspace.run("status"), 1).startswith("UNHEALTHY: 1 finding\n")
 
 
 def test_the_new_commands_are_in_the_readme() -> None:

@@ -32,7 +32,10 @@ def test_each_recipient_gets_exactly_one_message_whatever_is_rerun(
     workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
 ) -> None:
     sim = start_simulator()
-    first = workspace.run("send", str(workspace.campaign), "--occurrence", "demo", env=sim.env)
+    # The installed entry point as a real process, here and in the kill, worker and serve tests.
+    first = workspace.run_process(
+        "send", str(workspace.campaign), "--occurrence", "demo", env=sim.env
+    )
     assert first.returncode == 0, first.stderr
     assert "272 recipients: 272 accepted" in first.stdout
     again = workspace.run("send", str(workspace.campaign), "--occurrence", "demo", env=sim.env)

@@ -32,6 +32,7 @@ from dispatcher.gateways.simulator import (
     config_from_args,
     read_record,
 )
+from dispatcher.gateways.simulator_app import SimulatorServer
 
 # twilio's AsyncTwilioHttpClient passes aiohttp.BasicAuth as ``auth=``, both deprecated since
 # aiohttp 3.14: not ours to fix, and only these two warnings are let through.
@@ -133,6 +134,24 @@ def test_async_client_creates(sim: Simulator) -> None:
 
     assert message.status == "queued" and message.num_segments == "1"
     assert [m.sid for m in sim.accepted_messages()] == [message.sid]
+
+
+def test_a_late_create_answer_still_says_queued() -> None:
+    """A create is answered with the message as created, however long the answer takes (on a
+    loaded machine it took over ``sent_at_s``, and the answer said `sent`)."""
+    ticks = iter(range(1_800_000_000, 1_900_000_000, 10))  # every look at the clock: 10 s later
+    server = SimulatorServer(ACCOUNT_SID, AUTH_TOKEN, FAST, clock=lambda: float(next(ticks)))
+
+    async def create() -> Any:
+        base_url = await server.start()
+        try:
+            async with async_client(base_url) as twilio:
+                return await twilio.messages.create_async(to=MOBILE, from_=SENDER, body="Hi")
+        finally:
+            await server.close()
+
+    message = asyncio.run(create())
+    assert message.status == "queued" and message.date_sent is None
 
 
 @pytest.mark.parametrize(
