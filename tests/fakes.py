@@ -23,6 +23,9 @@ class FakeClock:
     def now(self) -> datetime:
         return self._now
 
+    def monotonic(self) -> float:
+        return self._now.timestamp()  # moves with the clock, as intervals do
+
     def advance(self, delta: timedelta) -> None:
         self._now += delta
 

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from types import TracebackType
@@ -60,7 +59,7 @@ class ProgressDisplay:
     def __init__(self) -> None:
         self._tty = sys.stderr.isatty()
         self._bar: Any = None
-        self._last_line = 0.0
+        self._last_line = float("-inf")  # the run's elapsed seconds at the last line
 
     def __enter__(self) -> ProgressDisplay:
         return self
@@ -75,8 +74,8 @@ class ProgressDisplay:
     def update(self, occurrence: str, progress: Progress) -> None:
         if self._tty:
             self._update_bar(occurrence, progress)
-        elif time.monotonic() - self._last_line >= self.LINE_EVERY_S or _finished(progress):
-            self._last_line = time.monotonic()
+        elif progress.elapsed_s - self._last_line >= self.LINE_EVERY_S or _finished(progress):
+            self._last_line = progress.elapsed_s
             click.echo(f"{occurrence}: {_progress_text(progress)}", err=True)
 
     def _update_bar(self, occurrence: str, progress: Progress) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -99,7 +98,7 @@ class Worker:
         return state is not None
 
     def _next_job(self) -> Job | None:
-        now, resting = time.monotonic(), self._resting
+        now, resting = self._rt.clock.monotonic(), self._resting
         for occurrence_id in [i for i, until in resting.items() if until <= now]:
             del resting[occurrence_id]
         stale = self._rt.clock.now() - timedelta(seconds=self._rt.settings.sending.lease_s)
@@ -115,10 +114,11 @@ class Worker:
         rule = clock_rule_for(campaign, self._rt.settings)
         latest: dict[str, Progress] = {}  # this run's progress, for the stop summary's count
         sender = Sender(
-            self._rt.uow, self._gateway, self._rt.clock, sending.batch_size, sending.concurrency,
-            lambda progress: latest.update(now=progress), self._pacer, self._me,
-            timedelta(seconds=sending.lease_s),
-            sending_gate(job.campaign_id, rule), _budget_check(campaign, self._rt, job.campaign_id),
+            self._rt.uow, self._gateway, self._rt.clock, batch_size=sending.batch_size,
+            concurrency=sending.concurrency, on_progress=lambda p: latest.update(now=p),
+            pacer=self._pacer, identity=self._me, lease=timedelta(seconds=sending.lease_s),
+            gate=sending_gate(job.campaign_id, rule),
+            budget=_budget_check(campaign, self._rt, job.campaign_id),
         )  # fmt: skip
         self._current = sender
         try:
@@ -140,7 +140,7 @@ class Worker:
         if result.over_budget:
             log.error("campaign %s stopped: %s", job.campaign_id, result.over_budget)
         if result.blocked or result.halted or not result.complete:
-            self._resting[job.occurrence_id] = time.monotonic() + REST_S
+            self._resting[job.occurrence_id] = self._rt.clock.monotonic() + REST_S
 
 
 def _budget_check(campaign: Campaign | None, rt: Runtime, campaign_id: str) -> BudgetCheck | None:

@@ -320,8 +320,10 @@ async def run_sender(
         try:
             async with registered(rt, "send") as me:
                 sender = Sender(
-                    rt.uow, gw, rt.clock, sending.batch_size, sending.concurrency, on_progress,
-                    pacer, me, timedelta(seconds=sending.lease_s), gate, budget,
+                    rt.uow, gw, rt.clock, batch_size=sending.batch_size,
+                    concurrency=sending.concurrency, on_progress=on_progress, pacer=pacer,
+                    identity=me, lease=timedelta(seconds=sending.lease_s), gate=gate,
+                    budget=budget,
                 )  # fmt: skip
                 with stop_on_signals(sender.stop):
                     return await sender.run(occurrence_id)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
@@ -52,12 +51,11 @@ class Progress:
     reached: int = 0
     failed: int = 0
     unknown: int = 0
-    started: float = field(default_factory=time.monotonic)
+    elapsed_s: float = 0.0  # since the run began, on the sender's clock, at the last update
 
     @property
     def rate(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.done / elapsed if elapsed > 0 else 0.0
+        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
     @property
     def eta_s(self) -> float | None:
@@ -89,6 +87,7 @@ class Sender:
         uow: Callable[[], UnitOfWork],
         gateway: Gateway,
         clock: Clock,
+        *,
         batch_size: int,
         concurrency: int,
         on_progress: Callable[[Progress], None] | None = None,
@@ -114,6 +113,7 @@ class Sender:
         self._halt: str | None = None
         self._blocked: str | None = None
         self._gate_checked = float("-inf")
+        self._started = 0.0  # the run's start on clock.monotonic()
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
 
     def stop(self) -> None:
@@ -130,6 +130,7 @@ class Sender:
             if self._halt is None:
                 await self.recover(occurrence_id)
             counts = await self._db(self._counts, occurrence_id)
+            self._started = self._clock.monotonic()
             progress = Progress(total=counts.get(Status.PENDING, 0))
             if progress.total and self._halt is None:
                 self._on_progress(progress)
@@ -191,9 +192,10 @@ class Sender:
     async def _check_gate(self) -> None:
         if self._halted_or_stopping():
             return
-        if time.monotonic() - self._gate_checked < GATE_EVERY_S:
+        now = self._clock.monotonic()
+        if now - self._gate_checked < GATE_EVERY_S:
             return
-        self._gate_checked = time.monotonic()
+        self._gate_checked = now
         halt, self._blocked = await self._db(self._ask_gate)
         self._halt = self._halt or halt
         if halt or self._blocked:
@@ -245,6 +247,7 @@ class Sender:
         del results[: len(taken)]
         outcomes = await self._db(self._record, taken)
         _count(progress, outcomes)
+        progress.elapsed_s = self._clock.monotonic() - self._started
         self._on_progress(progress)
         return len(taken)
 

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from dispatcher.sending.pacing import Monotonic
 from dispatcher.store.uow import UnitOfWork
 
 GRANT_S = 0.2  # a grant covers this long at the sender's rate (never more than the burst)
@@ -37,8 +38,10 @@ class SharedPacer:
         default_rate: float,
         burst: float,
         rates: Mapping[str, float] | None = None,
+        now: Monotonic = time.monotonic,
     ) -> None:
         self._uow = uow
+        self._now = now  # real time by default: the waits it computes are slept for real
         self._default_rate = default_rate
         self._burst = burst
         self._rates = dict(rates or {})
@@ -59,10 +62,10 @@ class SharedPacer:
             if grant is None or grant.used + segments > grant.size:
                 size = max(float(segments), min(self._burst, rate * GRANT_S))
                 delay = await asyncio.to_thread(self._reserve, key, size, rate)
-                grant = self._grants[key] = _Grant(time.monotonic() + delay, size)
+                grant = self._grants[key] = _Grant(self._now() + delay, size)
             at = grant.start + grant.used / rate  # spaced inside the grant, never bunched
             grant.used += segments
-        delay = at - time.monotonic()
+        delay = at - self._now()
         if delay > 0:
             await asyncio.sleep(delay)
 

@@ -17,7 +17,7 @@ from dispatcher.core.status import Status
 from dispatcher.gateways.base import SendResult
 from dispatcher.ops import health
 from dispatcher.safety import halting
-from dispatcher.sending.sender import RunResult, Sender
+from dispatcher.sending.sender import GATE_EVERY_S, RunResult, Sender
 from dispatcher.settings.config import Settings
 from dispatcher.store.models import ActivityRow, CampaignRow, DeliveryRow
 from dispatcher.store.uow import unit_of_work_factory
@@ -53,7 +53,7 @@ def _occurrence(rt: Runtime, key: str, phones: list[str] = PHONES) -> int:
 
 
 def _run(rt: Runtime, gateway: FakeGateway, occurrence_id: int) -> RunResult:
-    sender = Sender(rt.uow, gateway, rt.clock, 10, 4)
+    sender = Sender(rt.uow, gateway, rt.clock, batch_size=10, concurrency=4)
     return asyncio.run(sender.run(occurrence_id))
 
 
@@ -177,7 +177,10 @@ class _HaltingAfter(FakeGateway):
     async def send(self, message: OutboundMessage) -> SendResult:
         if len(self.sent) == self._limit:
             await asyncio.to_thread(halting.halt, self._rt, "dừng ngay")
-        await asyncio.sleep(0.4)  # the whole run lasts longer than the gate's once-a-second look
+            clock = self._rt.clock
+            assert isinstance(clock, FakeClock)
+            clock.advance(timedelta(seconds=GATE_EVERY_S))  # time for the gate's next look
+        await asyncio.sleep(0.02)  # on the network: the rest of the batch waits in the queue
         return await super().send(message)
 
 

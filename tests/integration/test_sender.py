@@ -46,7 +46,9 @@ def _not_processed(reason: str, halt: str | None = None) -> Callable[[OutboundMe
 
 
 def _run(engine: Engine, gateway: FakeGateway, occurrence_id: int, batch: int = 10):
-    sender = Sender(unit_of_work_factory(engine), gateway, SystemClock(), batch, 4)
+    sender = Sender(
+        unit_of_work_factory(engine), gateway, SystemClock(), batch_size=batch, concurrency=4
+    )
     return asyncio.run(sender.run(occurrence_id))
 
 
@@ -195,8 +197,9 @@ def test_messages_claimed_within_the_budget_are_sent_when_the_budget_is_reached(
 
     gateway = _SlowGateway()
     sender = Sender(
-        unit_of_work_factory(engine), gateway, SystemClock(), 16, 1, budget=forty_segments
-    )
+        unit_of_work_factory(engine), gateway, SystemClock(), batch_size=16, concurrency=1,
+        budget=forty_segments,
+    )  # fmt: skip
     result = asyncio.run(sender.run(occurrence_id))
     # Every claimed message was within the budget: all 40 go, none is parked back.
     assert result.counts == {Status.ACCEPTED: 40, Status.PENDING: 20}
