@@ -9,7 +9,6 @@ voice speaks them.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import suppress
@@ -40,22 +39,12 @@ from dispatcher.broadcast.units import (
     section,
     units_registry,
 )
-from dispatcher.broadcast.units import default_units as _default_units
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core.errors import BadInput, DispatcherError, Problem
+from dispatcher.settings.config import Settings
 
 log = logging.getLogger(__name__)
-
-
-class _FromSettings(enum.Enum):
-    TOKEN = 0
-
-
-# The default of the `units` arguments: the registry of the settings in effect. Callers that have
-# their settings (a Runtime) pass the registry; `services` does not have them everywhere.
-FROM_SETTINGS = _FromSettings.TOKEN
-Units = UnitsRegistry | _FromSettings | None
 
 
 @dataclass(frozen=True)
@@ -74,24 +63,27 @@ class ScriptsResult:
 # -- the campaign's communes, airings and templates --------------------------------------------
 
 
-def _units(units: Units) -> UnitsRegistry | None:
-    return _default_units() if isinstance(units, _FromSettings) else units
-
-
 def communes(campaign: Campaign) -> list[str]:
     """The communes as written in the campaign, or in the list file it points to."""
     return [name for name, _ in commune_entries(campaign)]
 
 
-def campaign_airings(campaign: Campaign, units: Units = FROM_SETTINGS) -> list[Airing]:
+def campaign_airings(campaign: Campaign, units: UnitsRegistry | None) -> list[Airing]:
     """Every airing of the campaign: its calendar, in each commune on the days it exists."""
     broadcast = section(campaign)
-    resolved = resolve_communes(campaign, _units(units))
+    resolved = resolve_communes(campaign, units)
     start, end = _window(campaign)
     return airings(resolved, start, end, broadcast.times, broadcast.weekdays, campaign.tz)
 
 
-def planned_airings(campaign: Campaign, units: Units = FROM_SETTINGS) -> list[tuple[str, datetime]]:
+def airings_to_register(campaign: Campaign, settings: Settings) -> list[tuple[str, datetime]]:
+    """:func:`planned_airings` with the configured registry, read only for a broadcast."""
+    if campaign.spec.broadcast is None:
+        return []
+    return planned_airings(campaign, units_registry(settings))
+
+
+def planned_airings(campaign: Campaign, units: UnitsRegistry | None) -> list[tuple[str, datetime]]:
     """(commune, time) of every airing; empty for a campaign without broadcasts."""
     if campaign.spec.broadcast is None:
         return []
@@ -104,14 +96,13 @@ def _window(campaign: Campaign) -> tuple[date, date]:
     return window
 
 
-def check_broadcast(campaign: Campaign, units: Units = FROM_SETTINGS) -> list[Problem]:
+def check_broadcast(campaign: Campaign, units: UnitsRegistry | None) -> list[Problem]:
     """Every problem of the broadcast section: communes, and the first airing of each commune
     rendered with each template, so template problems show up in ``validate``."""
     try:
-        registry = _units(units)
-        scripts = CampaignScripts(campaign, registry)
+        scripts = CampaignScripts(campaign, units)
         first: dict[str, Airing] = {}
-        for airing in campaign_airings(campaign, registry):
+        for airing in campaign_airings(campaign, units):
             first.setdefault(airing.commune, airing)
         for airing in first.values():
             scripts.for_airing(airing)
@@ -120,9 +111,9 @@ def check_broadcast(campaign: Campaign, units: Units = FROM_SETTINGS) -> list[Pr
     return []
 
 
-def broadcast_notes(campaign: Campaign, units: Units = FROM_SETTINGS) -> list[Problem]:
+def broadcast_notes(campaign: Campaign, units: UnitsRegistry | None) -> list[Problem]:
     """Notes for ``validate`` and ``plan`` (not errors): communes airing only part of the time."""
-    return commune_notes(campaign, _units(units))
+    return commune_notes(campaign, units)
 
 
 def _wrapped(script: ScriptText) -> ScriptText:

@@ -24,7 +24,7 @@ from dispatcher.broadcast import Commune, clean_name
 from dispatcher.campaigns.spec import BroadcastSection, Campaign
 from dispatcher.core.errors import BadInput, ConfigError, Problem
 from dispatcher.core.schedule import format_date_vi
-from dispatcher.settings.config import Settings, load_settings
+from dispatcher.settings.config import Settings
 
 COMMUNE_COLUMNS = ("name", "commune")
 Locate = Callable[[str], Problem]  # a message → the problem at the commune's file and line
@@ -40,11 +40,6 @@ def units_registry(settings: Settings) -> UnitsRegistry | None:
         return None
     stat = path.stat()
     return _load_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
-
-
-def default_units() -> UnitsRegistry | None:
-    """The registry of the settings in effect (``$DISPATCHER_CONFIG`` or ./config.yaml)."""
-    return units_registry(load_settings())
 
 
 @functools.lru_cache(maxsize=4)

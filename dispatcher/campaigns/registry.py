@@ -4,28 +4,21 @@ planned loudspeaker airings; and what an edit of the file changed since then."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from dispatcher.campaigns.spec import Campaign, CampaignSpec
 from dispatcher.core.errors import DispatcherError
 from dispatcher.settings.config import Settings
-from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.models import CampaignRow
 from dispatcher.store.repository import Repository
-from dispatcher.store.uow import unit_of_work_factory
+from dispatcher.store.uow import UnitOfWork, existing_unit_of_work
 
 _ABSENT = object()  # a key that is not there differs even from one that is null
-CONNECT_TIMEOUT_S = 5  # `plan` and `validate` only glance at the database: never hang on it
 
 
 def register_campaign(
@@ -81,21 +74,23 @@ class Changes:
     paths: list[str]
 
 
-def registered_changes(settings: Settings, campaigns: Iterable[Campaign]) -> dict[str, Changes]:
-    """For each campaign already in the database: what its file changed since registration.
-
-    Read-only and optional: without a database file, at an older schema, or when the database
-    cannot be reached, the answer is empty (``plan`` and ``validate`` work without one).
-    """
-    wanted = {c.id: c for c in campaigns}
+def changes_in_database(settings: Settings, campaigns: Iterable[Campaign]) -> dict[str, Changes]:
+    """:func:`registered_changes` in the configured database, if there is one to read (read
+    only and optional: without one, or when it cannot be read, the answer is empty)."""
     try:
-        with existing_database(settings) as engine:
-            if engine is None or current_revision(engine) != head_revision(engine):
-                return {}
-            with unit_of_work_factory(engine)() as uow:
-                stored = {cid: uow.repo.registered_spec(cid) for cid in wanted}
-    except (SQLAlchemyError, DispatcherError):
+        with existing_unit_of_work(settings.resolved_database_url) as uow:
+            return registered_changes(uow, campaigns)
+    except DispatcherError:
         return {}
+
+
+def registered_changes(uow: UnitOfWork | None, campaigns: Iterable[Campaign]) -> dict[str, Changes]:
+    """For each campaign already in the database: what its file changed since registration
+    (empty without a database: ``plan`` and ``validate`` work without one)."""
+    if uow is None:
+        return {}
+    wanted = {c.id: c for c in campaigns}
+    stored = {cid: uow.repo.registered_spec(cid) for cid in wanted}
     found = {}
     for cid, row in stored.items():
         if row is not None and row[0] is not None:
@@ -121,20 +116,3 @@ def _without_nulls(data: Any) -> Any:
     if isinstance(data, dict):
         return {k: _without_nulls(v) for k, v in data.items() if v is not None}
     return data
-
-
-@contextmanager
-def existing_database(settings: Settings) -> Iterator[Engine | None]:
-    """An engine on the configured database if it exists; never creates or migrates one."""
-    url = make_url(settings.resolved_database_url)
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:" or not Path(url.database).is_file():
-            yield None
-            return
-    elif "connect_timeout" not in url.query:
-        url = url.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
-    engine = make_engine(url.render_as_string(hide_password=False))
-    try:
-        yield engine
-    finally:
-        engine.dispose()

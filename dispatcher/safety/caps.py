@@ -13,17 +13,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import islice
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from dispatcher.audience.lists import Subscriber
-from dispatcher.campaigns.registry import existing_database
 from dispatcher.campaigns.spec import Campaign
-from dispatcher.core.errors import DispatcherError
 from dispatcher.settings.config import FrequencyCap, Settings
 from dispatcher.store.caps import LOOKUP_CHUNK
-from dispatcher.store.db import current_revision, head_revision
 from dispatcher.store.models import OccurrenceRow
-from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
+from dispatcher.store.uow import UnitOfWork
 
 # Decree 91/2020: at most 3 advertising SMS per subscriber per 24 h.
 ADVERTISING_CAP = FrequencyCap(max_messages=3, window_hours=24)
@@ -68,22 +63,19 @@ def skip_capped(
 
 
 def capped_now(
-    settings: Settings, campaign: Campaign, audience: Iterable[Subscriber], now: datetime
+    uow: UnitOfWork | None,
+    settings: Settings,
+    campaign: Campaign,
+    audience: Iterable[Subscriber],
+    now: datetime,
 ) -> int | None:
     """How many of the audience the cap would skip if sent now; ``None`` when there is no cap
     or no database to ask (plan never creates one)."""
     cap = cap_for(campaign, settings)
-    if cap is None:
+    if cap is None or uow is None:
         return None
     since = now - timedelta(hours=cap.window_hours)
-    try:
-        with existing_database(settings) as engine:
-            if engine is None or current_revision(engine) != head_revision(engine):
-                return None
-            with unit_of_work_factory(engine)() as uow:
-                return _count(uow, audience, since, cap.max_messages)
-    except (SQLAlchemyError, DispatcherError):
-        return None
+    return _count(uow, audience, since, cap.max_messages)
 
 
 def _count(uow: UnitOfWork, audience: Iterable[Subscriber], since: datetime, limit: int) -> int:

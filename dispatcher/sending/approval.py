@@ -16,7 +16,7 @@ from itertools import islice
 from pathlib import Path
 
 from dispatcher.bootstrap import Runtime
-from dispatcher.broadcast.service import planned_airings
+from dispatcher.broadcast.service import airings_to_register
 from dispatcher.campaigns.compose import render_deliveries
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Declined, Problem
@@ -73,7 +73,7 @@ def approve(rt: Runtime, path: Path) -> Approved:
     recipients = prepared.audience.summary.valid
     now = rt.clock.now()
     with rt.uow() as uow:
-        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        register_campaign(uow.repo, campaign, airings_to_register(campaign, rt.settings), now)
         uow.approvals.add(campaign.id, version, recipients, approver, now)
         detail = f"approved by {approver} for {recipients} recipients ({version[:12]})"
         uow.repo.record_activity("approved", now, campaign.id, None, detail)

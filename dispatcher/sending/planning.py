@@ -11,9 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from dispatcher.campaigns.registry import Changes, existing_database, registered_changes
+from dispatcher.campaigns.registry import Changes, registered_changes
 from dispatcher.campaigns.spec import Schedule
 from dispatcher.core import schedule
 from dispatcher.core.errors import DispatcherError
@@ -25,8 +23,7 @@ from dispatcher.sending.pacing import duration_s
 from dispatcher.sending.send import Prepared, prepare_campaign
 from dispatcher.settings.config import FrequencyCap, Settings
 from dispatcher.sms.quiet import QuietHours, SendTiming, send_timing
-from dispatcher.store.db import current_revision, head_revision
-from dispatcher.store.uow import unit_of_work_factory
+from dispatcher.store.uow import UnitOfWork, existing_unit_of_work
 
 NEXT_OCCURRENCES = 10  # how many `plan` shows
 
@@ -61,8 +58,16 @@ class Plan:
 def plan(path: Path, now: datetime, settings: Settings) -> Plan:
     """Check a campaign and foresee its next sends; reads the database only if it exists."""
     prepared = prepare_campaign(path, settings)  # with the carriers' rules: notes in the plan
+    try:  # the database once, if there is one: changes, the cap's count, the approval
+        with existing_unit_of_work(settings.resolved_database_url) as uow:
+            return _plan(prepared, now, settings, uow)
+    except DispatcherError:  # it cannot be read: plan without it
+        return _plan(prepared, now, settings, None)
+
+
+def _plan(prepared: Prepared, now: datetime, settings: Settings, uow: UnitOfWork | None) -> Plan:
     campaign = prepared.campaign
-    changes = registered_changes(settings, [campaign]).get(campaign.id)
+    changes = registered_changes(uow, [campaign]).get(campaign.id)
     sms, limit = campaign.spec.sms, settings.sending.queue_limit_hours
     if sms is None or prepared.composition is None:
         return Plan(prepared, [], None, queue_limit_hours=limit, changes=changes)
@@ -73,24 +78,19 @@ def plan(path: Path, now: datetime, settings: Settings) -> Plan:
     sends = [send_timing(at, seconds, window, campaign.tz) for at in upcoming]
     senders = [(s, pacer.rate_of(s)) for s in sms.sender_pool]
     cap = cap_for(campaign, settings)
-    capped = capped_now(settings, campaign, prepared.audience, now) if prepared.audience else None
+    audience = prepared.audience
+    capped = capped_now(uow, settings, campaign, audience, now) if audience else None
     price, currency = settings.pricing.price(settings.gateway), settings.pricing.currency
     return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
                 changes, cap, capped, price, currency, sms.budget,
-                _approval(settings, prepared))  # fmt: skip
+                _approval(settings, prepared, uow))  # fmt: skip
 
 
-def _approval(settings: Settings, prepared: Prepared) -> ApprovalState | None:
-    """The approval a send of this campaign needs, read from the database if it exists."""
-    real = gateway_is_real(settings, os.environ)
-    try:
-        with existing_database(settings) as engine:
-            if engine is None or current_revision(engine) != head_revision(engine):
-                return approval_state(None, prepared, settings, real)
-            with unit_of_work_factory(engine)() as uow:
-                return approval_state(uow, prepared, settings, real)
-    except (SQLAlchemyError, DispatcherError):
-        return None
+def _approval(
+    settings: Settings, prepared: Prepared, uow: UnitOfWork | None
+) -> ApprovalState | None:
+    """The approval a send of this campaign needs (what is recorded, when there is a database)."""
+    return approval_state(uow, prepared, settings, gateway_is_real(settings, os.environ))
 
 
 def _upcoming(

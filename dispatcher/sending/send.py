@@ -16,10 +16,12 @@ from pathlib import Path
 
 from dispatcher.audience.phones import InvalidPhone, normalize
 from dispatcher.audience.scan import AudienceScan, scan_audience
+from dispatcher.audience.units import UnitsRegistry
 from dispatcher.bootstrap import Runtime, gateway
-from dispatcher.broadcast.service import broadcast_notes, check_broadcast, planned_airings
+from dispatcher.broadcast.service import airings_to_register, broadcast_notes, check_broadcast
+from dispatcher.broadcast.units import units_registry
 from dispatcher.campaigns.compose import Composition, compose_sms, template_columns
-from dispatcher.campaigns.registry import Changes, register_campaign, registered_changes
+from dispatcher.campaigns.registry import Changes, changes_in_database, register_campaign
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
@@ -61,7 +63,8 @@ def prepare_campaign(
     ``environ`` (default: the process's) says whether the gateway is real.
     """
     campaign = load_campaign(path)
-    carriers, problems = _checked_without_lists(campaign, settings, environ)
+    units = _units(campaign, settings)
+    carriers, problems = _checked_without_lists(campaign, settings, environ, units)
     audience = _audience(campaign)
     composition = None
     if audience is not None:  # one pass: counts, costs
@@ -71,12 +74,22 @@ def prepare_campaign(
         raise BadInput(problems)
     warnings = _list_warnings(audience)
     # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
-    notes = broadcast_notes(campaign) if campaign.spec.broadcast is not None else []
+    notes = broadcast_notes(campaign, units) if campaign.spec.broadcast is not None else []
     return Prepared(campaign, audience, composition, warnings, carriers.notes + notes)
 
 
+def _units(campaign: Campaign, settings: Settings | None) -> UnitsRegistry | None:
+    """The units registry a broadcast is checked against (read only for a broadcast)."""
+    if campaign.spec.broadcast is None or settings is None:
+        return None
+    return units_registry(settings)
+
+
 def _checked_without_lists(
-    campaign: Campaign, settings: Settings | None, environ: Mapping[str, str] | None
+    campaign: Campaign,
+    settings: Settings | None,
+    environ: Mapping[str, str] | None,
+    units: UnitsRegistry | None,
 ) -> tuple[CarrierReview, list[Problem]]:
     """The carriers' review and every problem found before the lists are read."""
     carriers = CarrierReview()
@@ -84,7 +97,7 @@ def _checked_without_lists(
         carriers = review(campaign, settings, os.environ if environ is None else environ)
     problems: list[Problem] = list(carriers.problems)
     if campaign.spec.broadcast is not None:
-        problems += check_broadcast(campaign)
+        problems += check_broadcast(campaign, units)
     return carriers, problems
 
 
@@ -137,7 +150,7 @@ def validate(
             results.append(ValidationResult(str(path), [], warnings))
         except BadInput as exc:
             results.append(ValidationResult(str(path), exc.problems, []))
-    changed = registered_changes(settings, campaigns) if settings and campaigns else {}
+    changed = changes_in_database(settings, campaigns) if settings and campaigns else {}
     by_path = {str(c.path): changed.get(c.id) for c in campaigns}
     return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]
 
@@ -195,7 +208,7 @@ def send(
     now = rt.clock.now()
     due, missed, upcoming = _occurrences(campaign, now, occurrence_key, rt.settings)
     with rt.uow() as uow:
-        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        register_campaign(uow.repo, campaign, airings_to_register(campaign, rt.settings), now)
         skipped = _record_missed(uow.repo, campaign, missed, now)
         uow.commit()
     runs = [_send_occurrence(rt, prepared, key, at, on_progress) for key, at in due]
@@ -220,8 +233,9 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     if campaign.spec.sms is None or campaign.spec.sms.schedule is None:
         return ScheduledCampaign(campaign.id, [], [])
     due, missed, _ = _occurrences(campaign, now, None, rt.settings)
+    units = _units(campaign, rt.settings)
     with rt.uow() as uow:
-        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        register_campaign(uow.repo, campaign, airings_to_register(campaign, rt.settings), now)
         skipped = _record_missed(uow.repo, campaign, missed, now)
         known = uow.repo.occurrence_keys(campaign.id)
         state = uow.workers.campaign_states([campaign.id]).get(campaign.id)
@@ -232,7 +246,7 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     # Only when something is due: what can be checked without the lists, then one pass over
     # them per occurrence that renders, checks and writes each message (a problem found on the
     # way rolls the whole occurrence back, so nothing of a faulty campaign is queued).
-    carriers, problems = _checked_without_lists(campaign, rt.settings, rt.environ)
+    carriers, problems = _checked_without_lists(campaign, rt.settings, rt.environ, units)
     if problems:
         raise BadInput(problems)
     audience = _audience(campaign)

@@ -18,7 +18,7 @@ from pathlib import Path
 from dispatcher.audience.lists import Subscriber
 from dispatcher.audience.scan import AudienceScan
 from dispatcher.bootstrap import Runtime
-from dispatcher.broadcast.service import planned_airings
+from dispatcher.broadcast.service import airings_to_register
 from dispatcher.campaigns.compose import render_deliveries
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Problem
@@ -53,7 +53,7 @@ def send_test(
     now = rt.clock.now()
     key = now.astimezone(campaign.tz).strftime(TEST_KEY_FORMAT)
     with rt.uow() as uow:
-        register_campaign(uow.repo, campaign, planned_airings(campaign), now)
+        register_campaign(uow.repo, campaign, airings_to_register(campaign, rt.settings), now)
         occurrence = uow.repo.add_occurrence(campaign.id, key, now, "open", now)
         occurrence.test = True
         uow.repo.add_deliveries(occurrence, render_deliveries(campaign, recipients), now)

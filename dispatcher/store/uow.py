@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,6 +16,7 @@ from dispatcher.core.errors import StoreError
 from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
+from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.repository import Repository
 from dispatcher.store.workers import WorkerRepository
@@ -68,3 +72,37 @@ class UnitOfWork:
 def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
     factory = sessionmaker(engine, expire_on_commit=False)
     return lambda: UnitOfWork(factory)
+
+
+CONNECT_TIMEOUT_S = 5  # `plan` and `validate` only glance at the database: never hang on it
+
+
+@contextmanager
+def existing_unit_of_work(url: str) -> Iterator[UnitOfWork | None]:
+    """A unit of work on the database at ``url`` when it exists at this version's schema; None
+    when there is none, it is at another schema, or it cannot be reached. Never creates or
+    migrates one: for the commands that read the database only if there is one (``plan``,
+    ``validate``), each opening it once. Errors inside are :class:`StoreError`, as ever."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            yield None
+            return
+        if not Path(parsed.database).is_file():
+            yield None
+            return
+    elif "connect_timeout" not in parsed.query:
+        parsed = parsed.update_query_dict({"connect_timeout": str(CONNECT_TIMEOUT_S)})
+    engine = make_engine(parsed.render_as_string(hide_password=False))
+    try:
+        try:
+            current = current_revision(engine) == head_revision(engine)
+        except SQLAlchemyError:
+            current = False  # cannot be reached: as if there were none
+        if not current:
+            yield None
+            return
+        with unit_of_work_factory(engine)() as uow:
+            yield uow
+    finally:
+        engine.dispose()

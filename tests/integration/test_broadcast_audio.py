@@ -217,7 +217,7 @@ def test_a_bad_recording_entry_is_an_error_at_its_line(
     folder: Path, entries: list[str], expected: str
 ) -> None:
     path = campaign(folder, "  recordings:", *entries)
-    (result,) = services.validate([path])
+    (result,) = services.validate([path], settings(folder))
     assert [str(p) for p in result.problems] == [f"campaigns/thu-nghiem.yaml:{expected}"]
     with runtime(settings(folder)) as rt, pytest.raises(BadInput) as caught:
         broadcast_pull.pull(rt, "Tân Đoàn", "05/08/2024", campaign_files=[path])

@@ -15,6 +15,7 @@ from dispatcher.broadcast import pull as broadcast_pull
 from dispatcher.broadcast import service as broadcast_service
 from dispatcher.broadcast import tidy
 from dispatcher.broadcast.speech import reading_seconds, spoken
+from dispatcher.broadcast.units import units_registry
 from dispatcher.core.errors import BadInput
 from dispatcher.sending import send as services
 from dispatcher.settings.config import Settings
@@ -55,7 +56,7 @@ def settings(folder: Path, db_url: str | None = None, **extra: object) -> Settin
 
 
 def problems(path: Path) -> list[str]:
-    (result,) = services.validate([path])
+    (result,) = services.validate([path], settings(path.parents[1]))
     return [str(p) for p in result.problems]
 
 
@@ -90,13 +91,14 @@ def test_a_commune_gone_before_the_broadcast_is_an_error(folder: Path) -> None:
 
 def test_a_commune_merged_mid_campaign_is_a_note_and_stops_airing(folder: Path) -> None:
     path = campaign(folder, *broadcast("[Xã Tràng Các, Xã Khánh Khê]", "2024-11-29", "2024-12-02"))
-    (result,) = services.validate([path])
+    (result,) = services.validate([path], settings(folder))
     assert result.problems == []
     assert [str(p) for p in result.warnings] == [
         "campaigns/thu-nghiem.yaml:5: broadcast.communes[0]: Xã Tràng Các: no airings from "
         "01/12/2024 (merged into Xã Khánh Khê)"
     ]
-    planned = broadcast_service.planned_airings(services.prepare_campaign(path).campaign)
+    registry = units_registry(settings(folder))
+    planned = broadcast_service.planned_airings(services.prepare_campaign(path).campaign, registry)
     assert [(c, at.day) for c, at in planned] == [
         ("Xã Tràng Các", 29), ("Xã Khánh Khê", 29), ("Xã Tràng Các", 30), ("Xã Khánh Khê", 30),
         ("Xã Khánh Khê", 1), ("Xã Khánh Khê", 2),

@@ -207,7 +207,7 @@ def test_communes_can_come_from_a_csv_with_a_name_column(folder: Path) -> None:
     )  # fmt: skip
     campaign = prepare_campaign(path).campaign
     assert broadcast_service.communes(campaign) == ["Thị trấn Văn Quan", "Xã Tân Đoàn"]
-    planned = broadcast_service.planned_airings(campaign)
+    planned = broadcast_service.planned_airings(campaign, None)  # no units registry here
     assert [(c, at.isoformat()) for c, at in planned] == [
         (commune, f"2024-08-{day}T{hour}:00+07:00")
         for day in ("05", "12")
@@ -232,7 +232,7 @@ def test_an_inline_script_is_framed_by_the_default_opening_and_closing(folder: P
         "    gọi {{ hotline }} khi cần.",
     )  # fmt: skip
     campaign = prepare_campaign(path).campaign
-    (airing,) = broadcast_service.campaign_airings(campaign)
+    (airing,) = broadcast_service.campaign_airings(campaign, None)
     (rendered,) = broadcast_service.CampaignScripts(campaign, None).for_airing(airing)
     script = tidy([rendered.text])
     content = "Bà con xã Tân Đoàn chú ý:\ngọi 1800 8098 khi cần.\n\n"

@@ -16,6 +16,7 @@ from dispatcher.cli import presenters
 from dispatcher.sending import planning
 from dispatcher.sending import send as services
 from dispatcher.settings.config import Settings
+from dispatcher.store import db as store_db
 from tests.fakes import FakeClock
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -177,6 +178,28 @@ def test_plan_and_validate_say_what_changed_since_registration(folder: Path, db_
     assert presenters.validation([checked], VN) == f"c.yaml: ok\n  {note}\n"
     (unchecked,) = services.validate([Path("c.yaml")])  # without settings: no database asked
     assert unchecked.changes is None
+
+
+def test_plan_opens_the_database_once_for_changes_cap_and_approval(
+    folder: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cap = {"frequency_cap": {"max_messages": 1, "window_hours": 24}}
+    settings = Settings.model_validate({"database_url": db_url, "sending": cap})
+    path = _campaign(folder, *AT)
+    with runtime(settings) as rt, rt.uow() as uow:
+        register_campaign(uow.repo, services.prepare_campaign(path).campaign, [], vn(1, 8))
+        uow.commit()
+    opened: list[str] = []
+    create_engine = store_db.create_engine
+
+    def counted(url: Any, **options: Any) -> Any:
+        opened.append(str(url))
+        return create_engine(url, **options)
+
+    monkeypatch.setattr(store_db, "create_engine", counted)
+    result = planning.plan(path, vn(1, 12), settings)
+    assert result.changes is not None and result.capped_now == 0 and result.approval is not None
+    assert len(opened) == 1
 
 
 # -- which occurrences `send` finds due: quiet hours delay, they never make one missed ----------
