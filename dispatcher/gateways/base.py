@@ -11,6 +11,14 @@ from dispatcher.core.status import Status
 
 
 @dataclass(frozen=True)
+class OptOutNotice:
+    """The provider refused a recipient because they unsubscribed: the opt-out list's entry."""
+
+    reason: str  # "Twilio 21610: unsubscribed"
+    source: str  # "twilio-21610"
+
+
+@dataclass(frozen=True)
 class SendResult:
     """The result of one send: an outcome, or proof that the provider never processed it.
 
@@ -18,6 +26,8 @@ class SendResult:
     processing: rate limited until retries ran out, connection never made, run halted), so the
     row may go back to pending. ``halt`` is set when the whole run must stop; ``halt_all`` too
     when the provider refused the account itself, so every worker must stop (the global halt).
+    ``opted_out`` is set when the provider says the recipient unsubscribed (the adapter knows
+    the provider's codes; the sender only adds the number to the opt-out list).
     """
 
     delivery_id: int
@@ -25,6 +35,7 @@ class SendResult:
     not_processed_reason: str | None = None
     halt: str | None = None
     halt_all: str | None = None
+    opted_out: OptOutNotice | None = None
 
 
 @dataclass(frozen=True)

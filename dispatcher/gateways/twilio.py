@@ -34,7 +34,7 @@ from dispatcher.audience.phones import mask
 from dispatcher.core.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
 from dispatcher.core.outbox import OutboundMessage, Outcome
 from dispatcher.core.status import Status, from_twilio
-from dispatcher.gateways.base import ProviderStatus, SendResult
+from dispatcher.gateways.base import OptOutNotice, ProviderStatus, SendResult
 from dispatcher.gateways.retry import (
     HALT_CODES,
     ErrorKind,
@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 LOOKUP_WINDOW_BEFORE = timedelta(minutes=10)  # clock skew between us and the provider
 LOOKUP_MAX_PAGES = 5  # bound on provider calls to reconcile one delivery
+# The recipient replied STOP (or the carrier blocked us): they join our opt-out list too.
+UNSUBSCRIBED_CODE = 21610
+UNSUBSCRIBED = OptOutNotice("Twilio 21610: unsubscribed", "twilio-21610")
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,8 @@ class TwilioGateway:
         outcome = Outcome(
             message.delivery_id, Status.FAILED, error_code=code, error_message=_clean(text)
         )
-        return SendResult(message.delivery_id, outcome)
+        opted_out = UNSUBSCRIBED if code == UNSUBSCRIBED_CODE else None
+        return SendResult(message.delivery_id, outcome, opted_out=opted_out)
 
     async def lookup(self, message: OutboundMessage, taken: Collection[str] = ()) -> Outcome | None:
         """Find the message an unknown attempt may have created: same To and Body, created

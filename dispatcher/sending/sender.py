@@ -41,7 +41,6 @@ GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within thi
 Gate = Callable[[UnitOfWork, datetime], str | None]
 # How many more segments the budgets allow now (locking them till commit); None: no budget.
 BudgetCheck = Callable[[UnitOfWork, datetime], Room | None]
-OPTED_OUT = 21610  # Twilio: the recipient opted out; the number joins our list too
 
 
 @dataclass
@@ -282,14 +281,14 @@ class Sender:
         outcomes = [r.outcome for r in results if r.outcome is not None]
         released = [r for r in results if r.outcome is None]
         with self._uow() as uow:
-            applied = uow.repo.apply(outcomes, now)
-            for outcome in applied:
-                if outcome.error_code != OPTED_OUT:
+            applied = {outcome.delivery_id for outcome in uow.repo.apply(outcomes, now)}
+            for result in results:
+                notice = result.opted_out
+                if notice is None or result.delivery_id not in applied:
                     continue
-                delivery = uow.repo.delivery_by_id(outcome.delivery_id)
-                if delivery is not None:  # Twilio knows they opted out: so do we
-                    reason = "Twilio 21610: unsubscribed"
-                    uow.optouts.add(delivery.phone, reason, "twilio-21610", now)
+                delivery = uow.repo.delivery_by_id(result.delivery_id)
+                if delivery is not None:  # the provider knows they opted out: so do we
+                    uow.optouts.add(delivery.phone, notice.reason, notice.source, now)
             by_reason: dict[str, list[int]] = {}
             for result in released:
                 reason = result.not_processed_reason or "not processed by the provider"

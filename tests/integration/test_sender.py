@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from sqlalchemy import Engine, select
 from dispatcher.core.clock import SystemClock
 from dispatcher.core.outbox import NewDelivery, OutboundMessage, Outcome
 from dispatcher.core.status import Status
-from dispatcher.gateways.base import SendResult
+from dispatcher.gateways.base import OptOutNotice, SendResult
 from dispatcher.safety.budgets import Room
 from dispatcher.sending.sender import Sender
 from dispatcher.store.models import CampaignRow, DeliveryEventRow
@@ -205,3 +206,19 @@ def test_messages_claimed_within_the_budget_are_sent_when_the_budget_is_reached(
     assert result.counts == {Status.ACCEPTED: 40, Status.PENDING: 20}
     assert len(gateway.sent) == 40
     assert result.over_budget == "campaign budget 0.40 USD reached (0.40 spent)"
+
+
+def test_a_recipient_the_provider_says_unsubscribed_joins_the_opt_out_list(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine)
+    stopped = PHONES[2]
+    notice = OptOutNotice("Provider: unsubscribed", "provider-stop")
+    refused = Outcome(0, Status.FAILED, error_code=1, error_message="unsubscribed")
+
+    def unsubscribed(m: OutboundMessage) -> SendResult:
+        outcome = replace(refused, delivery_id=m.delivery_id)
+        return SendResult(m.delivery_id, outcome, opted_out=notice)
+
+    result = _run(engine, FakeGateway(script={stopped: unsubscribed}), occurrence_id)
+    assert result.counts == {Status.ACCEPTED: 24, Status.FAILED: 1}
+    with unit_of_work_factory(engine)() as uow:
+        assert uow.optouts.contains(PHONES) == {stopped}

@@ -1,0 +1,60 @@
+"""The Twilio adapter decodes the provider's refusals itself: the sender sees what they mean."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from dispatcher.core.outbox import OutboundMessage
+from dispatcher.core.status import Status
+from dispatcher.gateways.base import SendResult
+from dispatcher.gateways.retry import RetryPolicy
+from dispatcher.gateways.simulator import Simulator, SimulatorConfig
+from dispatcher.gateways.twilio import UNSUBSCRIBED, TwilioConfig, TwilioGateway
+
+ACCOUNT_SID = "AC" + secrets.token_hex(16)
+AUTH_TOKEN = secrets.token_hex(16)
+NO_RETRY = RetryPolicy(max_attempts=1, initial_backoff_s=1, max_backoff_s=1, jitter_s=0)
+STOPPED, NOT_MOBILE, FINE = "+84912000001", "+84912000002", "+84912000003"
+
+
+def _send(sim: Simulator, to: str) -> SendResult:
+    gateway = TwilioGateway(
+        TwilioConfig(ACCOUNT_SID, AUTH_TOKEN, api_base_url=sim.base_url), NO_RETRY, 10, None
+    )
+    message = OutboundMessage(1, to, "Xin chào", "VANQUAN", 1, 1, datetime.now(UTC))
+
+    async def send() -> SendResult:
+        try:
+            return await gateway.send(message)
+        finally:
+            await gateway.aclose()
+
+    return asyncio.run(send())
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    config = SimulatorConfig(fail_to={STOPPED: 21610, NOT_MOBILE: 21614})
+    with Simulator(ACCOUNT_SID, AUTH_TOKEN, config) as simulator:
+        yield simulator
+
+
+def test_an_unsubscribed_recipient_is_failed_and_named_for_the_opt_out_list(sim: Simulator) -> None:
+    result = _send(sim, STOPPED)
+    assert result.outcome is not None and result.outcome.status is Status.FAILED
+    assert result.outcome.error_code == 21610
+    assert result.opted_out == UNSUBSCRIBED
+    assert (UNSUBSCRIBED.reason, UNSUBSCRIBED.source) == (
+        "Twilio 21610: unsubscribed", "twilio-21610",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("to", [NOT_MOBILE, FINE])
+def test_other_answers_name_no_opt_out(sim: Simulator, to: str) -> None:
+    result = _send(sim, to)
+    assert result.outcome is not None and result.opted_out is None
