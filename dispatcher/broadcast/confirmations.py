@@ -105,9 +105,10 @@ def confirm(
         repo = uow.repo.airings
         planned, tz = _find_planned(rt, repo, commune, campaign_id, at, source)
         new = Confirmation(
-            campaign_id, planned.commune, planned.scheduled_at,
-            _aired_at(planned, aired_at, now, tz, source), duration_s,
-            by or _who(rt, source), source, now,
+            campaign_id=campaign_id, commune=planned.commune,
+            scheduled_at=planned.scheduled_at,
+            aired_at=_aired_at(planned, aired_at, now, tz, source), duration_s=duration_s,
+            confirmed_by=by or _who(rt, source), source=source, created_at=now,
         )  # fmt: skip
         created = repo.add_confirmation(new)
         if created:
@@ -251,7 +252,7 @@ AUDIO_SUFFIXES = (".mp3", ".wav")  # as played on a phone: MP3 first
 _KEY = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CommuneAiring:
     """One airing on a commune's page: its scripts (Vietnamese first), audio, confirmation."""
 
@@ -319,14 +320,14 @@ def commune_schedule(rt: Runtime, commune: str, start: date, end: date) -> list[
         confirmable = in_plan and confirmation is None and due
         found.append(
             CommuneAiring(
-                campaign_id,
-                group[0].title,
-                group[0].commune,
-                at,
-                tuple(group),
-                confirmation,
-                in_plan,
-                confirmable,
+                campaign_id=campaign_id,
+                title=group[0].title,
+                commune=group[0].commune,
+                at=at,
+                scripts=tuple(group),
+                confirmation=confirmation,
+                in_plan=in_plan,
+                confirmable=confirmable,
             )
         )
     return found

@@ -43,7 +43,7 @@ from dispatcher.core.schedule import expand, format_date_vi, format_time_vi, loc
 _T = TypeVar("_T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AiringScript:
     """One airing's script in one language, for listings, pages and ``broadcast pull``."""
 

@@ -126,10 +126,10 @@ def airing_script(campaign: Campaign, script: ScriptText, out_dir: Path | None) 
     stem = airing_stem(out_dir, campaign.id, airing, script.language) if out_dir else None
     exists = stem is not None and with_suffix(stem, TEXT_SUFFIX).is_file()
     return AiringScript(
-        campaign.id, campaign.spec.title, airing.commune, airing.at, script.text,
-        script.spoken if script.spoken is not None else script.text,
-        round(script.reading_seconds or 0), stem if exists else None,
-        script.language, script.language_name,
+        campaign_id=campaign.id, title=campaign.spec.title, commune=airing.commune, at=airing.at,
+        text=script.text, spoken=script.spoken if script.spoken is not None else script.text,
+        reading_seconds=round(script.reading_seconds or 0), stem=stem if exists else None,
+        language=script.language, language_name=script.language_name,
     )  # fmt: skip
 
 

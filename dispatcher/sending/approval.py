@@ -26,7 +26,7 @@ from dispatcher.sending.send import Prepared, SendReport, prepare_campaign, send
 from dispatcher.sending.sender import Progress
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SendPreview:
     """What a send is about to do, shown before a real-gateway send is confirmed."""
 
@@ -127,8 +127,9 @@ def preview(rt: Runtime, prepared: Prepared, state: ApprovalState) -> SendPrevie
     segments = composition.total_segments
     cost = None if price is None else price * segments
     return SendPreview(
-        campaign.id, audience.summary.valid, segments, cost, rt.settings.pricing.currency,
-        first.body if first else "", rt.settings.gateway, state,
+        campaign=campaign.id, recipients=audience.summary.valid, segments=segments, cost=cost,
+        currency=rt.settings.pricing.currency, first_message=first.body if first else "",
+        gateway=rt.settings.gateway, approval=state,
     )  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from dispatcher.store.uow import UnitOfWork, existing_unit_of_work
 NEXT_OCCURRENCES = 10  # how many `plan` shows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Plan:
     """What ``dispatcher plan`` shows: the audience and costs, when it sends and for how long."""
 
@@ -70,7 +70,10 @@ def _plan(prepared: Prepared, now: datetime, settings: Settings, uow: UnitOfWork
     changes = registered_changes(uow, [campaign]).get(campaign.id)
     sms, limit = campaign.spec.sms, settings.sending.queue_limit_hours
     if sms is None or prepared.composition is None:
-        return Plan(prepared, [], None, queue_limit_hours=limit, changes=changes)
+        return Plan(
+            prepared=prepared, occurrences=[], schedule_ended=None, queue_limit_hours=limit,
+            changes=changes,
+        )  # fmt: skip
     upcoming, ended = _upcoming(sms.schedule, campaign.tz, now)
     pacer = campaign_pacer(settings, campaign)
     seconds = duration_s(prepared.composition.total_segments, sms.sender_pool, pacer.rate_of)
@@ -81,9 +84,13 @@ def _plan(prepared: Prepared, now: datetime, settings: Settings, uow: UnitOfWork
     audience = prepared.audience
     capped = capped_now(uow, settings, campaign, audience, now) if audience else None
     price, currency = settings.pricing.price(settings.gateway), settings.pricing.currency
-    return Plan(prepared, upcoming, ended, sends, window, sms.urgent, seconds, senders, limit,
-                changes, cap, capped, price, currency, sms.budget,
-                _approval(settings, prepared, uow))  # fmt: skip
+    return Plan(
+        prepared=prepared, occurrences=upcoming, schedule_ended=ended, sends=sends,
+        quiet_hours=window, urgent=sms.urgent, sending_s=seconds, senders=senders,
+        queue_limit_hours=limit, changes=changes, frequency_cap=cap, capped_now=capped,
+        price=price, currency=currency, budget=sms.budget,
+        approval=_approval(settings, prepared, uow),
+    )  # fmt: skip
 
 
 def _approval(

@@ -31,7 +31,7 @@ class PlannedAiring:
     unit: str  # the reporting unit of the campaign
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Confirmation:
     """A commune's word that a planned airing went out."""
 
@@ -165,12 +165,12 @@ def _same_airing() -> ColumnElement[bool]:
 
 def _confirmation(row: AiringConfirmationRow) -> Confirmation:
     return Confirmation(
-        row.campaign_id,
-        row.commune,
-        row.scheduled_at,
-        row.aired_at,
-        row.duration_s,
-        row.confirmed_by,
-        row.source,
-        row.created_at,
+        campaign_id=row.campaign_id,
+        commune=row.commune,
+        scheduled_at=row.scheduled_at,
+        aired_at=row.aired_at,
+        duration_s=row.duration_s,
+        confirmed_by=row.confirmed_by,
+        source=row.source,
+        created_at=row.created_at,
     )

@@ -37,7 +37,7 @@ def _environment() -> jinja2.Environment:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class AiringView:
     """What the page shows of one airing."""
 
@@ -93,11 +93,14 @@ def _view(airing: CommuneAiring, link: Link) -> AiringView:
     elif airing.confirmation is None and not airing.confirmable:
         note = "Chưa đến giờ phát."
     return AiringView(
-        format_time_vi(airing.at), airing.title, airing.campaign_id, airing.at.isoformat(),
-        duration_vi(airing.reading_seconds), link(script_href(airing, main)), for_screen(main.text),
-        variants, link(audio) if audio else None, AUDIO_TYPES.get(path.suffix) if path else None,
-        path.name if path else None, confirmed_text(airing.confirmation, airing),
-        airing.confirmable, note,
+        time=format_time_vi(airing.at), title=airing.title, campaign_id=airing.campaign_id,
+        at_iso=airing.at.isoformat(), reading=duration_vi(airing.reading_seconds),
+        script_url=link(script_href(airing, main)), script_text=for_screen(main.text),
+        variants=variants, audio_url=link(audio) if audio else None,
+        audio_type=AUDIO_TYPES.get(path.suffix) if path else None,
+        audio_name=path.name if path else None,
+        confirmed=confirmed_text(airing.confirmation, airing), confirmable=airing.confirmable,
+        note=note,
     )  # fmt: skip
 
 

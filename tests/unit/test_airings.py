@@ -113,10 +113,14 @@ def _airing(
     confirmable: bool = True,
     in_plan: bool = True,
 ) -> CommuneAiring:
-    script = AiringScript("2g", title, "Xã Tân Đoàn", at, text, text, 217, None)
+    script = AiringScript(
+        campaign_id="2g", title=title, commune="Xã Tân Đoàn", at=at, text=text, spoken=text,
+        reading_seconds=217, stem=None,
+    )  # fmt: skip
     return CommuneAiring(
-        "2g", title, "Xã Tân Đoàn", at, (script,), confirmation, in_plan, confirmable
-    )
+        campaign_id="2g", title=title, commune="Xã Tân Đoàn", at=at, scripts=(script,),
+        confirmation=confirmation, in_plan=in_plan, confirmable=confirmable,
+    )  # fmt: skip
 
 
 def _link(relative: str) -> str:
@@ -127,7 +131,10 @@ def test_the_page_shows_todays_scripts_and_a_button_per_airing_to_confirm() -> N
     today = date(2024, 10, 14)
     morning = datetime(2024, 10, 14, 6, tzinfo=VN)
     at, noted = morning.astimezone(UTC), datetime(2024, 10, 14, 0, 12, tzinfo=UTC)
-    aired = Confirmation("2g", "Xã Tân Đoàn", at, at, 420, "web:xa-tan-doan", "web", noted)
+    aired = Confirmation(
+        campaign_id="2g", commune="Xã Tân Đoàn", scheduled_at=at, aired_at=at, duration_s=420,
+        confirmed_by="web:xa-tan-doan", source="web", created_at=noted,
+    )  # fmt: skip
     airings = [
         _airing(datetime(2024, 10, 11, 17, 30, tzinfo=VN)),  # an earlier day, not confirmed
         _airing(morning, confirmation=aired, confirmable=False),
