@@ -73,7 +73,7 @@ def monthly(rt: Runtime, month: str) -> MonthlyReport:
     # "Past days": an airing of today may still be confirmed today.
     past = datetime.combine(rt.clock.now().astimezone(tz).date(), time(), tz)
     with rt.uow() as uow:
-        sms = uow.repo.sms_sent_between(start, end)
+        sms = uow.reports.sms_sent_between(start, end)
         aired = uow.repo.airings.aired_between(start, end)
         missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
     rows = [

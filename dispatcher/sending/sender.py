@@ -286,7 +286,7 @@ class Sender:
                 notice = result.opted_out
                 if notice is None or result.delivery_id not in applied:
                     continue
-                delivery = uow.repo.delivery_by_id(result.delivery_id)
+                delivery = uow.tracking.delivery_by_id(result.delivery_id)
                 if delivery is not None:  # the provider knows they opted out: so do we
                     uow.optouts.add(delivery.phone, notice.reason, notice.source, now)
             by_reason: dict[str, list[int]] = {}
@@ -337,7 +337,7 @@ class Sender:
 
     def _sids_of(self, phone: str, delivery_id: int) -> set[str]:
         with self._uow() as uow:
-            return uow.repo.provider_ids_for(phone, except_delivery=delivery_id)
+            return uow.tracking.provider_ids_for(phone, except_delivery=delivery_id)
 
     def _settle(self, message: OutboundMessage, found: Outcome | None) -> None:
         now = self._clock.now()

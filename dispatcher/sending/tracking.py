@@ -130,7 +130,7 @@ async def poll_statuses(
 
 def _awaiting(rt: Runtime, limit: int, after: int) -> list[tuple[int, str]]:
     with rt.uow() as uow:
-        return uow.repo.awaiting_status(limit, after)
+        return uow.tracking.awaiting_status(limit, after)
 
 
 async def _fetch(gw: Gateway, provider_id: str, limit: asyncio.Semaphore) -> ProviderStatus:
@@ -194,7 +194,7 @@ def expire_unknown(rt: Runtime) -> int:
     while True:
         now = rt.clock.now()
         with rt.uow() as uow:
-            stale = uow.repo.stale_unknown(now - timedelta(minutes=minutes), limit=EXPIRE_BATCH)
+            stale = uow.tracking.stale_unknown(now - timedelta(minutes=minutes), limit=EXPIRE_BATCH)
             fail = [
                 Outcome(i, Status.FAILED, error_message=UNKNOWN_OUTCOME, detail=detail)
                 for i in stale
@@ -226,7 +226,7 @@ def handle_status_callback(rt: Runtime, delivery_id: int, params: Mapping[str, s
         detail=f"callback: {reported}",
     )
     with rt.uow() as uow:
-        known = uow.repo.delivery_by_id(delivery_id)
+        known = uow.tracking.delivery_by_id(delivery_id)
         if known is None:
             log.warning("status callback for delivery %d, which does not exist", delivery_id)
             return False

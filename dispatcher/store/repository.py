@@ -1,4 +1,9 @@
-"""The repository: the only place that runs SQL. Callers get and give plain value objects."""
+"""The outbox's repository: campaigns, occurrences, deliveries and their sending cycle.
+
+SQL lives in ``dispatcher.store`` only, one module per concern (this one, ``delivery_log``,
+``tracking``, ``reports``, ``airings``, ``health``, ``optouts``, ``workers``, ``budgets``,
+``caps``, ``approvals``); callers get and give plain value objects through the unit of work.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, false, func, insert, literal, or_, select, update
+from sqlalchemy import CursorResult, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,17 +23,16 @@ from dispatcher.core.outbox import (
     NewDelivery,
     OutboundMessage,
     Outcome,
-    TrackedDelivery,
 )
 from dispatcher.core.status import REACHED_PROVIDER, Status, can_move, can_release
 from dispatcher.store.airings import AiringRepository
 from dispatcher.store.bulk import bound, insert_rows
+from dispatcher.store.delivery_log import log_events, log_pending, log_selected
 from dispatcher.store.health import LifecycleRepository
 from dispatcher.store.models import (
     ActivityRow,
     AiringRow,
     CampaignRow,
-    DeliveryEventRow,
     DeliveryRow,
     OccurrenceRow,
 )
@@ -139,31 +143,8 @@ class Repository:
         )
         count = insert_rows(self.session, DeliveryRow.__tablename__, _NEW_DELIVERY_COLUMNS, rows)
         occurrence.recipients = count
-        self._log_pending(occurrence, now)
+        log_pending(self.session, occurrence, now)
         return count
-
-    def _log_pending(self, occurrence: OccurrenceRow, now: datetime) -> None:
-        columns = select(
-            literal(now, DeliveryEventRow.at.type).label("at"),
-            DeliveryRow.id,
-            DeliveryRow.campaign_id,
-            literal(occurrence.key, DeliveryEventRow.occurrence_key.type),
-            DeliveryRow.phone,
-            DeliveryRow.status,
-            DeliveryRow.attempts,
-            DeliveryRow.segments,
-        ).where(DeliveryRow.occurrence_id == occurrence.id)
-        target = [
-            "at",
-            "delivery_id",
-            "campaign_id",
-            "occurrence_key",
-            "phone",
-            "status",
-            "attempt",
-            "segments",
-        ]
-        self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
 
     # -- the sending cycle ---------------------------------------------------------------------
     def in_flight(self, occurrence_id: int, claimants: Collection[str | None]) -> list[int]:
@@ -254,7 +235,7 @@ class Repository:
             row.updated_at = now
             logged.append((row, outcome.detail, outcome.error_code))
             applied.append(outcome)
-        self._log_events(logged, now)
+        log_events(self.session, logged, now)
         return applied
 
     def release(
@@ -294,45 +275,7 @@ class Repository:
         sqlite_write_lock(self.session)
 
     def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
-        self._log_events([(row, detail, None) for row in rows], now)
-
-    def _log_events(
-        self, events: Sequence[tuple[DeliveryRow, str | None, int | None]], now: datetime
-    ) -> None:
-        """Append one delivery-log event per (row, detail, error code), in one statement."""
-        if not events:
-            return
-        keys = self._occurrence_keys({row.occurrence_id for row, _, _ in events})
-        values = [
-            {
-                "at": now,
-                "delivery_id": row.id,
-                "campaign_id": row.campaign_id,
-                "occurrence_key": keys[row.occurrence_id],
-                "phone": row.phone,
-                "status": row.status,
-                "attempt": row.attempts,
-                "segments": row.segments,
-                "provider_id": row.provider_id,
-                "error_code": error_code,
-                "detail": detail,
-            }
-            for row, detail, error_code in events
-        ]
-        self.session.execute(insert(DeliveryEventRow), values)
-
-    def _occurrence_keys(self, ids: set[int]) -> dict[int, str]:
-        query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
-        return {row.id: row.key for row in self.session.execute(query)}
-
-    def provider_ids_for(self, phone: str, except_delivery: int) -> set[str]:
-        """Provider SIDs already owned by this number's other deliveries."""
-        query = select(DeliveryRow.provider_id).where(
-            DeliveryRow.phone == phone,
-            DeliveryRow.id != except_delivery,
-            DeliveryRow.provider_id.is_not(None),
-        )
-        return {sid for sid in self.session.scalars(query) if sid}
+        log_events(self.session, [(row, detail, None) for row in rows], now)
 
     def status_counts(self, occurrence_id: int) -> dict[Status, int]:
         query = (
@@ -408,79 +351,6 @@ class Repository:
             self.session.execute(insert(AiringRow), new)
         return len(new)
 
-    def sms_sent_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int, int]]:
-        """(unit, sender, messages, segments) for deliveries first accepted in [start, end)."""
-        first_accept = (
-            select(DeliveryEventRow.delivery_id, func.min(DeliveryEventRow.at).label("at"))
-            .where(DeliveryEventRow.status.in_([s.value for s in REACHED_PROVIDER]))
-            .group_by(DeliveryEventRow.delivery_id)
-            .subquery()
-        )
-        sender = func.coalesce(DeliveryRow.sender, "")
-        query = (
-            select(CampaignRow.unit, sender, func.count(), func.sum(DeliveryRow.segments))
-            .select_from(first_accept)
-            .join(DeliveryRow, DeliveryRow.id == first_accept.c.delivery_id)
-            .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
-            .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
-            .where(first_accept.c.at >= start, first_accept.c.at < end)
-            .where(OccurrenceRow.test.is_(False))  # test sends go to staff, not the public
-            .group_by(CampaignRow.unit, sender)
-            .order_by(CampaignRow.unit, sender)
-        )
-        return [(u, s, int(n), int(seg or 0)) for u, s, n, seg in self.session.execute(query)]
-
-    def airings_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
-        """(unit, commune, planned airings) scheduled in [start, end)."""
-        query = (
-            select(AiringRow.unit, AiringRow.commune, func.count())
-            .where(AiringRow.scheduled_at >= start, AiringRow.scheduled_at < end)
-            .where(AiringRow.state == "planned")
-            .group_by(AiringRow.unit, AiringRow.commune)
-            .order_by(AiringRow.unit, AiringRow.commune)
-        )
-        return [(u, c, int(n)) for u, c, n in self.session.execute(query)]
-
-    # -- status tracking: polling, callbacks, expiry of unknowns ---------------------------------
-    # Changes of status go through apply(), so each one is logged and none goes backwards.
-    def awaiting_status(self, limit: int, after_id: int = 0) -> list[tuple[int, str]]:
-        """(delivery id, provider id) of deliveries the provider has that are not final yet
-        (``accepted``, ``sent``), in id order after ``after_id``: one page of a polling pass."""
-        query = (
-            select(DeliveryRow.id, DeliveryRow.provider_id)
-            .where(DeliveryRow.status.in_([Status.ACCEPTED.value, Status.SENT.value]))
-            .where(DeliveryRow.provider_id.is_not(None), DeliveryRow.id > after_id)
-            .order_by(DeliveryRow.id)
-            .limit(limit)
-        )
-        return [(i, p) for i, p in self.session.execute(query) if p is not None]
-
-    def stale_unknown(self, older_than: datetime, limit: int) -> list[int]:
-        """Deliveries ``unknown`` since before ``older_than`` (the time they became unknown)."""
-        query = (
-            select(DeliveryRow.id)
-            .where(DeliveryRow.status == Status.UNKNOWN, DeliveryRow.updated_at < older_than)
-            .order_by(DeliveryRow.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(query))
-
-    def delivery_by_id(self, delivery_id: int) -> TrackedDelivery | None:
-        row = self.session.get(DeliveryRow, delivery_id)
-        if row is None:
-            return None
-        return TrackedDelivery(row.id, row.phone, Status(row.status), row.provider_id)
-
-    def status_totals(self, statuses: Collection[Status]) -> dict[Status, int]:
-        """How many deliveries, of every occurrence, are in each of ``statuses`` (0 included)."""
-        query = (
-            select(DeliveryRow.status, func.count())
-            .where(DeliveryRow.status.in_([s.value for s in statuses]))
-            .group_by(DeliveryRow.status)
-        )
-        found = {Status(status): int(n) for status, n in self.session.execute(query)}
-        return {s: found.get(s, 0) for s in statuses}
-
     @property
     def airings(self) -> AiringRepository:
         """The airing plan and the communes' confirmations (``dispatcher.store.airings``)."""
@@ -509,27 +379,8 @@ class Repository:
             DeliveryRow.status == Status.CANCELED,
             DeliveryRow.updated_at == now,
         )
-        self._log_selected(changed, now, detail)
+        log_selected(self.session, changed, now, detail)
         return cast("CursorResult[Any]", result).rowcount
-
-    def _log_selected(
-        self, where: Sequence[ColumnElement[bool]], now: datetime, detail: str | None
-    ) -> None:
-        """Append one delivery-log event per row matching ``where``, in one INSERT ... SELECT;
-        the same fields as :meth:`_log_events` writes."""
-        columns = (
-            select(
-                literal(now, DeliveryEventRow.at.type), DeliveryRow.id, DeliveryRow.campaign_id,
-                OccurrenceRow.key, DeliveryRow.phone, DeliveryRow.status, DeliveryRow.attempts,
-                DeliveryRow.segments, DeliveryRow.provider_id,
-                literal(detail, DeliveryEventRow.detail.type),
-            )
-            .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
-            .where(*where)
-        )  # fmt: skip
-        target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
-                  "attempt", "segments", "provider_id", "detail"]  # fmt: skip
-        self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
 
 
 def _outbound(row: DeliveryRow) -> OutboundMessage:

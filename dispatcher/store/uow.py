@@ -18,7 +18,9 @@ from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
 from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.optouts import OptOutRepository
+from dispatcher.store.reports import ReportRepository
 from dispatcher.store.repository import Repository
+from dispatcher.store.tracking import TrackingRepository
 from dispatcher.store.workers import WorkerRepository
 
 
@@ -37,6 +39,8 @@ class UnitOfWork:
         self.caps = CapRepository(self._session)
         self.budgets = BudgetRepository(self._session)
         self.approvals = ApprovalRepository(self._session)
+        self.tracking = TrackingRepository(self._session)
+        self.reports = ReportRepository(self._session)
         return self
 
     def __exit__(

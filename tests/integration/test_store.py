@@ -179,10 +179,10 @@ def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine
         )
         u.commit()
     with uow() as u:
-        october = u.repo.sms_sent_between(
+        october = u.reports.sms_sent_between(
             datetime(2024, 10, 1, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC)
         )
-        november = u.repo.sms_sent_between(
+        november = u.reports.sms_sent_between(
             datetime(2024, 11, 1, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC)
         )
     assert october == [("UBND huyện Văn Quan", "VANQUAN", 2, 2)]

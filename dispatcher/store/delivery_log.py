@@ -1,0 +1,92 @@
+"""The delivery log (``delivery_event``): one appended row per change of a delivery's status.
+
+Append-only (triggers refuse updates and deletes); written in set-based statements so a large
+occurrence is logged at once. The repository calls these in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, literal, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
+
+
+def log_pending(session: Session, occurrence: OccurrenceRow, now: datetime) -> None:
+    """Log every row of a new occurrence as ``pending``, in one INSERT ... SELECT."""
+    columns = select(
+        literal(now, DeliveryEventRow.at.type).label("at"),
+        DeliveryRow.id,
+        DeliveryRow.campaign_id,
+        literal(occurrence.key, DeliveryEventRow.occurrence_key.type),
+        DeliveryRow.phone,
+        DeliveryRow.status,
+        DeliveryRow.attempts,
+        DeliveryRow.segments,
+    ).where(DeliveryRow.occurrence_id == occurrence.id)
+    target = [
+        "at",
+        "delivery_id",
+        "campaign_id",
+        "occurrence_key",
+        "phone",
+        "status",
+        "attempt",
+        "segments",
+    ]
+    session.execute(insert(DeliveryEventRow).from_select(target, columns))
+
+
+def log_events(
+    session: Session, events: Sequence[tuple[DeliveryRow, str | None, int | None]], now: datetime
+) -> None:
+    """Append one delivery-log event per (row, detail, error code), in one statement."""
+    if not events:
+        return
+    keys = _occurrence_keys(session, {row.occurrence_id for row, _, _ in events})
+    values = [
+        {
+            "at": now,
+            "delivery_id": row.id,
+            "campaign_id": row.campaign_id,
+            "occurrence_key": keys[row.occurrence_id],
+            "phone": row.phone,
+            "status": row.status,
+            "attempt": row.attempts,
+            "segments": row.segments,
+            "provider_id": row.provider_id,
+            "error_code": error_code,
+            "detail": detail,
+        }
+        for row, detail, error_code in events
+    ]
+    session.execute(insert(DeliveryEventRow), values)
+
+
+def log_selected(
+    session: Session, where: Sequence[ColumnElement[bool]], now: datetime, detail: str | None
+) -> None:
+    """Append one delivery-log event per row matching ``where``, in one INSERT ... SELECT;
+    the same fields as :func:`log_events` writes."""
+    columns = (
+        select(
+            literal(now, DeliveryEventRow.at.type), DeliveryRow.id, DeliveryRow.campaign_id,
+            OccurrenceRow.key, DeliveryRow.phone, DeliveryRow.status, DeliveryRow.attempts,
+            DeliveryRow.segments, DeliveryRow.provider_id,
+            literal(detail, DeliveryEventRow.detail.type),
+        )
+        .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
+        .where(*where)
+    )  # fmt: skip
+    target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
+              "attempt", "segments", "provider_id", "detail"]  # fmt: skip
+    session.execute(insert(DeliveryEventRow).from_select(target, columns))
+
+
+def _occurrence_keys(session: Session, ids: set[int]) -> dict[int, str]:
+    query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
+    return {row.id: row.key for row in session.execute(query)}
