@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dispatcher.campaigns.registry import Changes, registered_changes
-from dispatcher.campaigns.spec import Schedule
+from dispatcher.campaigns.timing import Schedule
 from dispatcher.core import schedule
 from dispatcher.core.errors import DispatcherError
 from dispatcher.safety.approvals import ApprovalState, approval_state, gateway_is_real

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatcher.campaigns.spec import Schedule
+from dispatcher.campaigns.timing import Schedule
 from dispatcher.core.schedule import (
     WEEKDAYS,
     check_cron,
