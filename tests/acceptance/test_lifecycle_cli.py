@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import cli
+from dispatcher.cli import ops_commands
 from dispatcher.core.outbox import NewDelivery
 from dispatcher.store.db import make_engine
 from dispatcher.store.models import ActivityRow, CampaignRow
@@ -128,7 +129,7 @@ def test_cancel_asks_on_a_terminal(
     workspace: Workspace, database: UnitOfWork, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _seed(database, pending=2)
-    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    monkeypatch.setattr(ops_commands, "_on_terminal", lambda: True)
     monkeypatch.setenv("DISPATCHER_CONFIG", workspace.env["DISPATCHER_CONFIG"])
     monkeypatch.chdir(workspace.root)
     declined = CliRunner().invoke(cli.main, ["cancel", SEEDED], input="n\n")
