@@ -56,11 +56,6 @@ class Progress:
     def rate(self) -> float:
         return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
-    @property
-    def eta_s(self) -> float | None:
-        rate = self.rate
-        return (self.total - self.done) / rate if rate > 0 else None
-
 
 @dataclass(frozen=True)
 class RunResult:
@@ -258,9 +253,9 @@ class Sender:
         with self._uow() as uow:
             now = self._clock.now()
             room = self._budget(uow, now) if self._budget is not None else None
-            batch, cut = uow.repo.claim_within(
+            batch, cut = uow.repo.claim(
                 occurrence_id, limit, now, run_started, self._identity.id,
-                room.segments if room is not None else None,
+                max_segments=room.segments if room is not None else None,
             )  # fmt: skip
             # Stop when nothing more fits (what did fit in this batch is sent first).
             if cut and not batch and room is not None:

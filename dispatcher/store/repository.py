@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import CursorResult, false, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -51,6 +51,13 @@ _NEW_DELIVERY_COLUMNS = (
     "attempts",
     "updated_at",
 )
+
+
+class Claim(NamedTuple):
+    """What a claim took, and whether claimable rows were left because they did not fit."""
+
+    messages: list[OutboundMessage]
+    cut: bool
 
 
 class Repository:
@@ -173,27 +180,16 @@ class Repository:
         now: datetime,
         not_tried_since: datetime,
         claimant: str | None = None,
-    ) -> list[OutboundMessage]:
-        """Move up to ``limit`` pending rows to ``sending`` (logged) and return them.
+        max_segments: int | None = None,
+    ) -> Claim:
+        """Move up to ``limit`` pending rows to ``sending`` (logged) and return them; with
+        ``max_segments``, only the rows (in order) whose segments fit in it (a budget).
 
         Rows already tried since ``not_tried_since`` (the start of the current run) are left
         alone, so a row the provider bounced back to pending is not hammered in a loop; so are
         rows deferred past ``now``. Other workers' claims are skipped, never waited for
         (PostgreSQL ``SKIP LOCKED``; SQLite has one writer at a time, taken first).
         """
-        return self.claim_within(occurrence_id, limit, now, not_tried_since, claimant, None)[0]
-
-    def claim_within(
-        self,
-        occurrence_id: int,
-        limit: int,
-        now: datetime,
-        not_tried_since: datetime,
-        claimant: str | None,
-        max_segments: int | None,
-    ) -> tuple[list[OutboundMessage], bool]:
-        """:meth:`claim`, taking only rows whose segments fit in ``max_segments`` (in order);
-        also says whether claimable rows were left because they did not fit (a budget)."""
         self._write_lock()
         untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
         due = or_(DeliveryRow.not_before.is_(None), DeliveryRow.not_before <= now)
@@ -213,7 +209,7 @@ class Repository:
             row.claimed_at = row.updated_at = now
             row.claimed_by = claimant
         self._log_rows(taken, now, detail=None)
-        return [_outbound(row) for row in taken], len(taken) < len(rows)
+        return Claim([_outbound(row) for row in taken], cut=len(taken) < len(rows))
 
     def apply(self, outcomes: Sequence[Outcome], now: datetime) -> list[Outcome]:
         """Record outcomes that move a delivery forward; returns those that did (the rest are

@@ -99,10 +99,6 @@ class WorkerRepository:
             c for c in claimants if c is None or c not in known or _dead(known[c], now, lease, me)
         }
 
-    def live_workers(self, now: datetime, lease: timedelta, me: Identity) -> list[WorkerRow]:
-        query = select(WorkerRow).where(WorkerRow.stopped_at.is_(None))
-        return [w for w in self.session.scalars(query) if not _dead(w, now, lease, me)]
-
     def next_job(self, now: datetime, stale: datetime, exclude: Collection[int]) -> Job | None:
         """The earliest open occurrence of an active campaign with rows to send (pending and
         due), to reconcile (unknown), or left ``sending`` by a claim older than ``stale``."""

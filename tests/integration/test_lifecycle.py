@@ -65,7 +65,7 @@ def _occurrence(rt: Runtime, campaign_id: str, key: str, phones: list[str]) -> i
 def _claim(rt: Runtime, occurrence_id: int, n: int, claimant: str | None = None) -> list[int]:
     now = rt.clock.now()
     with rt.uow() as uow:
-        claimed = uow.repo.claim(occurrence_id, n, now, now, claimant)
+        claimed = uow.repo.claim(occurrence_id, n, now, now, claimant).messages
         uow.commit()
     return [m.delivery_id for m in claimed]
 

@@ -114,7 +114,7 @@ def test_interrupted_attempts_are_reconciled_before_any_resend(engine: Engine) -
     occurrence_id = _occurrence(engine, PHONES[:4])
     uow = unit_of_work_factory(engine)
     with uow() as u:  # a previous run claimed 3 rows and died before recording anything
-        claimed = u.repo.claim(occurrence_id, 3, datetime.now(UTC), datetime.now(UTC))
+        claimed = u.repo.claim(occurrence_id, 3, datetime.now(UTC), datetime.now(UTC)).messages
         u.commit()
     reached, lost, _third = (m.to for m in claimed)
     gateway = FakeGateway(known={reached: Outcome(0, Status.SENT, "SMknown")})

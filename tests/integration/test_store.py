@@ -101,10 +101,10 @@ def test_claim_marks_sending_and_never_claims_twice(engine: Engine) -> None:
     with uow() as u:
         occurrence_id = _seed(u, PHONES)
     with uow() as u:
-        first = u.repo.claim(occurrence_id, 2, T0, T0)
+        first = u.repo.claim(occurrence_id, 2, T0, T0).messages
         u.commit()
     with uow() as u:
-        second = u.repo.claim(occurrence_id, 2, T0, T0)
+        second = u.repo.claim(occurrence_id, 2, T0, T0).messages
         u.commit()
     assert [m.to for m in first] == PHONES[:2]
     assert [m.to for m in second] == PHONES[2:]
@@ -117,7 +117,7 @@ def test_statuses_only_move_forward(engine: Engine) -> None:
     uow = unit_of_work_factory(engine)
     with uow() as u:
         occurrence_id = _seed(u, PHONES[:1])
-        (message,) = u.repo.claim(occurrence_id, 10, T0, T0)
+        (message,) = u.repo.claim(occurrence_id, 10, T0, T0).messages
         u.commit()
     later = T0 + timedelta(minutes=1)
     steps = [
@@ -143,7 +143,7 @@ def test_release_returns_only_claimed_or_unknown_rows_to_pending(engine: Engine)
     uow = unit_of_work_factory(engine)
     with uow() as u:
         occurrence_id = _seed(u, PHONES)
-        claimed = u.repo.claim(occurrence_id, 10, T0, T0)
+        claimed = u.repo.claim(occurrence_id, 10, T0, T0).messages
         u.repo.apply([Outcome(claimed[0].delivery_id, Status.ACCEPTED, "SM1")], T0)
         u.repo.apply([Outcome(claimed[1].delivery_id, Status.UNKNOWN)], T0)
         ids = [m.delivery_id for m in claimed]
@@ -154,11 +154,11 @@ def test_release_returns_only_claimed_or_unknown_rows_to_pending(engine: Engine)
     with uow() as u:
         assert u.repo.status_counts(occurrence_id) == {Status.ACCEPTED: 1, Status.PENDING: 2}
         # rows tried in this run are not claimed again in the same run...
-        assert u.repo.claim(occurrence_id, 10, T0, T0) == []
+        assert u.repo.claim(occurrence_id, 10, T0, T0).messages == []
         # ...but are by the next one
         again = u.repo.claim(
             occurrence_id, 10, T0 + timedelta(seconds=1), T0 + timedelta(seconds=1)
-        )
+        ).messages
     assert sorted(m.attempt for m in again) == [2, 2]
 
 
@@ -166,7 +166,7 @@ def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine
     uow = unit_of_work_factory(engine)
     with uow() as u:
         occurrence_id = _seed(u, PHONES)
-        claimed = u.repo.claim(occurrence_id, 10, T0, T0)
+        claimed = u.repo.claim(occurrence_id, 10, T0, T0).messages
         u.repo.apply(
             [Outcome(m.delivery_id, Status.ACCEPTED, f"SM{i}") for i, m in enumerate(claimed[:2])],
             T0,

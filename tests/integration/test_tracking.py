@@ -99,7 +99,7 @@ async def _send_all(rt: Runtime, gw: TwilioGateway, occurrence_id: int) -> list[
     """What the sender does, without it: claim, send, record. Returns the delivery ids."""
     now = rt.clock.now()
     with rt.uow() as uow:
-        claimed = uow.repo.claim(occurrence_id, 100, now, now)
+        claimed = uow.repo.claim(occurrence_id, 100, now, now).messages
         uow.commit()
     results = await asyncio.gather(*(gw.send(m) for m in claimed))
     with rt.uow() as uow:
@@ -122,7 +122,7 @@ def _claimed(rt: Runtime, count: int) -> list[int]:
     occurrence_id = _occurrence(rt, PHONES[:count])
     now = rt.clock.now()
     with rt.uow() as uow:
-        ids = [m.delivery_id for m in uow.repo.claim(occurrence_id, count, now, now)]
+        ids = [m.delivery_id for m in uow.repo.claim(occurrence_id, count, now, now).messages]
         uow.commit()
     return ids
 

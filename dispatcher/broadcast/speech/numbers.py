@@ -26,11 +26,6 @@ DIGITS: tuple[str, ...] = ("không", "một", "hai", "ba", "bốn", "năm", "sá
 SCALES: tuple[str, ...] = ("", "nghìn", "triệu", "tỷ")
 MAX_NUMBER = 999_999_999_999  # "chín trăm chín mươi chín tỷ ..."; a thousand tỷ needs "nghìn tỷ"
 
-# Every word number_words can produce, for callers (and tests) that check a reading.
-NUMBER_VOCABULARY: frozenset[str] = frozenset(
-    {*DIGITS, "mốt", "tư", "lăm", "mười", "mươi", "trăm", "linh", "âm", *SCALES[1:]}
-)
-
 _ORDINAL_SPECIAL = {1: "nhất", 4: "tư"}  # thứ nhất, thứ tư; the rest are cardinals
 # "phẩy" is the decimal comma. A fraction longer than this, or with a leading zero, is read
 # digit by digit ("ba phẩy không năm"); a short one as a number ("ba phẩy hai mươi lăm").
