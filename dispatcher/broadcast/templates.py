@@ -24,6 +24,7 @@ from jinja2.runtime import Macro
 from dispatcher.broadcast.calendar import Airing
 from dispatcher.broadcast.layout import WRAP_WIDTH, in_sentence, ordinal_vi, tidy
 from dispatcher.campaigns.vocabulary import BUILTIN_VARIABLES
+from dispatcher.core import templating
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_date_vi, format_time_vi, weekday_vi
 
@@ -80,10 +81,10 @@ class ScriptTemplate:
     def render(self, variables: Mapping[str, object], repeat: int = 1) -> ScriptParts:
         """Render the three parts, and a marker per reading when the content is read twice+."""
         if not self._framed:
-            with self._errors(variables):
+            with self._errors(variables), templating.time_limit():
                 content = _evaluate(self._template, variables).output
             return ScriptParts("", content, "", ())
-        with self._errors(variables):
+        with self._errors(variables), templating.time_limit():
             found, marker = self._parts(variables)
             if marker is None:  # the template has no `marker` macro of its own
                 marker = _default_marker(variables)
@@ -175,16 +176,15 @@ def render_script(
 
 
 def _environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
-    env = jinja2.Environment(
+    # The campaign's own template files: sandboxed and bounded (dispatcher.core.templating).
+    env = templating.environment(
         loader=loader,
-        undefined=jinja2.StrictUndefined,  # a misspelt variable must fail, not read as silence
         autoescape=False,  # plain text read aloud, not HTML
         keep_trailing_newline=True,
         trim_blocks=True,  # a tag alone on its line leaves no blank line behind
         lstrip_blocks=True,
     )
-    env.filters["in_sentence"] = in_sentence
-    env.filters["ordinal_vi"] = ordinal_vi
+    env.add_filters({"in_sentence": in_sentence, "ordinal_vi": ordinal_vi})
     return env
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import jinja2
 from jinja2 import meta
-from jinja2.sandbox import SandboxedEnvironment
 
 from dispatcher.audience.lists import Subscriber
 from dispatcher.campaigns.spec import Campaign
+from dispatcher.core import templating
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.outbox import NewDelivery
 from dispatcher.sms.encoding import MAX_BODY_CHARACTERS, NotGsm7, SmsInfo, prepare
@@ -29,7 +29,7 @@ from dispatcher.sms.encoding import MAX_BODY_CHARACTERS, NotGsm7, SmsInfo, prepa
 MAX_PROBLEMS_PER_KIND = 10  # a broken template fails every row: show a few, count the rest
 MAX_CACHED_MESSAGES = 8_192  # distinct messages remembered (LRU): a few MiB of SMS texts
 
-_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+_env = templating.environment(autoescape=False)  # sandboxed and bounded
 
 
 @dataclass
@@ -217,7 +217,8 @@ def _render(
     limiter: _Limiter,
 ) -> str | None:
     try:
-        return template.render(subscriber.fields).strip()
+        with templating.time_limit():
+            return template.render(subscriber.fields).strip()
     except jinja2.UndefinedError as exc:
         missing = sorted(variables - subscriber.fields.keys() - _env.globals.keys())
         names = ", ".join(f"`{name}`" for name in missing)

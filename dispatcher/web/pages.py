@@ -17,6 +17,7 @@ import jinja2
 from dispatcher.broadcast import duration_vi
 from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
 from dispatcher.broadcast.scripts import AiringScript
+from dispatcher.core import templating
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
 from dispatcher.store.airings import Confirmation
 
@@ -28,10 +29,10 @@ Link = Callable[[str], str]  # a path under the commune's page → its URL with 
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    # Our own templates, but they show campaign text: the same sandbox as every template.
+    return templating.environment(
         loader=jinja2.PackageLoader("dispatcher.web", "templates"),
         autoescape=True,  # every template here is HTML
-        undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -153,7 +154,8 @@ def commune_page(
     todays = [a for a in airings if a.at.date() == today]
     coming = [a for a in airings if a.at.date() > today]
     template = _environment().get_template("commune.html.j2")
-    return template.render(
+    with templating.time_limit():
+        return template.render(
         commune=commune, today=f"{weekday_vi(today)}, {format_date_vi(today)}",
         earlier=_days(earlier, link), today_airings=[_view(a, link) for a in todays],
         coming=_days(coming, link), confirm_url=link("confirm"), token=token, notice=notice,
