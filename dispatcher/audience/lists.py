@@ -23,6 +23,7 @@ import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.text import control_character
 
 __all__ = [
     "PHONE_COLUMN",
@@ -157,6 +158,8 @@ def _table_rows(
     for line, cells in rows:
         if not any(cells):
             continue
+        if (found := control_character("\t".join(cells))) is not None:
+            raise BadInput(Problem(_control_message(cells, names, found), display, line))
         if len(cells) < len(names):
             # Missing trailing cells read as "" so templates always find every column.
             cells = cells + [""] * (len(names) - len(cells))
@@ -164,8 +167,22 @@ def _table_rows(
         yield line, cells[phone_at], fields
 
 
+def _control_message(cells: list[str], names: list[str], found: str) -> str:
+    column = next(
+        (names[at] if at < len(names) else f"column {at + 1}")
+        for at, cell in enumerate(cells)
+        if control_character(cell)
+    )
+    return (
+        f"{column!r}: the control character {found} is not text (a damaged file, or saved in "
+        "another encoding): fix the cell"
+    )
+
+
 def _column_names(header: list[str], line: int, display: str) -> list[str]:
     # Templates address columns as lower-case NFC names, whatever the spreadsheet used.
+    if (found := control_character("\t".join(header))) is not None:
+        raise BadInput(Problem(f"the header has the control character {found}", display, line))
     names = [unicodedata.normalize("NFC", cell).lower() for cell in header]
     repeated = sorted({name for name in names if name and names.count(name) > 1})
     if repeated:

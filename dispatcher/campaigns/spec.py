@@ -35,6 +35,7 @@ from dispatcher.campaigns.vocabulary import BUILTIN_VARIABLES
 from dispatcher.campaigns.vocabulary import DEFAULT_LANGUAGE as VIETNAMESE
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import known_zone
+from dispatcher.core.text import refuse_control_characters
 from dispatcher.core.yamlfile import YamlDocument, load_model, read_yaml
 from dispatcher.sms.carriers import Category, SenderName, TemplateId, advertising_rules
 
@@ -52,7 +53,7 @@ class RetryOverride(StrictModel):
 
 
 class SmsSection(StrictModel):
-    text: str = Field(min_length=1)
+    text: Annotated[str, AfterValidator(refuse_control_characters)] = Field(min_length=1)
     # ascii strips Vietnamese diacritics so the message fits GSM-7 (1 segment instead of 3).
     encoding: Literal["auto", "unicode", "ascii"] = "auto"
     # Registered alphanumeric names (Vietnamese operators take no other): format in carriers.py.
@@ -160,8 +161,10 @@ class BroadcastSection(Calendar):
     start: date | None = None
     end: date | None = None
     template: str | None = None
-    script: str | None = None
-    vars: dict[str, str] = Field(default_factory=dict)
+    script: Annotated[str, AfterValidator(refuse_control_characters)] | None = None
+    vars: dict[str, Annotated[str, AfterValidator(refuse_control_characters)]] = Field(
+        default_factory=dict
+    )
     # The announcer's pace for this campaign's reading times; else config.yaml's.
     syllables_per_minute: float | None = Field(None, ge=60, le=400)
     # Added to the default table of what the voice reads for an abbreviation ("UBND" → "Ủy ban…").
@@ -208,7 +211,7 @@ class BroadcastSection(Calendar):
 
 class CampaignSpec(StrictModel):
     id: str
-    title: str = Field(min_length=1)
+    title: Annotated[str, AfterValidator(refuse_control_characters)] = Field(min_length=1)
     unit: str = Field(min_length=1)
     timezone: str = DEFAULT_TIMEZONE
     # The operator who wrote it: they cannot also be its second approver.

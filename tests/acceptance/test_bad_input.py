@@ -441,3 +441,29 @@ def test_a_bad_config_file_is_named_with_its_line(
     result = workspace.run("log", env={"DISPATCHER_CONFIG": str(config)})
     assert_bad_input(result, "Error: " + expected.format(config=config))
     assert "s3cret" not in result.stdout + result.stderr
+
+
+# -- control characters: refused the same on SQLite and PostgreSQL (issue 13, point 11) --------
+def test_a_nul_byte_in_a_list_is_exit_2_at_its_line_and_nothing_is_sent(
+    workspace: Workspace, db_url: str
+) -> None:
+    lists = workspace.root / "campaigns" / "lists" / "2g-only.csv"
+    rows = lists.read_text(encoding="utf-8").splitlines(keepends=True)
+    phone, _, rest = rows[3].partition(",")
+    rows[3] = f"{phone},Nguyễn\x00 Văn {rest}"  # line 4: the name carries a NUL
+    lists.write_text("".join(rows), encoding="utf-8")
+    result = workspace.run("send", SAMPLE, "--occurrence", "demo")
+    assert_bad_input(
+        result, "campaigns/lists/2g-only.csv:4: 'name': the control character U+0000 is not text"
+    )
+    assert_nothing_sent(db_url)
+
+
+@SQLITE_ONLY
+def test_a_control_character_in_a_campaign_text_is_exit_2_at_its_line(
+    workspace: Workspace,
+) -> None:
+    text = (workspace.root / SAMPLE).read_text(encoding="utf-8")
+    workspace.write(SAMPLE, text.replace("title: Dừng công nghệ di động 2G", 'title: "Dừng\\0 2G"'))
+    result = workspace.run("validate", SAMPLE)
+    assert_bad_input(result, f"{SAMPLE}:5: title: contains the control character U+0000")
