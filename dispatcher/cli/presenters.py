@@ -28,6 +28,7 @@ from dispatcher.core import schedule
 from dispatcher.core.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
 from dispatcher.core.outbox import DeliveryView
 from dispatcher.core.status import RANK, REACHED_PROVIDER
+from dispatcher.core.text import spreadsheet_safe
 from dispatcher.ops.worker import WorkerStats
 from dispatcher.reports.monthly import MonthlyReport, ReportRow
 from dispatcher.safety.optouts import Change, ImportResult, OptOut
@@ -188,8 +189,11 @@ def _log_table(views: Iterable[DeliveryView], full: bool) -> Iterator[str]:
 
 
 def _csv_line(values: list[Any]) -> str:
+    """One CSV row; text that a spreadsheet would run as a formula is neutralised (every CSV
+    export goes through here: log, report, opt-out list)."""
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
+    cells = [spreadsheet_safe(v) if isinstance(v, str) else v for v in values]
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
 
 

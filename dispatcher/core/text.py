@@ -25,3 +25,17 @@ def refuse_control_characters(text: str) -> str:
     if found is not None:
         raise ValueError(f"contains the control character {found}: retype the text")
     return text
+
+
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[\d\s().,]+")  # +84 91 234 5678, -12, 1.800.8098
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` as a cell no spreadsheet runs: one that would start a formula gets a leading
+    apostrophe (the OWASP advice), except a plain number such as ``+84912345678`` or ``-3``,
+    which a spreadsheet reads as a number, never as a formula."""
+    if value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value

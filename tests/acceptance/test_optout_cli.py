@@ -136,3 +136,14 @@ def test_every_optout_command_has_help_with_an_example(workspace: Workspace) -> 
         result = workspace.run("optout", command, "--help")
         assert result.returncode == 0, result.stderr
         assert f"Example: dispatcher optout {command}" in result.stdout
+
+
+@SQLITE_ONLY
+def test_a_csv_export_never_hands_a_spreadsheet_a_formula(workspace: Workspace) -> None:
+    formula = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    added = workspace.run("optout", "add", "0912345678", "--reason", formula)
+    assert added.returncode == 0, added.stderr
+    listed = workspace.run("optout", "list", "--format", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert row["reason"] == "'" + formula  # shown as text, never run
+    assert row["phone"] == "+84912345678"  # a number stays a number
