@@ -102,10 +102,41 @@ def _duplicate_keys(node: yaml.Node | None, path: tuple[str, ...] = ()) -> list[
     return found
 
 
+# Campaign, configuration and registry files are a few KB with a few hundred values. The bounds
+# stop a file that would take the machine instead: a huge one, or a "billion laughs" of YAML
+# aliases (549 bytes that expand to billions of values and hung `validate` and the scheduler).
+MAX_YAML_BYTES = 5_000_000
+MAX_YAML_VALUES = 100_000  # values once every alias (`*name`) is expanded
+
+
+def _expanded_values(root: yaml.Node | None, shown: str) -> None:
+    """Refuse a document whose values, aliases expanded, pass ``MAX_YAML_VALUES``; counted
+    without expanding anything (a walk that stops at the bound)."""
+    stack, count = [root] if root is not None else [], 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            message = (
+                f"more than {MAX_YAML_VALUES:,} values once its aliases (*name) are expanded: "
+                "write the values out instead of repeating anchors"
+            )
+            raise BadInput(Problem(message, file=shown, line=_line(node)))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(part for pair in node.value for part in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
 def read_yaml(path: Path, display_path: str | None = None) -> YamlDocument:
     """Read and parse a YAML file; any failure is a :class:`BadInput` naming file and line."""
     shown = display_path or str(path)
     try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            message = (
+                f"larger than {MAX_YAML_BYTES // 1_000_000} MB: not a campaign or settings file"
+            )
+            raise BadInput(Problem(message, file=shown))
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise BadInput(Problem("file not found", file=shown)) from exc
@@ -116,6 +147,7 @@ def read_yaml(path: Path, display_path: str | None = None) -> YamlDocument:
         raise BadInput(Problem(f"cannot read: {exc.strerror}", file=shown)) from exc
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+        _expanded_values(root, shown)  # before anything walks it (constructing, checking keys)
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         raise BadInput(_syntax_problem(exc, shown)) from exc
