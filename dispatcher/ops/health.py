@@ -44,6 +44,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from dispatcher.bootstrap import Runtime
@@ -67,6 +68,7 @@ ERROR_DOMINANCE = "error-dominance"
 SILENT_WORKER = "silent-worker"
 HALTED = "halted"
 DATABASE = "database"  # the health check could not read the database at all
+SCHEDULER = "scheduler-stuck"  # a pass of `serve`'s scheduler has not ended (it is stuck)
 
 Number = int | float | str
 
@@ -146,6 +148,14 @@ class HealthReport:
 def unreadable(now: datetime) -> HealthReport:
     """The report when the database cannot be read: unhealthy, for no campaign in particular."""
     return HealthReport(now, [Finding(DATABASE, None, "database unavailable", {})])
+
+
+def with_stuck_scheduler(report: HealthReport, seconds: float, at: str | None) -> HealthReport:
+    """``report`` with the finding that the scheduler's pass has not ended for ``seconds``."""
+    where = f" (at {Path(at).name})" if at else ""
+    message = f"the scheduler has been in one pass for {seconds:.0f} s{where}: it is stuck"
+    finding = Finding(SCHEDULER, None, message, {"seconds": round(seconds)})
+    return HealthReport(report.checked_at, [*report.findings, finding])
 
 
 # -- the service ---------------------------------------------------------------------------------

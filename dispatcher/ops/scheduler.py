@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, DispatcherError
@@ -21,12 +24,25 @@ log = logging.getLogger(__name__)
 CAMPAIGN_PATTERNS = ("*.yaml", "*.yml")
 
 
+# A pass that has not ended after this long is stuck (a file that does not finish reading, a
+# database that does not answer): `/health` says so, and `serve` stops without waiting for it.
+STUCK_AFTER_S = 120.0
+
+
 @dataclass
 class SchedulerStats:
     passes: int = 0
     materialized: list[str] = field(default_factory=list)  # "campaign/key"
     skipped: list[str] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)  # file → first problem
+    pass_started: float | None = None  # clock.monotonic() of the running pass; None: idle
+    current_file: str | None = None  # the file the running pass is on
+
+    def stuck_for(self, now: float) -> float | None:
+        """Seconds the running pass has lasted, when past ``STUCK_AFTER_S``; else None."""
+        if self.pass_started is None or now - self.pass_started < STUCK_AFTER_S:
+            return None
+        return now - self.pass_started
 
 
 def campaign_files(folder: Path) -> list[Path]:
@@ -36,6 +52,7 @@ def campaign_files(folder: Path) -> list[Path]:
 def schedule_pass(rt: Runtime, stats: SchedulerStats) -> None:
     """One look at every campaign file; errors are per file and logged, never fatal."""
     for path in campaign_files(rt.settings.resolved_campaigns_dir):
+        stats.current_file = str(path)
         try:
             result = services.schedule_due(rt, path)
         except BadInput as exc:
@@ -62,7 +79,41 @@ def _report_broken(stats: SchedulerStats, path: Path, exc: BadInput) -> None:
 
 
 async def run_scheduler(rt: Runtime, stats: SchedulerStats, stop: asyncio.Event) -> None:
+    """A pass every ``scheduler.interval_s`` until ``stop``; a stop never waits for a pass."""
     while not stop.is_set():
-        await asyncio.to_thread(schedule_pass, rt, stats)
+        stats.pass_started = rt.clock.monotonic()
+        running = asyncio.ensure_future(_in_daemon_thread(schedule_pass, rt, stats))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not running.done():  # stopped mid-pass: its thread is left to the process's end
+            log.warning("stopping during a scheduling pass (at %s)", stats.current_file)
+            running.cancel()
+            return
+        running.result()
+        stats.pass_started = stats.current_file = None
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), rt.settings.scheduler.interval_s)
+
+
+async def _in_daemon_thread(work: Callable[..., None], *args: Any) -> None:
+    """``work(*args)`` on a daemon thread: unlike asyncio's executor threads, one that never
+    returns (a stuck read) does not keep the process from exiting on SIGTERM."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if not done.done():
+            done.set_result(None) if error is None else done.set_exception(error)
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            work(*args)
+        except BaseException as exc:  # handed to the awaiting task, raised there
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(settle, error)
+
+    threading.Thread(target=run, name="dispatcher-scheduler", daemon=True).start()
+    await done

@@ -197,6 +197,10 @@ class _Handlers:
         except StoreError as exc:
             log.error("health: %s", exc.message)
             report = health.unreadable(self.rt.clock.now())
+        scheduler = self.stats.scheduler
+        stuck = scheduler.stuck_for(self.rt.clock.monotonic())
+        if stuck is not None:
+            report = health.with_stuck_scheduler(report, stuck, scheduler.current_file)
         return web.json_response(report.as_json(), status=200 if report.healthy else 503)
 
     async def _signed_params(self, request: web.Request) -> dict[str, str]:

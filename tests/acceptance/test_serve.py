@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import socket
@@ -164,3 +165,26 @@ def test_serve_on_a_taken_port_is_a_configuration_error(workspace: Workspace) ->
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sigterm_stops_serve_within_seconds_even_when_the_scheduler_is_stuck(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    sim = start_simulator()
+    port = _free_port()
+    # A campaign "file" whose read never ends: a named pipe nobody writes to (a hung network
+    # share does the same). The scheduler's pass blocks on it for good.
+    stuck = workspace.root / "campaigns" / "zz-stuck.yaml"
+    os.mkfifo(stuck)
+    _configure(workspace, http={"port": port}, status={"poll_interval_s": 86_400})
+    with _serving(workspace, sim.env) as serve:
+        status, _ = _request(f"http://127.0.0.1:{port}/health")
+        assert status == 200  # stuck for seconds only: not yet unhealthy (after 120 s)
+        time.sleep(1)  # the pass has reached the pipe by now
+        started = time.monotonic()
+        serve.send_signal(signal.SIGTERM)
+        out, _ = serve.communicate(timeout=30)
+        assert serve.returncode == 0, out + _read(workspace)
+        assert time.monotonic() - started < 10
+    assert "stopping during a scheduling pass (at " in _read(workspace)
+    assert "zz-stuck.yaml" in _read(workspace)

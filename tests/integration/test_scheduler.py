@@ -4,6 +4,8 @@ service was down beyond its grace period is recorded as skipped, once, never sen
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -12,7 +14,9 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from dispatcher.bootstrap import Runtime
-from dispatcher.ops.scheduler import SchedulerStats, schedule_pass
+from dispatcher.ops import health
+from dispatcher.ops import scheduler as scheduler_module
+from dispatcher.ops.scheduler import STUCK_AFTER_S, SchedulerStats, run_scheduler, schedule_pass
 from dispatcher.store.models import DeliveryRow, OccurrenceRow
 from tests.fakes import FakeClock
 from tests.integration.sending_setup import simulator_runtime, vn, write_campaign, write_list
@@ -115,3 +119,45 @@ def test_a_message_broken_on_one_row_queues_nothing_until_the_list_is_mended(
     (tmp_path / "lists" / "a.csv").write_text("phone,name\n" + mended, encoding="utf-8")
     assert _pass(rt).materialized == [f"hang-ngay/{KEY}"]
     assert _outbox(rt) == EXPECTED
+
+
+def test_a_stuck_pass_shows_in_health_and_never_holds_up_a_stop(
+    engine: Engine, db_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = FakeClock(vn(5, 7))
+    rt = _service(engine, db_url, clock, folder)
+    released, entered = threading.Event(), threading.Event()
+
+    def stuck_pass(rt: Runtime, stats: SchedulerStats) -> None:
+        stats.current_file = str(folder / "hang-ngay.yaml")
+        entered.set()
+        released.wait(60)  # a read that does not finish (an NFS share, a YAML bomb before)
+
+    monkeypatch.setattr(scheduler_module, "schedule_pass", stuck_pass)
+    stats = SchedulerStats()
+
+    async def scenario() -> health.HealthReport:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_scheduler(rt, stats, stop))
+        await asyncio.to_thread(entered.wait, 10)
+        assert stats.stuck_for(clock.monotonic()) is None  # just started
+        clock.advance(timedelta(seconds=STUCK_AFTER_S + 1))
+        stuck = stats.stuck_for(clock.monotonic())
+        assert stuck is not None
+        report = health.with_stuck_scheduler(
+            health.HealthReport(clock.now(), []), stuck, stats.current_file
+        )
+        stop.set()
+        await asyncio.wait_for(task, 5)  # returns at once: the pass is left to its thread
+        return report
+
+    try:
+        report = asyncio.run(scenario())
+    finally:
+        released.set()
+    assert not report.healthy
+    (finding,) = report.as_json()["findings"]
+    assert finding["rule"] == "scheduler-stuck"
+    assert finding["message"] == (
+        "the scheduler has been in one pass for 121 s (at hang-ngay.yaml): it is stuck"
+    )
