@@ -13,11 +13,13 @@ import itertools
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
+from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
@@ -298,27 +300,61 @@ def _check_width(cells: list[str], width: int, display: str, line: int) -> None:
 # --- XLSX ---------------------------------------------------------------------------------------
 
 
+# An .xlsx is a zip of XML. What it may unpack to is checked before openpyxl reads it: a zip bomb
+# (310 KB that unpacks to gigabytes) or a sheet no office list needs would take the machine.
+MAX_XLSX_UNPACKED = 400_000_000  # bytes of XML in all; a million-row list is ~150 MB
+MAX_XLSX_RATIO = 200  # unpacked / packed, per member; sheet XML packs ~10-30 times
+# What openpyxl raises on a damaged workbook while reading it (the XML parser's own errors).
+_XLSX_ERRORS = (ElementTree.ParseError, ValueError, KeyError, TypeError, EOFError, zlib.error)
+
+
 def _xlsx_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(row number, cells as text)`` from the first sheet; empty rows come out blank."""
     if not path.is_file():
         _open(path, display).close()  # raises the same errors as for a CSV file
+    _check_unpacked_size(path, display)
     try:
-        with warnings.catch_warnings():
-            # openpyxl warns about Excel features it does not keep (styles, data validation);
-            # only cell values are read here, so those warnings are noise for the user.
-            warnings.simplefilter("ignore", UserWarning)
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        yield from _sheet_rows(path, display)
+    except (*_XLSX_ERRORS, zipfile.BadZipFile) as exc:
         raise BadInput(Problem(f"not a readable .xlsx file ({exc})", file=display)) from exc
+
+
+def _check_unpacked_size(path: Path, display: str) -> None:
     try:
-        sheet = workbook.worksheets[0]
-        # Some exporters write a wrong <dimension> (e.g. "A1"), which read-only mode trusts and
-        # would cut the sheet short; forgetting it makes openpyxl read every stored row.
-        sheet.reset_dimensions()
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, _cell_texts(values)
-    finally:
-        workbook.close()
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BadInput(Problem(f"not a readable .xlsx file ({exc})", file=display)) from exc
+    unpacked = sum(m.file_size for m in members)
+    ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if unpacked > MAX_XLSX_UNPACKED or (ratio > MAX_XLSX_RATIO and unpacked > 10_000_000):
+        message = (
+            f"refused: it unpacks to {unpacked / 1e6:,.0f} MB ({ratio:,.0f} times its size); "
+            f"a list is at most {MAX_XLSX_UNPACKED / 1e6:,.0f} MB of sheet data: save it as CSV"
+        )
+        raise BadInput(Problem(message, file=display))
+
+
+def _sheet_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
+    # The file is ours to close: openpyxl leaves it open when a damaged workbook stops it.
+    with _open(path, display) as handle:
+        try:
+            with warnings.catch_warnings():
+                # openpyxl warns about Excel features it does not keep (styles, data
+                # validation); only cell values are read here, so those are noise for the user.
+                warnings.simplefilter("ignore", UserWarning)
+                workbook = openpyxl.load_workbook(handle, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, OSError, *_XLSX_ERRORS) as exc:
+            raise BadInput(Problem(f"not a readable .xlsx file ({exc})", file=display)) from exc
+        try:
+            sheet = workbook.worksheets[0]
+            # Some exporters write a wrong <dimension> (e.g. "A1"), which read-only mode
+            # trusts and would cut the sheet short; forgetting it reads every stored row.
+            sheet.reset_dimensions()
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, _cell_texts(values)
+        finally:
+            workbook.close()
 
 
 def _cell_texts(values: Iterable[Any]) -> list[str]:

@@ -61,6 +61,9 @@ def schedule_pass(rt: Runtime, stats: SchedulerStats) -> None:
         except DispatcherError as exc:
             log.error("scheduling %s failed: %s", path, exc.message)
             continue
+        except Exception:  # one campaign's fault is that campaign's, never the service's end
+            log.exception("scheduling %s failed unexpectedly; the other campaigns go on", path)
+            continue
         stats.broken.pop(str(path), None)
         stats.materialized += [f"{result.campaign_id}/{k}" for k in result.materialized]
         stats.skipped += [f"{result.campaign_id}/{k}" for k in result.skipped]

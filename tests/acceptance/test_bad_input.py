@@ -467,3 +467,13 @@ def test_a_control_character_in_a_campaign_text_is_exit_2_at_its_line(
     workspace.write(SAMPLE, text.replace("title: Dừng công nghệ di động 2G", 'title: "Dừng\\0 2G"'))
     result = workspace.run("validate", SAMPLE)
     assert_bad_input(result, f"{SAMPLE}:5: title: contains the control character U+0000")
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("command", ["validate", "plan"])
+def test_a_damaged_xlsx_list_is_exit_2_naming_it(workspace: Workspace, command: str) -> None:
+    (workspace.root / "campaigns" / "lists" / "hong.xlsx").write_bytes(b"PK\x03\x04 not a zip")
+    text = (workspace.root / SAMPLE).read_text(encoding="utf-8")
+    workspace.write(SAMPLE, text.replace("lists/2g-only.csv", "lists/hong.xlsx"))
+    result = workspace.run(command, SAMPLE)
+    assert_bad_input(result, "campaigns/lists/hong.xlsx: not a readable .xlsx file")

@@ -343,3 +343,39 @@ def _normalized(cells: list[str | None]) -> set[str]:
         with contextlib.suppress(InvalidPhone):
             numbers.add(normalize(cell or ""))
     return numbers
+
+
+# --- hostile workbooks (issue 13.2) -------------------------------------------------------------
+def _rewritten(tmp_path: Path, name: str, change: dict[str, bytes]) -> Path:
+    """A good two-row workbook with some members replaced (or added)."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["phone", "name"], ["0912345678", "An"]):
+        sheet.append(row)
+    workbook.save(tmp_path / "source.xlsx")
+    target_path = tmp_path / name
+    with (
+        zipfile.ZipFile(tmp_path / "source.xlsx") as source,
+        zipfile.ZipFile(target_path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            target.writestr(item.filename, change.pop(item.filename, source.read(item)))
+        for member, data in change.items():
+            target.writestr(member, data)
+    return target_path
+
+
+def test_a_damaged_sheet_is_bad_input_naming_the_file(tmp_path: Path) -> None:
+    path = _rewritten(tmp_path, "hong.xlsx", {"xl/worksheets/sheet1.xml": b"<worksheet><sheetD"})
+    with pytest.raises(BadInput, match=r"not a readable \.xlsx file") as caught:
+        list(read_list(path, "lists/hong.xlsx"))
+    assert caught.value.problems[0].file == "lists/hong.xlsx"
+
+
+def test_a_zip_bomb_is_refused_by_its_unpacked_size_before_it_is_read(tmp_path: Path) -> None:
+    padding = b"<!--" + b" " * 60_000_000 + b"-->"  # packs to ~60 KB
+    path = _rewritten(tmp_path, "bom.xlsx", {"xl/sharedStrings.xml": padding})
+    assert path.stat().st_size < 1_000_000
+    with pytest.raises(BadInput, match=r"refused: it unpacks to 60 MB \(\d[\d,]* times its size\)"):
+        list(read_list(path, "lists/bom.xlsx"))

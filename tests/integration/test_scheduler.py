@@ -9,6 +9,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -161,3 +162,22 @@ def test_a_stuck_pass_shows_in_health_and_never_holds_up_a_stop(
     assert finding["message"] == (
         "the scheduler has been in one pass for 121 s (at hang-ngay.yaml): it is stuck"
     )
+
+
+def test_a_campaign_that_fails_unexpectedly_never_stops_the_others(
+    engine: Engine, db_url: str, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rt = _service(engine, db_url, FakeClock(vn(2, 8)), folder)  # 08:00 of 02/08: due
+    write_campaign(folder, "a-loi", "a.csv", *DAILY)  # sorted first: fails before the other
+    real = scheduler_module.services.schedule_due
+
+    def schedule_due(rt: Runtime, path: Path) -> Any:
+        if path.name == "a-loi.yaml":
+            raise RuntimeError("a parser bug")
+        return real(rt, path)
+
+    monkeypatch.setattr(scheduler_module.services, "schedule_due", schedule_due)
+    stats = SchedulerStats()
+    schedule_pass(rt, stats)
+    assert stats.passes == 1
+    assert stats.materialized == [f"hang-ngay/{KEY}"]
