@@ -14,6 +14,7 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -181,12 +182,19 @@ def _control_message(cells: list[str], names: list[str], found: str) -> str:
     )
 
 
+MAX_COLUMNS = 1_000  # an office's list has a few dozen; more is not a list of people
+
+
 def _column_names(header: list[str], line: int, display: str) -> list[str]:
     # Templates address columns as lower-case NFC names, whatever the spreadsheet used.
     if (found := control_character("\t".join(header))) is not None:
         raise BadInput(Problem(f"the header has the control character {found}", display, line))
+    if len(header) > MAX_COLUMNS:
+        message = f"{len(header):,} columns: a list has at most {MAX_COLUMNS:,} (is it a list?)"
+        raise BadInput(Problem(message, display, line))
     names = [unicodedata.normalize("NFC", cell).lower() for cell in header]
-    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    counts = Counter(names)  # linear: a 40,000-column header took 35 s with list.count
+    repeated = sorted(name for name, n in counts.items() if name and n > 1)
     if repeated:
         raise BadInput(Problem(f"column {repeated[0]!r} appears more than once", display, line))
     if PHONE_COLUMN not in names:

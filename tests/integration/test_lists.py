@@ -379,3 +379,20 @@ def test_a_zip_bomb_is_refused_by_its_unpacked_size_before_it_is_read(tmp_path: 
     assert path.stat().st_size < 1_000_000
     with pytest.raises(BadInput, match=r"refused: it unpacks to 60 MB \(\d[\d,]* times its size\)"):
         list(read_list(path, "lists/bom.xlsx"))
+
+
+def test_a_header_of_too_many_columns_is_refused_at_its_line(tmp_path: Path) -> None:
+    header = ",".join(["phone", *(f"c{i}" for i in range(40_000))])
+    path = tmp_path / "rong.csv"
+    path.write_text(f"{header}\n0912345678\n", encoding="utf-8")
+    with pytest.raises(BadInput, match="40,001 columns: a list has at most 1,000") as caught:
+        list(read_list(path, "rong.csv"))
+    assert caught.value.problems[0].line == 1
+
+
+def test_a_wide_header_under_the_limit_is_read(tmp_path: Path) -> None:
+    header = ",".join(["phone", *(f"c{i}" for i in range(999))])
+    path = tmp_path / "rong.csv"
+    path.write_text(f"{header}\n0912345678\n", encoding="utf-8")
+    (row,) = list(read_list(path, "rong.csv"))
+    assert len(row.fields) == 999
