@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
@@ -89,6 +89,7 @@ class _CommuneRoutes:
         return _html(html)
 
     async def confirm(self, request: web.Request) -> web.Response:
+        _same_origin(request)
         as_json = request.content_type == "application/json"
         fields = await (_json_fields(request) if as_json else _form_fields(request))
         token = fields.get("t") or request.query.get("t", "")
@@ -178,9 +179,21 @@ class _CommuneRoutes:
 # -- requests and answers ---------------------------------------------------------------------
 
 
+def _same_origin(request: web.Request) -> None:
+    """A browser's post from another site (its ``Origin``) is refused: the page's own form is
+    the only one that may press the button. Clients without ``Origin`` (scripts) need the
+    token as ever."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return
+    if origin == "null" or urlsplit(origin).netloc != request.host:
+        log.warning("refused a confirm from another origin: %s", origin)
+        raise web.HTTPForbidden(text="forbidden: posted from another site\n")
+
+
 def _html(text: str, status: int = 200) -> web.Response:
     # The token is in the page's URL: no referrer carries it away, no cache keeps the page.
-    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    headers = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
     return web.Response(
         text=text, status=status, content_type="text/html", charset="utf-8", headers=headers
     )
@@ -189,16 +202,16 @@ def _html(text: str, status: int = 200) -> web.Response:
 async def _form_fields(request: web.Request) -> dict[str, str]:
     try:
         form = await request.post()
-    except ValueError as exc:  # undecodable text, a broken multipart body...
-        raise BadInput(f"unreadable form: {exc}") from exc
+    except Exception as exc:  # undecodable text, a broken multipart body: the caller's
+        raise BadInput(f"unreadable form: {type(exc).__name__}") from exc
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
 async def _json_fields(request: web.Request) -> dict[str, str]:
     try:
         data = await request.json()
-    except ValueError as exc:
-        raise BadInput(f"unreadable JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:  # not JSON, or nested past Python's stack
+        raise BadInput(f"unreadable JSON: {type(exc).__name__}") from exc
     if not isinstance(data, dict):
         raise BadInput("the JSON body must be an object")
     return {str(k): str(v) for k, v in data.items() if v is not None}

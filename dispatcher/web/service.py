@@ -24,11 +24,13 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
+from dispatcher.auth.tokens import PAGE_PREFIX
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.core.errors import BadInput, ConfigError, DispatcherError, Problem, StoreError
 from dispatcher.core.signals import stop_on_signals
 from dispatcher.gateways.twilio import TwilioGateway
 from dispatcher.ops import health
+from dispatcher.ops.health import HealthReport
 from dispatcher.ops.scheduler import SchedulerStats, run_scheduler
 from dispatcher.ops.worker import Worker, WorkerStats
 from dispatcher.sending import tracking
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 STATUS_PATH = "/twilio/status"
 INBOUND_PATH = "/twilio/inbound"
 HEALTH_PATH = "/health"
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
 SIGNATURE_HEADER = "X-Twilio-Signature"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'  # no reply SMS
 SHUTDOWN_TIMEOUT_S = 5.0  # requests in flight get this long to finish on stop
@@ -143,6 +146,7 @@ def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -
     """The aiohttp application (routes and error handling), without a listening socket."""
     handlers = _Handlers(rt, auth_token, stats or ServiceStats())
     app = web.Application(middlewares=[_errors])
+    app.on_response_prepare.append(_security_headers)
     app.router.add_post(STATUS_PATH, handlers.status_callback)
     app.router.add_post(INBOUND_PATH, handlers.inbound)
     app.router.add_get(HEALTH_PATH, handlers.health)
@@ -157,11 +161,36 @@ async def _errors(
     """Our errors as answers, never a traceback: bad input 400, database unavailable 503."""
     try:
         return await handler(request)
+    except web.HTTPException:
+        raise
     except BadInput as exc:
         return web.Response(status=400, text=exc.message + "\n")
     except StoreError as exc:
         log.error("%s %s: %s", request.method, request.path, exc.message)
         return web.Response(status=503, text="database unavailable\n")
+    except Exception as exc:  # a bug: one log line per request, nothing of it to the caller
+        log.error("%s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
+        return web.Response(status=500, text="internal error\n")
+
+
+# Every answer: no sniffing, no framing, no referrer; the pages load nothing from elsewhere and
+# post only to themselves. Pages of /c/ carry a token in their URL: never cached.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.path.startswith(PAGE_PREFIX):
+        response.headers["Cache-Control"] = "no-store"
 
 
 class _Handlers:
@@ -190,8 +219,16 @@ class _Handlers:
         return web.Response(text=EMPTY_TWIML, content_type="text/xml")
 
     async def health(self, request: web.Request) -> web.Response:
-        """200 ``{"status": "ok"}``, or 503 with the findings (campaign, rule, why; no phone
-        numbers), as ``dispatcher status`` reports them."""
+        """200 ``{"status": "ok"}``, or 503 ``{"status": "unhealthy"}``; asked on this machine
+        (loopback, not through a proxy), with the findings (campaign, rule, why; no phone
+        numbers) as ``dispatcher status`` reports them. Outsiders learn ok / not ok only."""
+        report = await self._health_report()
+        body = report.as_json()
+        if not _from_this_machine(request):
+            body = {"status": body["status"]}
+        return web.json_response(body, status=200 if report.healthy else 503)
+
+    async def _health_report(self) -> HealthReport:
         try:
             report = await asyncio.to_thread(health.check, self.rt)
         except StoreError as exc:
@@ -201,7 +238,7 @@ class _Handlers:
         stuck = scheduler.stuck_for(self.rt.clock.monotonic())
         if stuck is not None:
             report = health.with_stuck_scheduler(report, stuck, scheduler.current_file)
-        return web.json_response(report.as_json(), status=200 if report.healthy else 503)
+        return report
 
     async def _signed_params(self, request: web.Request) -> dict[str, str]:
         """The form of a request signed by Twilio; 403 for anything else, 400 for a bad form."""
@@ -222,11 +259,17 @@ class _Handlers:
         raise web.HTTPForbidden(text="forbidden\n")
 
 
+def _from_this_machine(request: web.Request) -> bool:
+    """Asked on loopback, not through a proxy (which adds a forwarding header)."""
+    forwarded = "Forwarded" in request.headers or "X-Forwarded-For" in request.headers
+    return request.remote in LOOPBACK and not forwarded
+
+
 async def _form(request: web.Request) -> MultiDict[str]:
     try:
         form = await request.post()
-    except ValueError as exc:  # undecodable text, a broken multipart body...
-        raise BadInput(f"unreadable form: {exc}") from exc
+    except Exception as exc:  # undecodable text, a broken multipart body: the caller's
+        raise BadInput(f"unreadable form: {type(exc).__name__}") from exc
     fields: MultiDict[str] = MultiDict()
     for key, value in form.items():
         if not isinstance(value, str):

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from dispatcher.auth.tokens import commune_token
 from dispatcher.bootstrap import Runtime, runtime
 from dispatcher.broadcast import service as broadcast_service
+from dispatcher.safety import halting
 from dispatcher.store.models import AiringConfirmationRow
 from dispatcher.web.service import build_app
 from tests.fakes import FakeClock
@@ -103,7 +104,7 @@ def test_the_page_lists_the_week_with_scripts_and_buttons(rt: Runtime) -> None:
     status, headers, html = serve(rt, steps)
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert "<h1>Lịch phát thanh — Xã Tân Đoàn</h1>" in html
     assert "chú ý: 2G tắt ngày 16/10/2024." in html  # the script, to read from the phone
     # To confirm: the week's past airings (Mon/Wed/Fri 7-11 October, 06:00 and 17:30) and this
@@ -256,3 +257,84 @@ def test_a_commune_without_airings_gets_an_empty_page(rt: Runtime) -> None:
     status, html = serve(rt, steps)
     assert status == 200
     assert "Hôm nay không có lượt phát nào." in html and BUTTON not in html
+
+
+# -- hostile requests (issue 13, point 9) ---------------------------------------------------------
+MULTIPART_X = "multipart/form-data; boundary=x"
+
+
+def test_malformed_bodies_are_400_and_one_log_line(
+    rt: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[int, str]]:
+        answers = []
+        for body, kind in (
+            (nested, "application/json"),
+            (
+                b'--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nzz',
+                "multipart/form-data; boundary=x",
+            ),
+            (b"garbage", "multipart/form-data"),
+        ):
+            posted = await client.post(
+                f"{PAGE}/confirm?t={TAN_DOAN}", data=body, headers={"Content-Type": kind}
+            )
+            answers.append((posted.status, await posted.text()))
+        return answers
+
+    answers = serve(rt, steps)
+    assert [status for status, _ in answers] == [400, 400, 400]
+    assert all("Traceback" not in text for _, text in answers)
+    assert "Traceback" not in caplog.text
+    assert confirmations(rt) == 0
+
+
+def test_every_answer_carries_the_security_headers(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> list[Any]:
+        page = await client.get(f"{PAGE}?t={TAN_DOAN}")
+        refused = await client.get(f"{PAGE}?t=wrong")
+        health = await client.get("/health")
+        return [page.headers, refused.headers, health.headers]
+
+    for headers in serve(rt, steps):
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "default-src 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+    page_headers = serve(rt, steps)[0]
+    assert page_headers["Cache-Control"] == "no-store"  # its URL carries the token
+
+
+def test_a_confirm_posted_from_another_site_is_refused(rt: Runtime) -> None:
+    async def steps(client: TestClient[Any, Any]) -> list[int]:
+        statuses = []
+        for origin in ("https://evil.example", "null"):
+            posted = await client.post(
+                f"{PAGE}/confirm", data={**FORM, "t": TAN_DOAN}, allow_redirects=False,
+                headers={"Origin": origin},
+            )  # fmt: skip
+            statuses.append(posted.status)
+        own = f"http://{client.server.host}:{client.server.port}"
+        posted = await client.post(
+            f"{PAGE}/confirm", data={**FORM, "t": TAN_DOAN}, allow_redirects=False,
+            headers={"Origin": own},
+        )  # fmt: skip
+        return [*statuses, posted.status]
+
+    assert serve(rt, steps) == [403, 403, 303]
+    assert confirmations(rt) == 1  # only the page's own post
+
+
+def test_health_tells_outsiders_only_ok_or_not(rt: Runtime) -> None:
+    halting.halt(rt, "thử")  # unhealthy, with a finding that names who halted and why
+
+    async def steps(client: TestClient[Any, Any]) -> list[Any]:
+        here = await client.get("/health")
+        proxied = await client.get("/health", headers={"X-Forwarded-For": "203.0.113.9"})
+        return [await here.json(), await proxied.json()]
+
+    here, proxied = serve(rt, steps)
+    assert here["status"] == "unhealthy" and here["findings"][0]["rule"] == "halted"
+    assert proxied == {"status": "unhealthy"}
