@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from dispatcher.core.errors import ConfigError, Problem, StoreError
 
@@ -88,16 +89,58 @@ def upgrade(engine: Engine) -> bool:
         if current_revision(engine) == head_revision(engine):
             return False
         config = _alembic_config(engine)
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        migrating = _transactional(engine)
+        try:
+            with migrating.begin() as connection:  # every revision in one transaction
+                if engine.dialect.name == "postgresql":
+                    key = {"key": LOCK_KEY}
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            if migrating is not engine:
+                migrating.dispose()
+                # Connections opened before may keep the old schema (SQLite's PRAGMAs do not
+                # recheck it): the engine's pool starts afresh.
+                engine.dispose()
         return True
     except OperationalError as exc:
+        if "already exists" in str(exc.orig):
+            raise StoreError(_half_upgraded(engine, exc)) from exc
         raise StoreError(f"cannot reach the database: {exc.orig}") from exc
     except SQLAlchemyError as exc:
         raise StoreError(f"database migration failed: {exc}") from exc
+
+
+def _transactional(engine: Engine) -> Engine:
+    """``engine`` itself on PostgreSQL, whose DDL is transactional. On SQLite a second engine
+    whose transactions really begin (``BEGIN IMMEDIATE``): Python's sqlite3 leaves CREATE and
+    ALTER outside any transaction, so a `db upgrade` killed half-way left a half-built schema.
+    SQLAlchemy's documented recipe for transactional DDL with pysqlite."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    migrating = create_engine(engine.url, connect_args={"timeout": 30}, poolclass=NullPool)
+
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, record)
+        dbapi_connection.isolation_level = None  # the driver's own BEGIN handling off
+
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(migrating, "connect", on_connect)
+    event.listen(migrating, "begin", on_begin)
+    return migrating
+
+
+def _half_upgraded(engine: Engine, exc: OperationalError) -> str:
+    where = engine.url.database if engine.dialect.name == "sqlite" else "the database"
+    return (
+        f"{where} is half-upgraded: an earlier `db upgrade` was interrupted after creating some "
+        f"tables ({exc.orig}). Upgrades are now all-or-nothing, but this one must be mended "
+        "first: restore the copy taken before that upgrade, or, if it holds nothing to keep, "
+        "move the file away and run `dispatcher db upgrade` again"
+    )
 
 
 def require_current(engine: Engine) -> None:
