@@ -26,7 +26,7 @@ from tests.acceptance.test_serve import _configure, _free_port, _read, _serving
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = "campaigns/2g-shutdown-2024.yaml"
-SECRET = {"DISPATCHER_SECRET_KEY": "acceptance-secret-0123456789"}
+SECRET = {"DISPATCHER_SECRET_KEY": "8e1f0c6a2b9d4e7f3a5c1b8d6e2f9a0c4b7d3e1f"}
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCRIPT_TEXT = "Bà con chú ý: hôm nay thử loa truyền thanh lúc nửa đêm."
 

@@ -27,7 +27,7 @@ from tests.script_cache import ScriptCache
 REPO = Path(__file__).resolve().parents[2]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 NOW = datetime(2024, 10, 14, 10, 0, tzinfo=VN)  # a Monday
-SECRET = "a-secret-of-some-length"
+SECRET = "0f3c9a77e21b4d58a6c1e9f0b2d47a3c"  # random enough (32 hex characters)
 CAMPAIGN = "loa-thu"
 COMMUNES = "[Xã Tân Đoàn, Xã Tràng Các]"
 UNIT = "UBND huyện Văn Quan"

@@ -25,7 +25,7 @@ from dispatcher.web import pages
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
-SECRET = "s3cret-s3cret-s3cret"
+SECRET = "5d41402abc4b2a76b9719d911017c592aa3b8f1e"  # 40 hex characters: random enough
 
 
 # -- --at: dd/mm/yyyy HH:MM or ISO 8601, naive in the campaign's zone ------------------------------
@@ -92,7 +92,9 @@ def test_the_link_carries_the_token() -> None:
     [
         ({}, "set DISPATCHER_SECRET_KEY"),
         ({"DISPATCHER_SECRET_KEY": ""}, "set DISPATCHER_SECRET_KEY"),
-        ({"DISPATCHER_SECRET_KEY": "short"}, "at least 16 characters"),
+        ({"DISPATCHER_SECRET_KEY": "short"}, "at least 32 random characters"),
+        ({"DISPATCHER_SECRET_KEY": " " * 32}, "not random enough"),
+        ({"DISPATCHER_SECRET_KEY": "passwordpassword" * 2}, "not random enough"),
     ],
 )
 def test_without_a_usable_secret_there_are_no_links(environ: dict[str, str], expected: str) -> None:
