@@ -34,6 +34,7 @@ from dispatcher.core.operator import ENV_ASSUME_YES
 
 if TYPE_CHECKING:
     from dispatcher import bootstrap
+    from dispatcher.auth import operators
     from dispatcher.cli import present_safety as presenters_safety
     from dispatcher.cli import presenters
     from dispatcher.reports import monthly as reports
@@ -47,6 +48,7 @@ else:
     # Loaded when a command first uses them, so that `--help` and a mistyped option answer at
     # once instead of importing SQLAlchemy, Alembic, aiohttp and the twilio client first.
     bootstrap = lazy_module("dispatcher.bootstrap")
+    operators = lazy_module("dispatcher.auth.operators")
     presenters_safety = lazy_module("dispatcher.cli.present_safety")
     presenters = lazy_module("dispatcher.cli.presenters")
     reports = lazy_module("dispatcher.reports.monthly")
@@ -200,6 +202,23 @@ def approve(file: Path) -> None:
     with bootstrap.runtime(load_settings()) as rt:
         result = approval.approve(rt, file)
     click.echo(presenters_safety.approved(result))
+
+
+@main.command("operator-key")
+@click.argument("name")
+def operator_key(name: str) -> None:
+    """Make an operator's own key, which binds their name for `approve` and `send`.
+
+    Prints the key, for that operator alone to keep in their environment (never in a file),
+    and the line for config.yaml's approval.operator_keys (a digest: it reveals nothing). Once
+    operator_keys is set, a name acts only with its key, so nobody can approve as someone else
+    by setting $DISPATCHER_OPERATOR.
+
+    \b
+    Example: dispatcher operator-key minh
+    """
+    key, digest = operators.new_key()
+    click.echo(presenters_safety.operator_key(name, key, digest))
 
 
 @main.command()

@@ -47,3 +47,15 @@ def approved(result: Approved) -> str:
         f"Approved {result.campaign} for {result.recipients:,} recipients as {result.approver} "
         f"(version {result.fingerprint[:12]}). Any edit to the text or the lists voids it."
     )
+
+
+def operator_key(name: str, key: str, digest: str) -> str:
+    """What `dispatcher operator-key NAME` prints: the key for the operator, the config line."""
+    return (
+        f"{name}'s key: give it to {name} alone, to keep in their environment, never in a file:\n"
+        f"  export DISPATCHER_OPERATOR={name} DISPATCHER_OPERATOR_KEY={key}\n"
+        "And in config.yaml (a digest of the key: it reveals nothing):\n"
+        "  approval:\n"
+        "    operator_keys:\n"
+        f'      {name}: "{digest}"'
+    )

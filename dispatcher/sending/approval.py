@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from dispatcher.auth.operators import ENV_OPERATOR_KEY, key_problem
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast.service import airings_to_register
 from dispatcher.campaigns.compose import render_deliveries
@@ -50,12 +51,16 @@ class Approved:
 
 def operator_name(rt: Runtime) -> str:
     """Who is at the keyboard: $DISPATCHER_OPERATOR, else the login name, checked against
-    ``approval.operators`` when that lists anyone."""
+    ``approval.operators`` when that lists anyone, and against the operator's own key when
+    ``approval.operator_keys`` is set (:mod:`dispatcher.auth.operators`)."""
     name = operator(rt.environ)
     known = rt.settings.approval.operators
     if known and name not in known:
         message = f"'{name}' is not one of the operators in approval.operators ({', '.join(known)})"
         raise BadInput(Problem(message, field=f"${ENV_OPERATOR}"))
+    problem = key_problem(name, rt.settings.approval.operator_keys, rt.environ)
+    if problem is not None:  # a name anyone can type counts only with its owner's key
+        raise BadInput(Problem(problem, field=f"${ENV_OPERATOR_KEY}"))
     return name
 
 

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from dispatcher.audience.phones import InvalidPhone, normalize
+from dispatcher.auth.operators import KEY_DIGEST
 
 GatewayKey = Literal["twilio", "simulator"]
 
@@ -55,6 +56,17 @@ class ApprovalSettings(_Frozen):
     above_recipients: int = Field(1000, ge=0)
     # Known operator names ($DISPATCHER_OPERATOR, else the login name); empty: anyone.
     operators: list[str] = []
+    # name → "sha256:…" of the operator's own key ($DISPATCHER_OPERATOR_KEY, made by
+    # `dispatcher operator-key NAME`); set: a name acts only with its key.
+    operator_keys: dict[str, str] = {}
+
+    @field_validator("operator_keys")
+    @classmethod
+    def _digests(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, digest in value.items():
+            if not KEY_DIGEST.fullmatch(digest):
+                raise ValueError(f"{name}: not a key digest like sha256:<64 hex digits>")
+        return value
 
 
 def test_numbers(value: list[str]) -> list[str]:

@@ -4,6 +4,7 @@ SQLite and PostgreSQL, through the built-in simulator."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -82,3 +83,32 @@ def test_approve_records_the_operator(workspace: Workspace) -> None:
     stranger = workspace.run("approve", CAMPAIGN, env={"DISPATCHER_OPERATOR": "khach"})
     assert stranger.returncode == 2
     assert "'khach' is not one of the operators in approval.operators" in stranger.stderr
+
+
+def test_with_operator_keys_a_name_counts_only_with_its_own_key(workspace: Workspace) -> None:
+    made = {name: workspace.run("operator-key", name) for name in ("lan", "minh")}
+    keys = {name: _key_and_digest(result.stdout) for name, result in made.items()}
+    digests = {name: digest for name, (_, digest) in keys.items()}
+    _config(workspace, approval={"operator_keys": digests})
+
+    def as_(name: str, key: str | None) -> dict[str, str]:
+        return {"DISPATCHER_OPERATOR": name} | ({"DISPATCHER_OPERATOR_KEY": key} if key else {})
+
+    # One shell holding lan's key cannot approve as minh, nor without a key; minh's key can.
+    forged = workspace.run("approve", CAMPAIGN, env=as_("minh", keys["lan"][0]))
+    assert forged.returncode == 2
+    assert "Error: $DISPATCHER_OPERATOR_KEY: DISPATCHER_OPERATOR_KEY is not minh's key" in (
+        forged.stderr
+    )
+    bare = workspace.run("approve", CAMPAIGN, env=as_("minh", None))
+    assert bare.returncode == 2 and "set DISPATCHER_OPERATOR_KEY to minh's own key" in bare.stderr
+    approved = workspace.run("approve", CAMPAIGN, env=as_("minh", keys["minh"][0]))
+    assert approved.returncode == 0, approved.stderr
+    assert approved.stdout.startswith("Approved 2g-shutdown-2024 for 272 recipients as minh")
+
+
+def _key_and_digest(printed: str) -> tuple[str, str]:
+    key = re.search(r"DISPATCHER_OPERATOR_KEY=(\S+)", printed)
+    digest = re.search(r'"(sha256:[0-9a-f]{64})"', printed)
+    assert key is not None and digest is not None, printed
+    return key[1], digest[1]

@@ -7,6 +7,7 @@ real has its own tests."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from dispatcher.auth.operators import digest
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Declined
 from dispatcher.core.outbox import LogFilter
@@ -202,3 +204,21 @@ def test_a_real_send_from_an_unregistered_sender_is_refused_before_anything_is_w
     with pytest.raises(BadInput, match="KHAC"):
         approval.guarded_send(real, path, None, None, lambda _preview: True)
     assert _log(rt) == []
+
+
+def test_with_operator_keys_the_sender_too_is_who_their_key_says(
+    folder: Path, engine: Engine, db_url: str
+) -> None:
+    keys = {"approval": {"above_recipients": 2, "operator_keys": {
+        "lan": digest("lans-own-key"), "minh": digest("minhs-own-key")}}}  # fmt: skip
+    path = _campaign(folder)
+
+    def as_(name: str, key: str) -> Runtime:
+        rt = _runtime(engine, db_url, name, **keys)
+        return replace(rt, environ={**rt.environ, "DISPATCHER_OPERATOR_KEY": key})
+
+    approval.approve(as_("minh", "minhs-own-key"), path)
+    # The approver cannot send by calling themselves lan: the name needs lan's key.
+    with pytest.raises(BadInput, match="DISPATCHER_OPERATOR_KEY is not lan's key"):
+        _preflight(as_("lan", "minhs-own-key"), path)
+    _preflight(as_("lan", "lans-own-key"), path)  # lan, really: may send
