@@ -154,14 +154,25 @@ def _campaign_zone(zones: dict[str, str], campaign_id: str, source: str) -> Zone
 def commune_names(rt: Runtime, written: str, known: Sequence[str], field: str) -> list[str]:
     """The names in ``known`` (the airing plan's communes) that ``written`` stands for: the
     same slug, or the same unit in the units registry (a name, a bare name, a code)."""
-    slugs: list[str] = []
+    slug = None
     with suppress(BadInput):  # no letter or digit: no slug, perhaps still a code
-        slugs.append(commune_slug(written))
+        slug = commune_slug(written)
+    direct = sorted({n for n in known if commune_slug(n) == slug}) if slug else []
+    if len(direct) > 1:  # two communes fold to one slug: never guess which one is meant
+        message = (
+            f"{' and '.join(direct)} share the link '{slug}': name the commune by its code "
+            "in the units registry (`--commune CODE`) until links key on unit codes"
+        )
+        raise BadInput(Problem(message, field=field))
     units = units_registry(rt.settings)
+    found = []
     with suppress(LookupError):
-        slugs += [commune_slug(u.name) for u in units.find(written)] if units else []
-    # The slug as written first, then the registry's names, oldest first.
-    names = [n for slug in dict.fromkeys(slugs) for n in known if commune_slug(n) == slug]
+        found = list(units.find(written)) if units else []
+    # The registry's units by their exact names first (a code names one unit, even when another
+    # commune's name folds to the same slug), else by slug; oldest first.
+    exact = [n for u in found for n in known if n == u.name]
+    folded = [n for u in found for n in known if commune_slug(n) == commune_slug(u.name)]
+    names = list(dict.fromkeys(direct + (exact or folded)))
     if not names:
         listed = ", ".join(known) or "none: register a campaign with `dispatcher broadcast scripts`"
         message = f"'{written}' is not a commune with planned airings (communes: {listed})"

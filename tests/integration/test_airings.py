@@ -263,3 +263,14 @@ def test_times_are_stored_in_utc(rt: Runtime) -> None:
     with rt.uow() as uow:
         stored = uow.repo.session.scalars(select(AiringConfirmationRow.scheduled_at)).one()
     assert stored == datetime(2024, 10, 13, 23, 0, tzinfo=UTC)
+
+
+def test_a_link_two_communes_share_is_refused_never_guessed(rt: Runtime) -> None:
+    # Issue 13.4: "Xã Tân Thành" and "Xã Tân Thạnh" of two campaigns fold to one slug.
+    known = ["Xã Tân Thành", "Xã Tân Thạnh"]
+    with pytest.raises(BadInput) as caught:
+        airings.commune_names(rt, "xa-tan-thanh", known, "--commune")
+    assert caught.value.problems[0].message == (
+        "Xã Tân Thành and Xã Tân Thạnh share the link 'xa-tan-thanh': name the commune by its "
+        "code in the units registry (`--commune CODE`) until links key on unit codes"
+    )

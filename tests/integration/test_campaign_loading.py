@@ -426,3 +426,18 @@ def test_quiet_hours_and_urgent_errors(
 def test_urgent_is_a_yaml_boolean(folder: Path) -> None:
     sms = load_campaign(_write(folder, *HEAD, *SMS, "  urgent: yes")).spec.sms
     assert sms is not None and sms.urgent is True
+
+
+def test_two_communes_whose_names_fold_alike_are_refused_at_their_line(folder: Path) -> None:
+    # Issue 13.4: they would share one page link and scripts folder, and a confirmation for one
+    # could be recorded for the other.
+    path = _write(
+        folder, *HEAD, "broadcast:", "  communes: [Xã Tân Thành, Xã Tân Thạnh]",
+        "  times: ['06:00']", "  start: 2024-08-05", "  end: 2024-08-05", "  script: Bà con chú ý.",
+    )  # fmt: skip
+    assert _problems(path, prepare=True) == [
+        (5, "broadcast.communes[1]",
+         "Xã Tân Thạnh and Xã Tân Thành would share one page link and scripts folder "
+         "('xa-tan-thanh'): two communes whose names differ only in tone marks are not supported "
+         "in one campaign yet"),
+    ]  # fmt: skip
