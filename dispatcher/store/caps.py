@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatcher.core.status import REACHED_PROVIDER, Status
-from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
+from dispatcher.store.delivery_log import log_selected
+from dispatcher.store.models import DeliveryRow, OccurrenceRow
 
 ON_THEIR_WAY = (Status.PENDING, Status.SENDING, Status.UNKNOWN)
 LOOKUP_CHUNK = 1_000  # numbers per query when plan counts capped subscribers
@@ -52,20 +53,8 @@ class CapRepository:
         return int(self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
     def _log_skipped(self, occurrence: OccurrenceRow, why: str, now: datetime) -> None:
-        columns = select(
-            literal(now, DeliveryEventRow.at.type),
-            DeliveryRow.id,
-            DeliveryRow.campaign_id,
-            literal(occurrence.key, DeliveryEventRow.occurrence_key.type),
-            DeliveryRow.phone,
-            DeliveryRow.status,
-            DeliveryRow.attempts,
-            DeliveryRow.segments,
-            literal(why, DeliveryEventRow.detail.type),
-        ).where(DeliveryRow.occurrence_id == occurrence.id, DeliveryRow.status == Status.SKIPPED)
-        target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
-                  "attempt", "segments", "detail"]  # fmt: skip
-        self.session.execute(insert(DeliveryEventRow).from_select(target, columns))
+        skipped = (DeliveryRow.occurrence_id == occurrence.id, DeliveryRow.status == Status.SKIPPED)
+        log_selected(self.session, skipped, now, why)
 
 
 def _capped_phones(since: datetime, limit: int, scope: ColumnElement[bool]) -> Select[str]:

@@ -18,27 +18,7 @@ from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
 
 def log_pending(session: Session, occurrence: OccurrenceRow, now: datetime) -> None:
     """Log every row of a new occurrence as ``pending``, in one INSERT ... SELECT."""
-    columns = select(
-        literal(now, DeliveryEventRow.at.type).label("at"),
-        DeliveryRow.id,
-        DeliveryRow.campaign_id,
-        literal(occurrence.key, DeliveryEventRow.occurrence_key.type),
-        DeliveryRow.phone,
-        DeliveryRow.status,
-        DeliveryRow.attempts,
-        DeliveryRow.segments,
-    ).where(DeliveryRow.occurrence_id == occurrence.id)
-    target = [
-        "at",
-        "delivery_id",
-        "campaign_id",
-        "occurrence_key",
-        "phone",
-        "status",
-        "attempt",
-        "segments",
-    ]
-    session.execute(insert(DeliveryEventRow).from_select(target, columns))
+    log_selected(session, [DeliveryRow.occurrence_id == occurrence.id], now, detail=None)
 
 
 def log_events(
