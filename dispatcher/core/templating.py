@@ -78,7 +78,7 @@ def _check_text(value: object) -> object:
         raise TemplateLimitError(f"the template made a text longer than {MAX_TEXT:,} characters")
     if isinstance(value, list | tuple) and len(value) > MAX_ITEMS:
         raise TemplateLimitError(f"the template made a list longer than {MAX_ITEMS:,} items")
-    if isinstance(value, int) and abs(value).bit_length() > MAX_INT_DIGITS * 4:
+    if isinstance(value, int) and abs(value).bit_length() * math.log10(2) > MAX_INT_DIGITS:
         raise TemplateLimitError(f"the template made a number longer than {MAX_INT_DIGITS} digits")
     return value
 

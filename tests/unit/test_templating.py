@@ -97,3 +97,9 @@ def test_pages_keep_escaping_when_they_concatenate() -> None:
 def test_a_misspelt_variable_still_fails() -> None:
     with pytest.raises(jinja2.UndefinedError):
         render("{{ nmae }}", name="An")
+
+
+def test_a_number_is_bounded_at_the_digits_the_message_states() -> None:
+    assert render("{{ (10 ** 50) * (10 ** 49) }}") == "1" + "0" * 99  # 100 digits
+    with pytest.raises(TemplateLimitError, match="longer than 100 digits"):
+        render("{{ (10 ** 50) * (10 ** 60) }}")  # 111 digits: the old check let it through
