@@ -106,8 +106,12 @@ async def _in_daemon_thread(work: Callable[..., None], *args: Any) -> None:
     done: asyncio.Future[None] = loop.create_future()
 
     def settle(error: BaseException | None) -> None:
-        if not done.done():
-            done.set_result(None) if error is None else done.set_exception(error)
+        if done.done():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
 
     def run() -> None:
         error: BaseException | None = None
