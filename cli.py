@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dispatcher.cli import broadcast_commands, ops_commands, record_commands
+from dispatcher.cli import broadcast_commands, ops_commands, record_commands, token_commands
 from dispatcher.cli.shared import (
     CONTEXT,
     FileArg,
@@ -246,6 +246,7 @@ def log(campaign: str | None, phone: str | None, status: str | None, fmt: str, f
 main.add_command(broadcast_commands.broadcast)
 main.add_command(record_commands.report)
 main.add_command(record_commands.optout)
+main.add_command(token_commands.token)
 for command in ops_commands.COMMANDS:
     main.add_command(command)
 

@@ -16,9 +16,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from dispatcher.auth.tokens import commune_token, page_url, secret_key
 from dispatcher.bootstrap import Runtime
-from dispatcher.broadcast import commune_slug
+from dispatcher.broadcast.commune_keys import matching_names, names_for_key
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.broadcast.service import commune_airings
 from dispatcher.broadcast.units import units_registry
@@ -45,15 +44,6 @@ class ConfirmResult:
     confirmation: Confirmation
     created: bool
     tz: ZoneInfo  # the campaign's, to show the times in
-
-
-@dataclass(frozen=True)
-class CommuneLink:
-    """A commune's page link (with its token) for ``broadcast link``."""
-
-    commune: str
-    slug: str
-    url: str
 
 
 def field_name(name: str, source: str) -> str:
@@ -89,10 +79,12 @@ def confirm(
     aired_at: str | None = None,
     source: str = "cli",
     by: str | None = None,
+    by_key: bool = False,
 ) -> ConfirmResult:
     """Record that ``commune`` aired ``campaign_id``'s airing planned ``at``; idempotent.
 
-    ``commune`` is a name (any case, with or without "Xã"), a GSO code or a page slug. An
+    ``commune`` is a name (any case, with or without "Xã"), a GSO code or a folder slug; with
+    ``by_key``, a page's unit key, matched exactly (the pages' confirmations). An
     airing not in the plan is :class:`BadInput` naming the field and the nearest planned
     airings; so is one more than :data:`EARLY_CONFIRM` ahead, or an ``aired_at`` in the future.
     ``aired_at`` defaults to the scheduled time (to now, for an airing confirmed early).
@@ -103,7 +95,7 @@ def confirm(
     now = instant(rt.clock.now())  # UTC, as the database gives times back
     with rt.uow() as uow:
         repo = uow.repo.airings
-        planned, tz = _find_planned(rt, repo, commune, campaign_id, at, source)
+        planned, tz = _find_planned(rt, repo, commune, campaign_id, at, source, by_key)
         new = Confirmation(
             campaign_id=campaign_id, commune=planned.commune,
             scheduled_at=planned.scheduled_at,
@@ -123,16 +115,26 @@ def confirm(
 
 
 def _find_planned(
-    rt: Runtime, repo: AiringRepository, commune: str, campaign_id: str, at: str, source: str
+    rt: Runtime,
+    repo: AiringRepository,
+    commune: str,
+    campaign_id: str,
+    at: str,
+    source: str,
+    by_key: bool,
 ) -> tuple[PlannedAiring, ZoneInfo]:
     """The planned airing named, and its campaign's time zone; else BadInput naming why."""
     tz = _campaign_zone(repo.campaign_zones(), campaign_id, source)
-    names = commune_names(rt, commune, repo.communes(), field_name("commune", source))
-    plan = repo.planned(campaign_id, names)
+    field = field_name("commune", source)
+    if by_key:
+        names = names_for_key(commune, units_registry(rt.settings), repo.communes())
+    else:
+        names = commune_names(rt, commune, repo.communes(), field)
+    plan = repo.planned(campaign_id, names) if names else []
     if not plan:
         listed = ", ".join(repo.communes(campaign_id))
         message = f"'{commune}' has no planned airing in campaign {campaign_id} ({listed})"
-        raise BadInput(Problem(message, field=field_name("commune", source)))
+        raise BadInput(Problem(message, field=field))
     moment = parse_at(at, tz, field_name("at", source))
     return _planned_airing(plan, moment, campaign_id, tz, source), tz
 
@@ -152,32 +154,11 @@ def _campaign_zone(zones: dict[str, str], campaign_id: str, source: str) -> Zone
 
 
 def commune_names(rt: Runtime, written: str, known: Sequence[str], field: str) -> list[str]:
-    """The names in ``known`` (the airing plan's communes) that ``written`` stands for: the
-    same slug, or the same unit in the units registry (a name, a bare name, a code)."""
-    slug = None
-    with suppress(BadInput):  # no letter or digit: no slug, perhaps still a code
-        slug = commune_slug(written)
-    direct = sorted({n for n in known if commune_slug(n) == slug}) if slug else []
-    if len(direct) > 1:  # two communes fold to one slug: never guess which one is meant
-        message = (
-            f"{' and '.join(direct)} share the link '{slug}': name the commune by its code "
-            "in the units registry (`--commune CODE`) until links key on unit codes"
-        )
-        raise BadInput(Problem(message, field=field))
-    units = units_registry(rt.settings)
-    found = []
-    with suppress(LookupError):
-        found = list(units.find(written)) if units else []
-    # The registry's units by their exact names first (a code names one unit, even when another
-    # commune's name folds to the same slug), else by slug; oldest first.
-    exact = [n for u in found for n in known if n == u.name]
-    folded = [n for u in found for n in known if commune_slug(n) == commune_slug(u.name)]
-    names = list(dict.fromkeys(direct + (exact or folded)))
-    if not names:
-        listed = ", ".join(known) or "none: register a campaign with `dispatcher broadcast scripts`"
-        message = f"'{written}' is not a commune with planned airings (communes: {listed})"
-        raise BadInput(Problem(message, field=field))
-    return names
+    """The names in ``known`` (the airing plan's communes) that ``written`` stands for
+    (:func:`dispatcher.broadcast.commune_keys.matching_names`)."""
+    listed = ", ".join(known) or "none: register a campaign with `dispatcher broadcast scripts`"
+    unknown = f"'{written}' is not a commune with planned airings (communes: {listed})"
+    return matching_names(written, units_registry(rt.settings), known, field, unknown)
 
 
 def _planned_airing(
@@ -232,31 +213,6 @@ def _activity_detail(new: Confirmation, tz: ZoneInfo) -> str:
     return f"{new.commune}: aired at {aired}{length}; by {new.confirmed_by} ({new.source})"
 
 
-# -- the commune's page link ---------------------------------------------------------------------
-
-
-def commune_link(rt: Runtime, commune: str) -> CommuneLink:
-    """The commune's page URL with its token (``http.public_base_url``, else host:port).
-
-    :class:`ConfigError` without ``$DISPATCHER_SECRET_KEY``; :class:`BadInput` for a commune
-    without planned airings.
-    """
-    secret = secret_key(rt.environ)
-    with rt.uow() as uow:
-        known = uow.repo.airings.communes()
-    names = commune_names(rt, commune, known, "--commune")
-    # A unit renamed in a rearrangement has two names, two slugs: the one written, else the
-    # newest name.
-    with suppress(BadInput):
-        if commune_slug(names[0]) == commune_slug(commune):
-            names = names[:1]
-    name = names[-1]
-    slug = commune_slug(name)
-    http = rt.settings.http
-    base = http.public_base_url or f"http://{http.host}:{http.port}"
-    return CommuneLink(name, slug, page_url(base, slug, commune_token(secret, slug)))
-
-
 # -- one commune's airings with their confirmations: the page and its JSON -----------------------
 
 AUDIO_SUFFIXES = (".mp3", ".wav")  # as played on a phone: MP3 first
@@ -303,10 +259,13 @@ def audio_file(script: AiringScript) -> Path | None:
     return None
 
 
-def commune_schedule(rt: Runtime, commune: str, start: date, end: date) -> list[CommuneAiring]:
+def commune_schedule(
+    rt: Runtime, commune: str, start: date, end: date, *, by_key: bool = False
+) -> list[CommuneAiring]:
     """The commune's airings from ``start`` to ``end`` (days included), by time, each with its
-    scripts and its confirmation; :class:`BadInput` (field ``commune``) for an unknown one."""
-    scripts = commune_airings(rt, commune, start, end)
+    scripts and its confirmation; :class:`BadInput` (field ``commune``) for an unknown one.
+    With ``by_key``, ``commune`` is a page's unit key, matched exactly."""
+    scripts = commune_airings(rt, commune, start, end, by_key=by_key)
     grouped: dict[tuple[str, datetime], list[AiringScript]] = {}
     for script in scripts:
         grouped.setdefault((script.campaign_id, script.at), []).append(script)
@@ -344,7 +303,9 @@ def commune_schedule(rt: Runtime, commune: str, start: date, end: date) -> list[
     return found
 
 
-def find_airing(rt: Runtime, commune: str, campaign_id: str, key: str) -> CommuneAiring | None:
+def find_airing(
+    rt: Runtime, commune: str, campaign_id: str, key: str, *, by_key: bool = False
+) -> CommuneAiring | None:
     """The commune's airing of ``campaign_id`` at ``key`` (``2024-10-16T0600``, the campaign's
     local time), if there is one; :class:`BadInput` (field ``time``) for a malformed key."""
     match = _KEY.fullmatch(key)
@@ -354,7 +315,7 @@ def find_airing(rt: Runtime, commune: str, campaign_id: str, key: str) -> Commun
         day = None
     if match is None or day is None:
         raise BadInput(Problem(f"'{key}' is not a time like 2024-10-16T0600", field="time"))
-    found = commune_schedule(rt, commune, day, day)
+    found = commune_schedule(rt, commune, day, day, by_key=by_key)
     return next((a for a in found if a.campaign_id == campaign_id and a.key == key), None)
 
 
@@ -363,8 +324,13 @@ def today(rt: Runtime) -> date:
     return rt.clock.now().astimezone(rt.settings.tz).date()
 
 
-def commune_name(rt: Runtime, slug: str) -> str:
-    """The commune's name in the airing plan, or ``slug`` when it has no planned airing."""
+def commune_name(rt: Runtime, key: str) -> str:
+    """The commune's name in the airing plan, or ``key`` when it has no planned airing."""
     with rt.uow() as uow:
         known = uow.repo.airings.communes()
-    return next((name for name in known if commune_slug(name) == slug), slug)
+    units = units_registry(rt.settings)
+    names = names_for_key(key, units, known)
+    if not names and units is not None:  # a commune with a link but no airing now
+        with suppress(LookupError):
+            names = [unit.name for unit in units.find(key) if unit.code == key]
+    return names[-1] if names else key

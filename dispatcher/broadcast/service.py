@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
@@ -25,12 +24,12 @@ from dispatcher.broadcast import (
     ScriptText,
     airing_stem,
     airings,
-    commune_slug,
     tidy,
     with_suffix,
     write_scripts,
 )
 from dispatcher.broadcast.airing_audio import AudioReport, render_audio
+from dispatcher.broadcast.commune_keys import matching_names, names_for_key
 from dispatcher.broadcast.scripts import AiringScript, CampaignScripts, names_of
 from dispatcher.broadcast.units import (
     commune_entries,
@@ -143,7 +142,7 @@ def write_campaign_scripts(
     scripts = CampaignScripts(campaign, units, rt.settings.broadcast.syllables_per_minute)
     every = campaign_airings(campaign, units)
     wanted = _in_campaign(campaign, commune, units, scripts.communes) if commune else None
-    selected = [a for a in every if wanted is None or commune_slug(a.commune) in wanted]
+    selected = [a for a in every if wanted is None or a.commune in wanted]
     rendered = [_wrapped(s) for a in selected for s in scripts.for_airing(a)]
     out_dir = out or scripts_dir(rt)
     files = write_scripts(rendered, out_dir, campaign.id, title=campaign.spec.title)
@@ -164,36 +163,19 @@ def scripts_dir(rt: Runtime) -> Path:
 def _in_campaign(
     campaign: Campaign, written: str, units: UnitsRegistry | None, resolved: Sequence[Commune]
 ) -> set[str]:
-    """The folder slugs of the campaign's commune written as a name, bare name or code."""
-    slugs = {commune_slug(written)} if written.strip() else set()
-    with suppress(LookupError):
-        slugs |= {commune_slug(u.name) for u in units.find(written)} if units else set()
-    if not slugs & {commune_slug(name) for commune in resolved for name in names_of(commune)}:
-        names = ", ".join(communes(campaign))
-        message = f"'{written}' is not in this campaign (communes: {names})"
-        raise BadInput(Problem(message, field="--commune"))
-    return slugs
+    """The names the campaign's commune written as a name, bare name, code or slug has had."""
+    known = [name for commune in resolved for name in names_of(commune)]
+    unknown = f"'{written}' is not in this campaign (communes: {', '.join(communes(campaign))})"
+    return set(matching_names(written, units, known, "--commune", unknown))
 
 
 def _commune_filter(
     written: str, units: UnitsRegistry | None, known: Iterable[str], field: str = "--commune"
 ) -> set[str]:
-    """The folder slugs of the commune written as a name, bare name, folder slug or code."""
-    known_slugs = {commune_slug(name) for name in known}
-    with suppress(BadInput):  # no letter or digit: no slug, and no name either
-        if commune_slug(written) in known_slugs:
-            slugs = {commune_slug(written)}
-            with suppress(LookupError):  # its other names too, e.g. before a merger
-                slugs |= {commune_slug(u.name) for u in units.find(written)} if units else set()
-            return slugs
-    if units is None:
-        names = ", ".join(sorted(set(known))) or "none"
-        message = f"'{written}' is not a commune of these campaigns ({names})"
-        raise BadInput(Problem(message, field=field))
-    try:
-        return {commune_slug(u.name) for u in units.find(written)}
-    except LookupError as exc:
-        raise BadInput(Problem(str(exc.args[0]), field=field)) from exc
+    """The names of ``known`` the commune written as a name, bare name, code or slug has had."""
+    listed = sorted(set(known))
+    unknown = f"'{written}' is not a commune of these campaigns ({', '.join(listed) or 'none'})"
+    return set(matching_names(written, units, listed, field, unknown, registry_hint=True))
 
 
 # -- one commune's airings, across campaigns ----------------------------------------------------
@@ -209,16 +191,18 @@ def commune_airings(
     end: date,
     *,
     campaign_files: Sequence[Path] = (),
+    by_key: bool = False,
 ) -> list[AiringScript]:
     """The commune's scripts airing from ``start`` to ``end`` (days included), by time.
 
     Across the campaigns registered in the database (``broadcast scripts`` and ``send``
     register them) and ``campaign_files``; ``commune`` is a name (any case, with or without
-    "Xã"), a folder slug or a GSO code. ``stem`` is set where the ``.txt`` is written under
+    "Xã"), a folder slug or a GSO code; with ``by_key``, a page's unit key, matched exactly
+    (:mod:`dispatcher.broadcast.commune_keys`). ``stem`` is set where the ``.txt`` is written under
     ``output_dir/scripts``. A registered campaign whose file cannot be read is skipped with a
     warning in the log; an unknown commune is :class:`BadInput` (field ``commune``).
     """
-    found, _ = commune_scripts(rt, commune, lambda _: (start, end), campaign_files)
+    found, _ = commune_scripts(rt, commune, lambda _: (start, end), campaign_files, by_key=by_key)
     return [airing_script(c, s, scripts_dir(rt)) for c, s in found]
 
 
@@ -228,18 +212,24 @@ def commune_scripts(
     window: DayWindow,
     campaign_files: Sequence[Path] = (),
     field: str = "commune",
+    *,
+    by_key: bool = False,
 ) -> tuple[list[tuple[Campaign, ScriptText]], list[str]]:
     """Every (campaign, script) of the commune in each campaign's ``window``, by time; and the
     registered campaigns skipped because their file (or its communes) no longer loads."""
     units = units_registry(rt.settings)
     prepared, skipped = _prepared(rt, campaign_files, units)
     known = {name for _, s in prepared for c in s.communes for name in names_of(c)}
-    wanted = _commune_filter(commune, units, known, field)
+    wanted = set(names_for_key(commune, units, known)) if by_key else set()
+    if not by_key:
+        wanted = _commune_filter(commune, units, known, field)
+    elif not wanted:
+        raise BadInput(Problem(f"no campaign airs in the commune of '{commune}'", field=field))
     found: list[tuple[Campaign, ScriptText]] = []
     for campaign, scripts in prepared:
         first, last = window(campaign)
         for airing in campaign_airings(campaign, units):
-            if first <= airing.at.date() <= last and commune_slug(airing.commune) in wanted:
+            if first <= airing.at.date() <= last and airing.commune in wanted:
                 found += [(campaign, _wrapped(s)) for s in scripts.for_airing(airing)]
     found.sort(key=lambda pair: (pair[1].airing.at, pair[0].id, pair[1].language or ""))
     return found, skipped

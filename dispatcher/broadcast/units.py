@@ -139,9 +139,10 @@ def _resolved(
 
 
 def _shared_slugs(resolved: list[tuple[Commune, Locate]]) -> list[Problem]:
-    """Two communes whose names fold to one slug ("Xã Tân Thành", "Xã Tân Thạnh") would share
-    one page link and one scripts folder, and a confirmation for one could be recorded for the
-    other: refused until links key on unit codes. A unit renamed keeps its own, once."""
+    """Two communes whose names fold to one slug ("Xã Tân Thành", "Xã Tân Thạnh") would write
+    their scripts into one folder (``<out>/<campaign>/<slug>/``) of one campaign: refused, with
+    the way round (links and confirmations key on unit codes and never mix them up). A unit
+    renamed keeps its own, once."""
     owner: dict[str, tuple[int, str]] = {}
     problems = []
     for index, (commune, locate) in enumerate(resolved):
@@ -150,9 +151,8 @@ def _shared_slugs(resolved: list[tuple[Commune, Locate]]) -> list[Problem]:
             first = owner.setdefault(slug, (index, name))
             if first[0] != index:
                 problems.append(locate(
-                    f"{name} and {first[1]} would share one page link and scripts folder "
-                    f"('{slug}'): two communes whose names differ only in tone marks are not "
-                    "supported in one campaign yet"
+                    f"{name} and {first[1]} would share one scripts folder ('{slug}'): "
+                    "put one of the two communes in a campaign of its own"
                 ))  # fmt: skip
     return problems
 

@@ -152,19 +152,25 @@ def broadcast_confirm(
 
 @broadcast.command("link")
 @click.option("--commune", required=True, help="The commune: name, or code in the units registry.")
-def broadcast_link(commune: str) -> None:
-    """Print the link to the commune's page (its airings, scripts, audio, "Đã phát" button).
+@click.option(
+    "--days", type=int, metavar="N",
+    help="How long the link works (default: http.link_days in config.yaml, 180).",
+)  # fmt: skip
+def broadcast_link(commune: str, days: int | None) -> None:
+    """Make a new link to the commune's page (its airings, scripts, audio, "Đã phát" button).
 
-    The link carries the commune's token, made from $DISPATCHER_SECRET_KEY (never stored):
-    give it to the commune only. The page is served by `dispatcher serve`, at
-    http.public_base_url (else http.host:http.port).
+    The link is shown once and works until it expires or is revoked; only a digest of its
+    token is kept. Give it to the commune only. Links already given out keep working: list
+    them with `dispatcher token list`, revoke with `dispatcher token revoke`. The page is
+    served by `dispatcher serve`, at http.public_base_url (else http.host:http.port).
 
     \b
-    Example: DISPATCHER_SECRET_KEY=... dispatcher broadcast link --commune "Xã Tân Đoàn"
+    Example: dispatcher broadcast link --commune "Xã Tân Đoàn" --days 90
     """
-    from dispatcher.broadcast import confirmations as airings
+    from dispatcher.broadcast import links
     from dispatcher.cli import present_airings as presenters_airings
 
-    with bootstrap.runtime(load_settings()) as rt:
-        link = airings.commune_link(rt, commune)
-    click.echo(presenters_airings.commune_link(link))
+    settings = load_settings()
+    with bootstrap.runtime(settings) as rt:
+        link = links.issue_link(rt, commune, days)
+    click.echo(presenters_airings.commune_link(link, settings.tz))

@@ -108,6 +108,8 @@ class HttpSettings(_Frozen):
     port: int = Field(8080, ge=0, le=65_535)
     # The URL Twilio can reach this service at; when set, sends ask for status callbacks.
     public_base_url: str | None = None
+    # How long a commune's page link works (`dispatcher broadcast link --days` overrides).
+    link_days: int = Field(180, ge=1, le=3650)
 
 
 class OptOutSettings(_Frozen):

@@ -191,7 +191,7 @@ class AiringConfirmationRow(Base):
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the planned airing
     aired_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # when it really aired
     duration_s: Mapped[int | None] = mapped_column(Integer)
-    confirmed_by: Mapped[str] = mapped_column(Text)  # cli:<login>, web:<commune slug>, ...
+    confirmed_by: Mapped[str] = mapped_column(Text)  # cli:<login>, web:<unit code> link <id>
     source: Mapped[str] = mapped_column(String(8))  # cli | web | http
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -272,6 +272,28 @@ class ApprovalRow(Base):
     recipients: Mapped[int] = mapped_column(Integer)
     approver: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccessTokenRow(Base):
+    """A token that opens pages (today: one commune's page), kept as its SHA-256 digest only.
+
+    Never deleted: an expired or revoked token stays listed with who made and revoked it."""
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (CheckConstraint("role IN ('commune')", name="ck_access_tokens_role"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the token
+    role: Mapped[str] = mapped_column(String(16))
+    # The unit the token is for: a commune's code in the units registry (its name as written,
+    # without a registry); ``label`` is its name when the token was made, for listings.
+    unit_key: Mapped[str] = mapped_column(Text, index=True)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(Text)
 
 
 class ControlRow(Base):

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dispatcher.core.errors import StoreError
+from dispatcher.store.access import AccessTokenRepository
 from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.approvals = ApprovalRepository(self._session)
         self.tracking = TrackingRepository(self._session)
         self.reports = ReportRepository(self._session)
+        self.access = AccessTokenRepository(self._session)
         return self
 
     def __exit__(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, tzinfo
 from urllib.parse import quote
 
 import jinja2
@@ -179,3 +179,18 @@ def error_page(commune: str, message: str, back: str | None) -> str:
     """A page for a refused confirmation: the reason, and the way back."""
     template = _environment().get_template("error.html.j2")
     return template.render(commune=commune, message=message, back=back)
+
+
+_REFUSALS = {
+    "expired": "Đường dẫn này đã hết hạn{until}. Xin liên hệ huyện để được cấp đường dẫn mới.",
+    "revoked": "Đường dẫn này đã bị thu hồi. Xin liên hệ huyện để được cấp đường dẫn mới.",
+    "unknown": "Đường dẫn không đúng hoặc không có quyền xem trang này.",
+}
+
+
+def refused_page(reason: str, expires_at: datetime | None, tz: tzinfo) -> str:
+    """The 403 page for a link that opens nothing, in Vietnamese: expired (since when),
+    revoked, or not a link to this page."""
+    until = f" từ {format_datetime_vi(expires_at.astimezone(tz))}" if expires_at else ""
+    message = _REFUSALS.get(reason, _REFUSALS["unknown"]).format(until=until)
+    return _environment().get_template("refused.html.j2").render(message=message)

@@ -1,10 +1,10 @@
 """The communes' routes on ``dispatcher serve``: the page, the "Đã phát" button, JSON and files.
 
-Every route is ``/c/<commune slug>/…`` and needs the commune's token (``?t=`` or the form's
-``t``): a wrong or missing token, or another commune's, gets 403 and changes nothing. Without
-``$DISPATCHER_SECRET_KEY`` the routes answer 503 and the log says why. Bad parameters get 400
-naming the parameter. The button posts a form and is redirected back to the page (303), so
-reloading the page never posts twice.
+Every route is ``/c/<unit key>/…`` (the commune's code in the units registry) and needs an
+active link's token for exactly that commune (``?t=`` or the form's ``t``): a wrong, missing,
+expired or revoked token, or another commune's, gets 403 and changes nothing
+(:mod:`dispatcher.broadcast.links`). Bad parameters get 400 naming the parameter. The button
+posts a form and is redirected back to the page (303), so reloading the page never posts twice.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from dispatcher.auth.tokens import page_path, secret_key, token_matches
+from dispatcher.auth.tokens import page_path
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import confirmations as airings
 from dispatcher.broadcast.confirmations import CommuneAiring, ConfirmResult
+from dispatcher.broadcast.links import LinkRefused, PageAccess, check_link
 from dispatcher.broadcast.scripts import AiringScript
-from dispatcher.core.errors import BadInput, ConfigError, Problem
+from dispatcher.core.errors import BadInput, Problem
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import pages
 
@@ -36,7 +37,7 @@ PAGE_DAYS_BEFORE = 7  # the page lists the past week's airings still to confirm
 PAGE_DAYS_AHEAD = 7  # and the coming week's
 JSON_DEFAULT_DAYS = 7  # airings.json without `to`: from `from` to a week later
 MAX_DAYS = 366  # a longer range is a typing mistake, not a request
-_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_KEY_CHARS = 200  # a unit code, or a commune's name without a registry
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _KEY = r"(?P<key>\d{4}-\d{2}-\d{2}T\d{4})(?:\.(?P<language>[a-z]{2,8}))?"
 _SCRIPT_FILE = re.compile(_KEY + r"\.txt")
@@ -47,11 +48,11 @@ Link = Callable[[str], str]
 def add_routes(app: web.Application, rt: Runtime) -> None:
     """Add the communes' routes to ``app`` (the application of ``dispatcher serve``)."""
     routes = _CommuneRoutes(rt)
-    app.router.add_get("/c/{slug}", routes.page)
-    app.router.add_post("/c/{slug}/confirm", routes.confirm)
-    app.router.add_get("/c/{slug}/airings.json", routes.listing)
-    app.router.add_get("/c/{slug}/script/{campaign}/{name}", routes.script)
-    app.router.add_get("/c/{slug}/audio/{campaign}/{name}", routes.audio)
+    app.router.add_get("/c/{key}", routes.page)
+    app.router.add_post("/c/{key}/confirm", routes.confirm)
+    app.router.add_get("/c/{key}/airings.json", routes.listing)
+    app.router.add_get("/c/{key}/script/{campaign}/{name}", routes.script)
+    app.router.add_get("/c/{key}/audio/{campaign}/{name}", routes.audio)
 
 
 class _CommuneRoutes:
@@ -59,33 +60,35 @@ class _CommuneRoutes:
         self.rt = rt
 
     # -- access ------------------------------------------------------------------------------
-    def _slug(self, request: web.Request, token: str | None) -> str:
-        """The commune's slug, once the token is its own; else 403 (503 without a secret)."""
+    async def _access(self, request: web.Request, token: str | None) -> PageAccess:
+        """The request's access to the commune of its path; else 403, saying why in Vietnamese
+        when the link has expired or was revoked (its holder had it; nothing is revealed)."""
+        key = request.match_info["key"]
         try:
-            secret = secret_key(self.rt.environ)
-        except ConfigError as exc:
-            log.error("commune pages are off: %s", exc.message)
-            raise web.HTTPServiceUnavailable(text="commune pages are not configured\n") from exc
-        slug = request.match_info["slug"]
-        if not _SLUG.fullmatch(slug) or not token_matches(secret, slug, token):
-            log.warning("refused %s %s: no valid commune token", request.method, request.path)
-            raise web.HTTPForbidden(text="forbidden\n")
-        return slug
+            if len(key) > MAX_KEY_CHARS:
+                raise LinkRefused("unknown")
+            return await asyncio.to_thread(check_link, self.rt, key, token)
+        except LinkRefused as refused:
+            log.warning("refused %s %s: %s link", request.method, request.path, refused.reason)
+            page = pages.refused_page(refused.reason, refused.expires_at, self.rt.settings.tz)
+            raise web.HTTPForbidden(
+                text=page, content_type="text/html", headers=_PAGE_HEADERS
+            ) from None
 
-    def _link(self, slug: str, token: str) -> Link:
-        base = page_path(slug)
+    def _link(self, key: str, token: str) -> Link:
+        base = page_path(key)
         return lambda relative: f"{base}/{relative}?{urlencode({'t': token})}"
 
     # -- the page and the button ---------------------------------------------------------------
     async def page(self, request: web.Request) -> web.Response:
         token = request.query.get("t", "")
-        slug = self._slug(request, token)
+        key = (await self._access(request, token)).key
         today = airings.today(self.rt)
         start, end = today - timedelta(PAGE_DAYS_BEFORE), today + timedelta(PAGE_DAYS_AHEAD)
-        found = await self._schedule(slug, start, end)
+        found = await self._schedule(key, start, end)
         notice = _notice(found, request.query)
-        name = found[-1].commune if found else await self._name(slug)
-        html = pages.commune_page(name, found, today, self._link(slug, token), token, notice)
+        name = found[-1].commune if found else await self._name(key)
+        html = pages.commune_page(name, found, today, self._link(key, token), token, notice)
         return _html(html)
 
     async def confirm(self, request: web.Request) -> web.Response:
@@ -93,49 +96,52 @@ class _CommuneRoutes:
         as_json = request.content_type == "application/json"
         fields = await (_json_fields(request) if as_json else _form_fields(request))
         token = fields.get("t") or request.query.get("t", "")
-        slug = self._slug(request, token)
+        access = await self._access(request, token)
+        key = access.key
         try:
-            result = await asyncio.to_thread(self._confirm, slug, fields, as_json)
+            result = await asyncio.to_thread(self._confirm, access, fields, as_json)
         except BadInput as exc:
             if as_json:
                 return web.json_response({"error": exc.message}, status=400, dumps=_dumps)
-            back = f"{page_path(slug)}?{urlencode({'t': token})}"
-            page = pages.error_page(await self._name(slug), exc.message, back)
+            back = f"{page_path(key)}?{urlencode({'t': token})}"
+            page = pages.error_page(await self._name(key), exc.message, back)
             return _html(page, status=400)
         if as_json:
             body = {"created": result.created, "confirmation": _confirmation(result.confirmation)}
             return web.json_response(body, status=201 if result.created else 200, dumps=_dumps)
         done = "new" if result.created else "already"
-        key = result.confirmation.scheduled_at.astimezone(result.tz).strftime("%Y-%m-%dT%H%M")
-        query = {"t": token, "done": done, "c": result.confirmation.campaign_id, "k": key}
-        raise web.HTTPSeeOther(f"{page_path(slug)}?{urlencode(query)}")
+        when = result.confirmation.scheduled_at.astimezone(result.tz).strftime("%Y-%m-%dT%H%M")
+        query = {"t": token, "done": done, "c": result.confirmation.campaign_id, "k": when}
+        raise web.HTTPSeeOther(f"{page_path(key)}?{urlencode(query)}")
 
-    def _confirm(self, slug: str, fields: Mapping[str, str], as_json: bool) -> ConfirmResult:
+    def _confirm(
+        self, access: PageAccess, fields: Mapping[str, str], as_json: bool
+    ) -> ConfirmResult:
         source = "http" if as_json else "web"
         return airings.confirm(
-            self.rt, slug, _required(fields, "campaign"), _required(fields, "at"),
+            self.rt, access.key, _required(fields, "campaign"), _required(fields, "at"),
             duration_s=_duration(fields.get("duration_s")), aired_at=fields.get("aired_at"),
-            source=source, by=f"{source}:{slug}",
+            source=source, by=f"{source}:{access.key} link {access.link_id}", by_key=True,
         )  # fmt: skip
 
     # -- JSON and files ------------------------------------------------------------------------
     async def listing(self, request: web.Request) -> web.Response:
         token = request.query.get("t", "")
-        slug = self._slug(request, token)
+        key = (await self._access(request, token)).key
         start, end = _range(request.query, airings.today(self.rt))
-        found = await self._schedule(slug, start, end)
-        link = self._link(slug, token)
+        found = await self._schedule(key, start, end)
+        link = self._link(key, token)
         body = {
-            "commune": found[-1].commune if found else await self._name(slug),
+            "commune": found[-1].commune if found else await self._name(key),
             "from": start.isoformat(), "to": end.isoformat(),
             "airings": [_airing_json(a, link) for a in found],
         }  # fmt: skip
         return web.json_response(body, dumps=_dumps)
 
     async def script(self, request: web.Request) -> web.Response:
-        slug = self._slug(request, request.query.get("t"))
+        key = (await self._access(request, request.query.get("t"))).key
         match = _SCRIPT_FILE.fullmatch(request.match_info["name"])
-        airing = await self._airing(request, slug, match["key"] if match else None)
+        airing = await self._airing(request, key, match["key"] if match else None)
         script = airing.script(match["language"]) if match else None
         if script is None:
             raise web.HTTPNotFound(text="no such script\n")
@@ -144,9 +150,9 @@ class _CommuneRoutes:
         return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     async def audio(self, request: web.Request) -> web.StreamResponse:
-        slug = self._slug(request, request.query.get("t"))
+        key = (await self._access(request, request.query.get("t"))).key
         match = _AUDIO_FILE.fullmatch(request.match_info["name"])
-        airing = await self._airing(request, slug, match["key"] if match else None)
+        airing = await self._airing(request, key, match["key"] if match else None)
         script = airing.script(match["language"]) if match else None
         path = script.file(match["suffix"]) if script and match else None
         if path is None or not path.is_file():
@@ -154,26 +160,27 @@ class _CommuneRoutes:
         return web.FileResponse(path)
 
     # -- the service, off the event loop --------------------------------------------------------
-    async def _schedule(self, slug: str, start: date, end: date) -> list[CommuneAiring]:
+    async def _schedule(self, key: str, start: date, end: date) -> list[CommuneAiring]:
+        schedule = airings.commune_schedule
         try:
-            return await asyncio.to_thread(airings.commune_schedule, self.rt, slug, start, end)
-        except BadInput as exc:  # a valid token, but no campaign airs in this commune (now)
-            log.info("commune %s: %s", slug, exc.message)
+            return await asyncio.to_thread(schedule, self.rt, key, start, end, by_key=True)
+        except BadInput as exc:  # a valid link, but no campaign airs in this commune (now)
+            log.info("commune %s: %s", key, exc.message)
             return []
 
-    async def _airing(self, request: web.Request, slug: str, key: str | None) -> CommuneAiring:
+    async def _airing(self, request: web.Request, key: str, time: str | None) -> CommuneAiring:
         campaign = request.match_info["campaign"]
         found = None
-        if key is not None:
+        if time is not None:
             with suppress(BadInput):
                 call = airings.find_airing
-                found = await asyncio.to_thread(call, self.rt, slug, campaign, key)
+                found = await asyncio.to_thread(call, self.rt, key, campaign, time, by_key=True)
         if found is None:
             raise web.HTTPNotFound(text="no such airing\n")
         return found
 
-    async def _name(self, slug: str) -> str:
-        return await asyncio.to_thread(airings.commune_name, self.rt, slug)
+    async def _name(self, key: str) -> str:
+        return await asyncio.to_thread(airings.commune_name, self.rt, key)
 
 
 # -- requests and answers ---------------------------------------------------------------------
@@ -191,11 +198,13 @@ def _same_origin(request: web.Request) -> None:
         raise web.HTTPForbidden(text="forbidden: posted from another site\n")
 
 
+# The token is in the page's URL: no referrer carries it away, no cache keeps the page.
+_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+
+
 def _html(text: str, status: int = 200) -> web.Response:
-    # The token is in the page's URL: no referrer carries it away, no cache keeps the page.
-    headers = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
     return web.Response(
-        text=text, status=status, content_type="text/html", charset="utf-8", headers=headers
+        text=text, status=status, content_type="text/html", charset="utf-8", headers=_PAGE_HEADERS
     )
 
 

@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,6 @@ from tests.acceptance.test_serve import _configure, _free_port, _read, _serving
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = "campaigns/2g-shutdown-2024.yaml"
-SECRET = {"DISPATCHER_SECRET_KEY": "8e1f0c6a2b9d4e7f3a5c1b8d6e2f9a0c4b7d3e1f"}
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCRIPT_TEXT = "Bà con chú ý: hôm nay thử loa truyền thanh lúc nửa đêm."
 
@@ -41,6 +40,40 @@ def _refused(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     return result.stderr
+
+
+def _token_commands(workspace: Workspace, url: str) -> None:
+    """Issue 13.8: links are listed (never their tokens), revoked alone or per commune."""
+    _ok(workspace.run("broadcast", "link", "--commune", "06301", "--days", "7"))
+    listing = _ok(workspace.run("token", "list"))
+    assert url.split("t=")[1] not in listing
+    header, tan_doan, trang_cac = listing.splitlines()
+    assert header.split() == ["ID", "COMMUNE", "CODE", "STATE", "MADE", "BY", "EXPIRES",
+                              "REVOKED", "BY"]  # fmt: skip
+    assert tan_doan.split()[:7] == [
+        "1",
+        "Xã",
+        "Tân",
+        "Đoàn",
+        "06307",
+        "active",
+        tan_doan.split()[6],
+    ]
+    assert " thu " in tan_doan and "Tràng Các" in trang_cac
+    assert _refused(workspace.run("token", "revoke", "9")) == (
+        "Error: ID: no such link: 9 (see `dispatcher token list`)\n"
+    )
+    assert _refused(workspace.run("broadcast", "link", "--commune", "06307", "--days", "0")) == (
+        "Error: --days: 0 is not a number of days from 1 to 3650\n"
+    )
+    done = _ok(workspace.run("token", "revoke", "--commune", "Tràng Các", "--reason", "lost"))
+    assert done == "Revoked 1 link(s): 2 (Xã Tràng Các). They open nothing from now on.\n"
+    assert [line.split()[0] for line in _ok(workspace.run("token", "list")).splitlines()] == [
+        "ID",
+        "1",
+    ]
+    every = _ok(workspace.run("token", "list", "--all", "--commune", "06301")).splitlines()
+    assert len(every) == 2 and " revoked " in every[1]
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -61,13 +94,13 @@ def test_confirm_link_and_the_report_from_the_command_line(workspace: Workspace)
         "Error: --at: Xã Tân Đoàn has no airing of 2g-shutdown-2024 at 06:00 03/10/2024; the "
         "nearest planned: 06:00 02/10/2024, 17:30 02/10/2024, 06:00 04/10/2024\n"
     )
-    assert "Error: DISPATCHER_SECRET_KEY: set DISPATCHER_SECRET_KEY" in _refused(
-        workspace.run("broadcast", "link", "--commune", "Tân Đoàn")
-    )
-    link = _ok(workspace.run("broadcast", "link", "--commune", "Tân Đoàn", env=SECRET))
-    name, url = link.splitlines()
-    assert name == "Xã Tân Đoàn:"
-    assert url.startswith("http://127.0.0.1:8080/c/xa-tan-doan?t=") and len(url) == 38 + 32
+    link = _ok(workspace.run("broadcast", "link", "--commune", "Tân Đoàn", env={"USER": "thu"}))
+    name, url, validity = link.splitlines()
+    assert name == "Xã Tân Đoàn (06307):"  # the unit code keys the page, never a folded name
+    assert url.startswith("http://127.0.0.1:8080/c/06307?t=") and len(url) == 32 + 32
+    until = (datetime.now(VN) + timedelta(days=180)).strftime("%d/%m/%Y")
+    assert validity == (f"Link 1, valid until {until}; shown once, give it to the commune only.")
+    _token_commands(workspace, url)
     report = json.loads(_ok(workspace.run("report", "monthly", "--month", "2024-10",
                                           "--format", "json")))  # fmt: skip
     assert report["rows"] == [
@@ -122,11 +155,11 @@ def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
     port = _free_port()
     _configure(workspace, http={"port": port}, status={"poll_interval_s": 86_400})
     _ok(workspace.run("broadcast", "scripts", _campaign_airing_today(workspace)))
-    link = _ok(workspace.run("broadcast", "link", "--commune", "Xã Tân Đoàn", env=SECRET))
+    link = _ok(workspace.run("broadcast", "link", "--commune", "Xã Tân Đoàn"))
     url = link.splitlines()[1]
-    assert url.startswith(f"http://127.0.0.1:{port}/c/xa-tan-doan?t=")
+    assert url.startswith(f"http://127.0.0.1:{port}/c/06307?t=")
     sim = start_simulator()
-    with _serving(workspace, sim.env | SECRET):
+    with _serving(workspace, sim.env):
         browser.get(url)
         assert browser.title == "Lịch phát thanh — Xã Tân Đoàn"
         body = browser.find_element(By.TAG_NAME, "body").text

@@ -429,15 +429,14 @@ def test_urgent_is_a_yaml_boolean(folder: Path) -> None:
 
 
 def test_two_communes_whose_names_fold_alike_are_refused_at_their_line(folder: Path) -> None:
-    # Issue 13.4: they would share one page link and scripts folder, and a confirmation for one
-    # could be recorded for the other.
+    # Issue 13.4: their pages and links are apart (keyed on unit codes: test_commune_links),
+    # but one campaign would write both communes' scripts into one folder.
     path = _write(
         folder, *HEAD, "broadcast:", "  communes: [Xã Tân Thành, Xã Tân Thạnh]",
         "  times: ['06:00']", "  start: 2024-08-05", "  end: 2024-08-05", "  script: Bà con chú ý.",
     )  # fmt: skip
     assert _problems(path, prepare=True) == [
         (5, "broadcast.communes[1]",
-         "Xã Tân Thạnh and Xã Tân Thành would share one page link and scripts folder "
-         "('xa-tan-thanh'): two communes whose names differ only in tone marks are not supported "
-         "in one campaign yet"),
+         "Xã Tân Thạnh and Xã Tân Thành would share one scripts folder ('xa-tan-thanh'): "
+         "put one of the two communes in a campaign of its own"),
     ]  # fmt: skip

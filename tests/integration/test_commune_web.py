@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -13,21 +14,29 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from dispatcher.auth.tokens import commune_token
 from dispatcher.bootstrap import Runtime, runtime
+from dispatcher.broadcast import links
 from dispatcher.broadcast import service as broadcast_service
 from dispatcher.safety import halting
 from dispatcher.store.models import AiringConfirmationRow
 from dispatcher.web.service import build_app
 from tests.fakes import FakeClock
-from tests.integration.test_airings import CAMPAIGN, NOW, REPO, SECRET, settings, write_campaign
+from tests.integration.test_airings import (
+    CAMPAIGN,
+    NOW,
+    REPO,
+    grant_link,
+    settings,
+    write_campaign,
+)
 from tests.script_cache import ScriptCache
 
 T = TypeVar("T")
 WEEKS = ("2024-10-07", "2024-10-21")  # the page's days, around NOW
-TAN_DOAN = commune_token(SECRET, "xa-tan-doan")
-TRANG_CAC = commune_token(SECRET, "xa-trang-cac")
-PAGE = "/c/xa-tan-doan"
+# Links as `broadcast link` stores them (a digest each), with tokens the tests can write out.
+TAN_DOAN = "tanDoan-link-token-0123456789_abc"[:32]
+TRANG_CAC = "trangCac-link-token-0123456789_ab"[:32]
+PAGE = "/c/06307"  # Xã Tân Đoàn's code in the units registry
 SCRIPT = f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0600.txt"
 AUDIO = f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T0600.mp3"
 BUTTON = '<button type="submit">Đã phát</button>'
@@ -44,11 +53,12 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def rt(folder: Path, db_url: str, script_cache: ScriptCache) -> Iterator[Runtime]:
-    environ = {"DISPATCHER_SECRET_KEY": SECRET}
-    with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ=environ) as rt:
+    with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ={}) as rt:
         path = write_campaign(folder, *WEEKS)
         with script_cache.reused(rt.settings.resolved_output_dir, path):
             broadcast_service.write_campaign_scripts(rt, path, None, None)
+        grant_link(rt, "06307", TAN_DOAN)
+        grant_link(rt, "06301", TRANG_CAC)  # Xã Tràng Các
         yield rt
 
 
@@ -87,13 +97,37 @@ def test_no_token_a_wrong_one_or_another_communes_gets_403(rt: Runtime, token: s
     assert confirmations(rt) == 0
 
 
-def test_without_the_secret_the_pages_are_off(
-    folder: Path, db_url: str, rt: Runtime, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("days_on", "revoke", "expected"),
+    [
+        (31, None, "Đường dẫn này đã hết hạn từ 10:00 13/11/2024."),
+        (0, "06307", "Đường dẫn này đã bị thu hồi."),
+    ],
+)
+def test_an_expired_or_revoked_link_opens_nothing_and_says_so_in_vietnamese(
+    rt: Runtime, days_on: int, revoke: str | None, expected: str
 ) -> None:
-    with runtime(settings(folder, db_url), clock=FakeClock(NOW), environ={}) as bare:
-        response = serve(bare, lambda client: client.get(f"{PAGE}?t={TAN_DOAN}"))
-    assert response.status == 503
-    assert "commune pages are off: DISPATCHER_SECRET_KEY: set DISPATCHER_SECRET_KEY" in caplog.text
+    # Issue 13.8: each link has its own expiry and can be revoked alone.
+    clock = rt.clock
+    assert isinstance(clock, FakeClock)
+    clock.advance(timedelta(days=days_on))
+    if revoke is not None:
+        links.revoke_links(rt, [], revoke, "the office phone was lost")
+
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[int, str]]:
+        answers = []
+        for path, token in ((PAGE, TAN_DOAN), ("/c/06301", TRANG_CAC)):
+            response = await client.get(f"{path}?t={token}")
+            answers.append((response.status, await response.text()))
+        posted = await client.post(f"{PAGE}/confirm", data={**FORM, "t": TAN_DOAN})
+        answers.append((posted.status, await posted.text()))
+        return answers
+
+    (page, page_html), (other, _), (post, post_html) = serve(rt, steps)
+    assert (page, post) == (403, 403) and expected in page_html and expected in post_html
+    assert "Xin liên hệ huyện để được cấp đường dẫn mới." in page_html
+    assert other == (403 if revoke is None else 200)  # a revocation touches no other commune
+    assert confirmations(rt) == 0
 
 
 def test_the_page_lists_the_week_with_scripts_and_buttons(rt: Runtime) -> None:
@@ -136,7 +170,7 @@ def test_the_button_records_the_airing_once_and_redirects_to_the_page(rt: Runtim
         row = uow.repo.session.execute(
             select(AiringConfirmationRow.source, AiringConfirmationRow.confirmed_by)
         ).one()
-    assert tuple(row) == ("web", "web:xa-tan-doan")
+    assert tuple(row) == ("web", "web:06307 link 1")  # the commune and the link it used
 
 
 def test_a_refused_confirmation_explains_and_changes_nothing(rt: Runtime) -> None:
@@ -170,7 +204,7 @@ def test_the_same_over_http_with_json(rt: Runtime) -> None:
     assert created[1]["confirmation"] == {
         "campaign": CAMPAIGN, "commune": "Xã Tân Đoàn",
         "scheduled_at": "2024-10-13T23:00:00+00:00", "aired_at": "2024-10-13T23:00:00+00:00",
-        "duration_s": 300, "confirmed_by": "http:xa-tan-doan", "source": "http",
+        "duration_s": 300, "confirmed_by": "http:06307 link 1", "source": "http",
         "created_at": "2024-10-14T03:00:00+00:00",
     }  # fmt: skip
     assert again == (200, {"created": False, "confirmation": created[1]["confirmation"]})
@@ -248,14 +282,16 @@ def test_files_that_do_not_exist_are_404(rt: Runtime, path: str) -> None:
 
 
 def test_a_commune_without_airings_gets_an_empty_page(rt: Runtime) -> None:
-    token = commune_token(SECRET, "xa-khong-co")
+    token = "triLe-link-token-0123456789_abcd"[:32]
+    grant_link(rt, "06313", token)  # Xã Tri Lễ: a commune of the registry, not of the campaign
 
     async def steps(client: TestClient[Any, Any]) -> tuple[int, str]:
-        response = await client.get(f"/c/xa-khong-co?t={token}")
+        response = await client.get(f"/c/06313?t={token}")
         return response.status, await response.text()
 
     status, html = serve(rt, steps)
     assert status == 200
+    assert "<h1>Lịch phát thanh — Xã Tri Lễ</h1>" in html
     assert "Hôm nay không có lượt phát nào." in html and BUTTON not in html
 
 

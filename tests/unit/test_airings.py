@@ -9,23 +9,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatcher.auth.tokens import (
-    commune_token,
-    page_url,
-    secret_key,
-    token_matches,
-)
+from dispatcher.auth.tokens import new_token, page_url, token_digest
 from dispatcher.broadcast.confirmations import CommuneAiring, field_name, parse_at
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.cli import presenters
-from dispatcher.core.errors import BadInput, ConfigError
+from dispatcher.core.errors import BadInput
 from dispatcher.reports.monthly import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import pages
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 BERLIN = ZoneInfo("Europe/Berlin")
-SECRET = "5d41402abc4b2a76b9719d911017c592aa3b8f1e"  # 40 hex characters: random enough
 
 
 # -- --at: dd/mm/yyyy HH:MM or ISO 8601, naive in the campaign's zone ------------------------------
@@ -68,41 +62,31 @@ def test_field_names_follow_the_caller() -> None:
 
 
 # -- tokens ---------------------------------------------------------------------------------------
-def test_a_token_is_the_communes_alone() -> None:
-    token = commune_token(SECRET, "xa-tan-doan")
-    assert re.fullmatch(r"[A-Za-z0-9_-]{32}", token)
-    assert token == commune_token(SECRET, "xa-tan-doan")  # nothing stored: made again each time
-    assert token_matches(SECRET, "xa-tan-doan", token)
-    assert not token_matches(SECRET, "xa-trang-cac", token)  # another commune's page
-    assert not token_matches(SECRET + "x", "xa-tan-doan", token)  # the secret was changed
-    assert not token_matches(SECRET, "xa-tan-doan", token[:-1])
-    assert not token_matches(SECRET, "xa-tan-doan", None)
-    assert not token_matches(SECRET, "xa-tan-doan", "")
-    assert commune_token(SECRET, "xa-trang-cac") != token
+def test_a_token_is_random_and_only_its_digest_is_kept() -> None:
+    # Issue 13.8: one link told an attacker the secret behind every commune's token. Tokens are
+    # now independent random values; the database keeps a digest that cannot be turned back.
+    tokens = {new_token() for _ in range(1000)}
+    assert len(tokens) == 1000
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{32}", token) for token in tokens)
+    token = next(iter(tokens))
+    digest = token_digest(token)
+    assert digest is not None and re.fullmatch(r"[0-9a-f]{64}", digest)
+    assert token not in digest and digest == token_digest(token)
+    assert token_digest(token[:-1]) is None  # not one of ours: never looked up
+    assert token_digest(token + "=") is None
+    assert token_digest("") is None
+    assert token_digest("ä" * 32) is None
 
 
-def test_the_link_carries_the_token() -> None:
-    token = commune_token(SECRET, "xa-tan-doan")
-    url = page_url("https://loa.example.vn/", "xa-tan-doan", token)
-    assert url == f"https://loa.example.vn/c/xa-tan-doan?t={token}"
-
-
-@pytest.mark.parametrize(
-    ("environ", "expected"),
-    [
-        ({}, "set DISPATCHER_SECRET_KEY"),
-        ({"DISPATCHER_SECRET_KEY": ""}, "set DISPATCHER_SECRET_KEY"),
-        ({"DISPATCHER_SECRET_KEY": "short"}, "at least 32 random characters"),
-        ({"DISPATCHER_SECRET_KEY": " " * 32}, "not random enough"),
-        ({"DISPATCHER_SECRET_KEY": "passwordpassword" * 2}, "not random enough"),
-    ],
-)
-def test_without_a_usable_secret_there_are_no_links(environ: dict[str, str], expected: str) -> None:
-    with pytest.raises(ConfigError) as caught:
-        secret_key(environ)
-    assert caught.value.message.startswith("DISPATCHER_SECRET_KEY: ")
-    assert expected in caught.value.message
-    assert secret_key({"DISPATCHER_SECRET_KEY": SECRET}) == SECRET
+def test_the_link_carries_the_unit_code_and_the_token() -> None:
+    token = new_token()
+    assert page_url("https://loa.example.vn/", "06307", token) == (
+        f"https://loa.example.vn/c/06307?t={token}"
+    )
+    # Without a units registry the key is the commune's name exactly, encoded.
+    assert page_url("http://127.0.0.1:8080", "Xã Tân Thạnh", token).startswith(
+        "http://127.0.0.1:8080/c/X%C3%A3%20T%C3%A2n%20Th%E1%BA%A1nh?t="
+    )
 
 
 # -- the page -------------------------------------------------------------------------------------
