@@ -45,10 +45,11 @@ def matching_names(
     *,
     registry_hint: bool = False,
 ) -> list[str]:
-    """The names of ``known`` that ``written`` (typed by a person) stands for.
+    """The names that ``written`` (typed by a person) stands for.
 
-    In order: the name exactly (any case and spacing), the registry's units written as a code
-    or name, else the folder slug when it fits a single commune. :class:`BadInput` naming
+    In order: a name of ``known`` exactly (any case and spacing), the registry's units written
+    as a code or name (with their names not in ``known`` too), else the folder slug of one of
+    ``known`` when it fits a single commune. :class:`BadInput` naming
     ``field``: ``unknown`` when nothing fits (or, with ``registry_hint``, the registry's own
     message and its "did you mean", when the registry does not know the name either), and
     a refusal naming the candidates when a folded name fits two communes.
@@ -74,15 +75,16 @@ def matching_names(
 def _in_registry(
     text: str, units: UnitsRegistry | None, known: Sequence[str]
 ) -> tuple[list[str], str | None]:
-    """The names of ``known`` the registry finds for ``text``; else why it found none."""
+    """The names the registry finds for ``text`` (those of ``known`` first: a commune of the
+    registry without planned airings is still that commune); else why it found none."""
     if units is None:
         return [], None
     try:
         found = units.find(text)
     except LookupError as exc:
         return [], str(exc.args[0])
-    names = {u.name for u in found}
-    return [n for n in known if n in names], None
+    names = list(dict.fromkeys(u.name for u in found))
+    return [n for n in known if n in names] + [n for n in names if n not in known], None
 
 
 def _with_code(name: str, units: UnitsRegistry | None) -> str:

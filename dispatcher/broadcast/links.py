@@ -83,11 +83,9 @@ def issue_link(rt: Runtime, commune: str, days: int | None = None) -> CommuneLin
     if not 1 <= valid_days <= MAX_DAYS:
         raise BadInput(Problem(f"{valid_days} is not a number of days from 1 to {MAX_DAYS}",
                                field="--days"))  # fmt: skip
-    units = units_registry(rt.settings)
     with rt.uow() as uow:
         known = uow.repo.airings.communes()
-    key = _one_key(commune, known, "--commune", rt)
-    name = names_for_key(key, units, known)[-1]
+    key, name = _one_key(commune, known, "--commune", rt)
     token, now = new_token(), rt.clock.now()
     expires_at = now + timedelta(days=valid_days)
     who = operator(rt.environ)
@@ -162,7 +160,8 @@ def check_link(rt: Runtime, key: str, token: str | None) -> PageAccess:
     return PageAccess(key, found.id)
 
 
-def _one_key(written: str, known: Sequence[str], field: str, rt: Runtime) -> str:
+def _one_key(written: str, known: Sequence[str], field: str, rt: Runtime) -> tuple[str, str]:
+    """The unit key of the one commune ``written`` names, and the name to show for it."""
     units = units_registry(rt.settings)
     listed = ", ".join(known) or "none: register a campaign with `dispatcher broadcast scripts`"
     unknown = f"'{written}' is not a commune with planned airings (communes: {listed})"
@@ -171,7 +170,8 @@ def _one_key(written: str, known: Sequence[str], field: str, rt: Runtime) -> str
     if len(keys) > 1:
         message = f"'{written}' stands for several communes ({', '.join(keys)}): give the code"
         raise BadInput(Problem(message, field=field))
-    return keys[0]
+    planned = names_for_key(keys[0], units, known)
+    return keys[0], (planned or names)[-1]
 
 
 def _keys(

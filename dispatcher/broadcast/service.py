@@ -166,7 +166,10 @@ def _in_campaign(
     """The names the campaign's commune written as a name, bare name, code or slug has had."""
     known = [name for commune in resolved for name in names_of(commune)]
     unknown = f"'{written}' is not in this campaign (communes: {', '.join(communes(campaign))})"
-    return set(matching_names(written, units, known, "--commune", unknown))
+    found = set(matching_names(written, units, known, "--commune", unknown)) & set(known)
+    if not found:  # a commune of the registry, but not of this campaign
+        raise BadInput(Problem(unknown, field="--commune"))
+    return found
 
 
 def _commune_filter(

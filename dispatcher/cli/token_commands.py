@@ -15,12 +15,10 @@ from dispatcher.core.lazy import lazy_module
 
 if TYPE_CHECKING:
     from dispatcher import bootstrap
-    from dispatcher.broadcast import links
-    from dispatcher.cli import present_airings
 else:
+    # Loaded when a command runs. dispatcher.broadcast is imported inside each command: even a
+    # lazy module loads its parent package, and that one loads the document and audio stack.
     bootstrap = lazy_module("dispatcher.bootstrap")
-    links = lazy_module("dispatcher.broadcast.links")
-    present_airings = lazy_module("dispatcher.cli.present_airings")
 
 
 @click.group()
@@ -37,6 +35,9 @@ def token_list(commune: str | None, every: bool) -> None:
     \b
     Example: dispatcher token list --commune "Tân Đoàn" --all
     """
+    from dispatcher.broadcast import links
+    from dispatcher.cli import present_airings
+
     settings = load_settings()
     with bootstrap.runtime(settings) as rt:
         records = links.list_links(rt, commune, every=every)
@@ -55,6 +56,9 @@ def token_revoke(ids: tuple[int, ...], commune: str | None, reason: str | None) 
     \b
     Example: dispatcher token revoke 7 --reason "phone of the commune office lost"
     """
+    from dispatcher.broadcast import links
+    from dispatcher.cli import present_airings
+
     with bootstrap.runtime(load_settings()) as rt:
         done = links.revoke_links(rt, ids, commune, reason)
     click.echo(present_airings.revoked(done))
