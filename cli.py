@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dispatcher.cli import broadcast_commands, ops_commands, record_commands, token_commands
+from dispatcher.cli import (
+    activity_commands,
+    broadcast_commands,
+    ops_commands,
+    record_commands,
+    token_commands,
+)
 from dispatcher.cli.shared import (
     CONTEXT,
     FileArg,
@@ -247,6 +253,7 @@ main.add_command(broadcast_commands.broadcast)
 main.add_command(record_commands.report)
 main.add_command(record_commands.optout)
 main.add_command(token_commands.token)
+main.add_command(activity_commands.activity)
 for command in ops_commands.COMMANDS:
     main.add_command(command)
 

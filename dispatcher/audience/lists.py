@@ -38,6 +38,7 @@ __all__ = [
     "display_path",
     "read_list",
     "read_rows",
+    "read_table",
 ]
 
 PHONE_COLUMN = "phone"
@@ -141,6 +142,19 @@ def read_rows(
             Problem(f"unknown list type {suffix or '(none)'!r}: use .csv or .xlsx", file=display)
         )
     return _table_rows(rows, display, columns)
+
+
+def read_table(path: Path, display: str | None = None) -> Iterator[tuple[int, list[str]]]:
+    """``(line, cells)`` of a ``.csv`` or ``.xlsx`` table, header included, with the same checks
+    as a list (encoding, size, width, damaged files: :class:`BadInput` naming the file)."""
+    display = display or path.as_posix()
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _csv_rows(path, display)
+    if suffix == ".xlsx":
+        return _xlsx_rows(path, display)
+    message = f"unknown file type {suffix or '(none)'!r}: use .csv or .xlsx"
+    raise BadInput(Problem(message, file=display))
 
 
 def _table_rows(

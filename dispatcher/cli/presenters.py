@@ -165,10 +165,10 @@ def delivery_log(views: Iterable[DeliveryView], fmt: str, full: bool = False) ->
             yield json.dumps(_log_record(view), ensure_ascii=False) + "\n"
         return
     if fmt == "csv":
-        yield _csv_line(LOG_FIELDS)
+        yield csv_line(LOG_FIELDS)
         for view in views:
             record = _log_record(view)
-            yield _csv_line(["" if record[f] is None else record[f] for f in LOG_FIELDS])
+            yield csv_line(["" if record[f] is None else record[f] for f in LOG_FIELDS])
         return
     yield from _log_table(views, full)
 
@@ -188,7 +188,7 @@ def _log_table(views: Iterable[DeliveryView], full: bool) -> Iterator[str]:
     yield f"{count} deliveries. {DELIVERED_NOTE}\n"
 
 
-def _csv_line(values: list[Any]) -> str:
+def csv_line(values: list[Any]) -> str:
     """One CSV row; text that a spreadsheet would run as a formula is neutralised (every CSV
     export goes through here: log, report, opt-out list)."""
     buffer = io.StringIO()
@@ -217,7 +217,7 @@ def monthly(report: MonthlyReport, fmt: str) -> str:
     if fmt == "csv":
         missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
                     f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
-        return "".join(_csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
+        return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
     title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
     if not rows and not report.unconfirmed:
         return f"{title}\n(không có hoạt động nào trong tháng)\n"
@@ -298,10 +298,10 @@ def optout_list(entries: Iterable[OptOut], fmt: str, full: bool, tz: ZoneInfo) -
             yield json.dumps(_optout_record(entry), ensure_ascii=False) + "\n"
         return
     if fmt == "csv":
-        yield _csv_line(OPTOUT_FIELDS)
+        yield csv_line(OPTOUT_FIELDS)
         for entry in entries:
             record = _optout_record(entry)
-            yield _csv_line(["" if record[f] is None else record[f] for f in OPTOUT_FIELDS])
+            yield csv_line(["" if record[f] is None else record[f] for f in OPTOUT_FIELDS])
         return
     yield from _optout_table(entries, full, tz)
 

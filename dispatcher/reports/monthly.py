@@ -2,20 +2,23 @@
 
 Computed from the logs only: SMS from the delivery log (a message counts in the month it first
 reached the provider), loudspeaker airings from the communes' confirmations (an airing counts in
-the month it aired). Airings of past days that no commune has confirmed are listed apart, as
-"Chưa xác nhận", and not counted; airings still to come are neither.
+the month it aired), and the other forms from the activities the units recorded (``dispatcher
+activity``; a record counts in the month of its day, in its corrected state, voids not).
+Airings of past days that no commune has confirmed are listed apart, as "Chưa xác nhận", and
+not counted; airings still to come are neither.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import month_bounds
+from dispatcher.reports.forms import form_by_code
 from dispatcher.store.airings import PlannedAiring
 
 FORM_SMS = "Tin nhắn SMS"
@@ -32,7 +35,8 @@ class ReportRow:
     means: str
     count: int
     count_unit: str  # "tin" (messages) or "lượt" (airings)
-    status: str  # "sent", "aired" (confirmed by the commune) or "unconfirmed"
+    # "sent", "aired" (confirmed by the commune), "recorded" (an activity) or "unconfirmed"
+    status: str
     segments: int | None = None
     times: tuple[datetime, ...] = ()  # of unconfirmed airings: when each was planned
 
@@ -42,6 +46,8 @@ class ReportRow:
             return NOTE_UNCONFIRMED
         if self.status == "aired":
             return "Xã đã xác nhận đã phát"
+        if self.status == "recorded":
+            return "Đơn vị ghi nhận"
         return f"{self.segments} phần tin (segment)" if self.segments is not None else ""
 
 
@@ -76,6 +82,8 @@ def monthly(rt: Runtime, month: str) -> MonthlyReport:
         sms = uow.reports.sms_sent_between(start, end)
         aired = uow.repo.airings.aired_between(start, end)
         missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
+        last_day = end.astimezone(tz).date() - timedelta(days=1)
+        recorded = uow.outreach.counted_between(start.astimezone(tz).date(), last_day)
     rows = [
         ReportRow(unit, FORM_SMS, _sms_means(sender), n, "tin", "sent", segments)
         for unit, sender, n, segments in sms
@@ -84,8 +92,14 @@ def monthly(rt: Runtime, month: str) -> MonthlyReport:
         ReportRow(unit, FORM_LOUDSPEAKER, _station(commune), n, "lượt", "aired")
         for unit, commune, n in aired
     ]
+    rows += [_recorded(unit, code, means, n) for unit, code, means, n in recorded]
     rows.sort(key=lambda r: (r.unit, r.form, r.means))
     return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, _unconfirmed(missing, tz))
+
+
+def _recorded(unit: str, code: str, means: str, count: int) -> ReportRow:
+    form = form_by_code(code)
+    return ReportRow(unit, form.label, means, count, form.count_unit, "recorded")
 
 
 def _station(commune: str) -> str:

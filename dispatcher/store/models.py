@@ -7,12 +7,13 @@ reports read. Database triggers (created by the migrations) refuse UPDATE and DE
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -274,6 +275,40 @@ class ApprovalRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class OutreachActivityRow(Base):
+    """A form of outreach the software did not perform itself (a meeting, banners, Zalo posts,
+    door-to-door visits...), as a unit reported it; append-only.
+
+    Never edited: a correction is a new row naming the one it replaces (``corrects_id``, at
+    most one successor each), a void is a row of kind ``void`` naming it. Reports count the
+    rows nothing replaced, and no void."""
+
+    __tablename__ = "outreach_activities"
+    __table_args__ = (
+        UniqueConstraint("corrects_id"),
+        CheckConstraint(
+            "kind IN ('record', 'correction', 'void')", name="ck_outreach_activities_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("outreach_activities.id"))
+    unit_code: Mapped[str] = mapped_column(String(32), index=True)
+    unit_name: Mapped[str] = mapped_column(Text)  # the unit's name on ``day``
+    form: Mapped[str] = mapped_column(String(32))  # a code of dispatcher.reports.forms
+    count: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    means: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[str | None] = mapped_column(ForeignKey("campaigns.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # of a correction or a void
+    source: Mapped[str] = mapped_column(Text)  # "cli", or "import <file>:<line>"
+    recorded_by: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AccessTokenRow(Base):
     """A token that opens pages (today: one commune's page), kept as its SHA-256 digest only.
 
@@ -314,4 +349,5 @@ APPEND_ONLY_TABLES = (
     "optout_log",
     "airing_confirmations",
     "approvals",
+    "outreach_activities",
 )

@@ -19,6 +19,7 @@ from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
 from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.optouts import OptOutRepository
+from dispatcher.store.outreach import OutreachRepository
 from dispatcher.store.reports import ReportRepository
 from dispatcher.store.repository import Repository
 from dispatcher.store.tracking import TrackingRepository
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.tracking = TrackingRepository(self._session)
         self.reports = ReportRepository(self._session)
         self.access = AccessTokenRepository(self._session)
+        self.outreach = OutreachRepository(self._session)
         return self
 
     def __exit__(

@@ -1,0 +1,83 @@
+"""Outreach activities (``outreach_activities``): appended, never edited; the current state is
+the rows no later row replaces (a correction or a void names the row it replaces)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from dispatcher.store.models import OutreachActivityRow
+
+Row = OutreachActivityRow
+
+
+class OutreachRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, rows: Sequence[Row]) -> list[int]:
+        """Append ``rows`` (in order); their ids."""
+        self.session.add_all(rows)
+        self.session.flush()
+        return [row.id for row in rows]
+
+    def by_id(self, activity_id: int) -> Row | None:
+        return self.session.get(Row, activity_id)
+
+    def replaced_by(self, activity_id: int) -> Row | None:
+        """The correction or void that replaces the row, if any."""
+        return self.session.scalars(select(Row).where(Row.corrects_id == activity_id)).first()
+
+    def listed(
+        self,
+        *,
+        first: date | None = None,
+        last: date | None = None,
+        unit_codes: Sequence[str] | None = None,
+        form: str | None = None,
+        campaign_id: str | None = None,
+    ) -> list[tuple[Row, int | None]]:
+        """Every row in the filters (voids and replaced rows too), by day then id, each with
+        the id of the row that replaces it (None: it counts)."""
+        successor = aliased(Row)
+        query = select(Row, successor.id).outerjoin(successor, successor.corrects_id == Row.id)
+        query = _filtered(query, first, last, unit_codes, form, campaign_id)
+        rows = self.session.execute(query.order_by(Row.day, Row.id))
+        return [(row, replaced) for row, replaced in rows]
+
+    def counted_between(self, first: date, last: date) -> list[tuple[str, str, str, int]]:
+        """(unit name, form code, means, sum of counts) of the rows that count, days included."""
+        successor = aliased(Row)
+        replaced = exists(select(successor.id).where(successor.corrects_id == Row.id))
+        means = func.coalesce(Row.means, "")
+        query = (
+            select(Row.unit_name, Row.form, means, func.sum(Row.count))
+            .where(Row.day >= first, Row.day <= last, Row.kind != "void", ~replaced)
+            .group_by(Row.unit_name, Row.form, means)
+            .order_by(Row.unit_name, Row.form, means)
+        )
+        return [(u, f, m, int(n)) for u, f, m, n in self.session.execute(query)]
+
+
+def _filtered(
+    query: Select[Row, int],
+    first: date | None,
+    last: date | None,
+    unit_codes: Sequence[str] | None,
+    form: str | None,
+    campaign_id: str | None,
+) -> Select[Row, int]:
+    if first is not None:
+        query = query.where(Row.day >= first)
+    if last is not None:
+        query = query.where(Row.day <= last)
+    if unit_codes is not None:
+        query = query.where(Row.unit_code.in_(unit_codes))
+    if form is not None:
+        query = query.where(Row.form == form)
+    if campaign_id is not None:
+        query = query.where(Row.campaign_id == campaign_id)
+    return query
