@@ -28,6 +28,9 @@ demo: $(STAMP) espeak-ng
 	$(BIN)/dispatcher log --campaign 2g-shutdown-2024 --status failed
 	$(BIN)/dispatcher report monthly --month $$(date +%Y-%m)
 	$(BIN)/dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 --at "02/10/2024 06:00"
+	@# Outreach by other means, as the communes report it (recorded once: a second demo keeps them).
+	$(BIN)/dispatcher activity list --month 2024-10 --format jsonl | grep -q . || \
+	  $(BIN)/dispatcher activity import campaigns/activities/2024-10-van-quan.csv
 	$(BIN)/dispatcher report monthly --month 2024-10
 
 # Offline Vietnamese speech for the loudspeaker audio (Debian package espeak-ng), installed
