@@ -11,7 +11,6 @@ import io
 import json
 import sys
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from types import TracebackType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +29,6 @@ from dispatcher.core.outbox import DeliveryView
 from dispatcher.core.status import RANK, REACHED_PROVIDER
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.ops.worker import WorkerStats
-from dispatcher.reports.monthly import MonthlyReport, ReportRow
 from dispatcher.safety.optouts import Change, ImportResult, OptOut
 from dispatcher.sending.send import SendReport, ValidationResult
 from dispatcher.sending.sender import Progress
@@ -195,70 +193,6 @@ def csv_line(values: list[Any]) -> str:
     cells = [spreadsheet_safe(v) if isinstance(v, str) else v for v in values]
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
-
-
-REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính", "Phương tiện",
-                 "Ghi chú"]  # fmt: skip
-
-
-UNCONFIRMED_TITLE = "Chưa xác nhận — đã qua giờ phát, xã chưa xác nhận đã phát (không tính ở trên):"
-UNCONFIRMED_SHOWN = 6  # planned times listed per commune in the table; CSV and JSON list all
-
-
-def monthly(report: MonthlyReport, fmt: str) -> str:
-    """The report as a table to read, CSV (the counted rows numbered, then the unconfirmed
-    airings unnumbered) or JSON (``rows`` and ``unconfirmed``)."""
-    rows: list[list[Any]] = [
-        [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
-        for i, r in enumerate(report.rows, start=1)
-    ]
-    if fmt == "json":
-        return json.dumps(_report_json(report), ensure_ascii=False, indent=2) + "\n"
-    if fmt == "csv":
-        missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
-                    f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
-        return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
-    title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
-    if not rows and not report.unconfirmed:
-        return f"{title}\n(không có hoạt động nào trong tháng)\n"
-    lines = [title] + [
-        f"{i:>3}. {unit} | {form}: {count} {cu} | {means}" + (f" | {note}" if note else "")
-        for i, unit, form, count, cu, means, note in rows
-    ]
-    if not rows:
-        lines.append("(chưa có hoạt động nào được tính trong tháng)")
-    if report.unconfirmed:
-        lines += ["", UNCONFIRMED_TITLE] + [_unconfirmed_line(r) for r in report.unconfirmed]
-    return "\n".join(lines) + "\n"
-
-
-def _times(times: Iterable[datetime]) -> str:
-    return ", ".join(schedule.format_datetime_vi(t) for t in times)
-
-
-def _unconfirmed_line(row: ReportRow) -> str:
-    shown = _times(row.times[:UNCONFIRMED_SHOWN])
-    more = len(row.times) - UNCONFIRMED_SHOWN
-    rest = f" và {more} lượt khác" if more > 0 else ""
-    return f"  - {row.unit} | {row.means}: {row.count} {row.count_unit} ({shown}{rest})"
-
-
-def _report_json(report: MonthlyReport) -> dict[str, Any]:
-    return {
-        "month": report.month,
-        "period": {"start": report.start.isoformat(), "end": report.end.isoformat()},
-        "rows": [
-            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
-             "count_unit": r.count_unit, "status": r.status, "segments": r.segments}
-            for r in report.rows
-        ],
-        "unconfirmed": [
-            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
-             "count_unit": r.count_unit, "status": r.status,
-             "planned": [t.isoformat() for t in r.times]}
-            for r in report.unconfirmed
-        ],
-    }  # fmt: skip
 
 
 # -- the opt-out list --------------------------------------------------------------------------

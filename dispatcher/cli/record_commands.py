@@ -30,17 +30,41 @@ def report() -> None:
 
 
 @report.command("monthly")
-@click.option("--month", required=True, metavar="YYYY-MM", help="The month to report.")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month: 2024-10 or 10/2024.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-    show_default=True, help="Table to read, CSV for a spreadsheet, JSON for machines.",
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table",
+    show_default=True,
+    help="Table to read; CSV (UTF-8 with BOM, for Excel) or .xlsx to file; JSON for machines.",
 )  # fmt: skip
-def report_monthly(month: str, fmt: str) -> None:
-    """Per unit: form of communication, number of times, means (the directive's report)."""
+@click.option("--out", type=FileArg, help="Write to this file (.xlsx: bao-cao-YYYY-MM.xlsx).")
+@click.option("--no-bom", is_flag=True, help="CSV without the byte-order mark, for machines.")
+def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool) -> None:
+    """Per unit: form of communication, number of times, means (the directive's report).
+
+    Counts SMS that reached the provider, loudspeaker airings the communes confirmed, and the
+    activities units recorded (`dispatcher activity`); airings not confirmed are listed apart.
+
+    \b
+    Examples: dispatcher report monthly --month 10/2024
+              dispatcher report monthly --month 2024-10 --format xlsx --out bao-cao.xlsx
+    """
     reports.parse_month(month)
     with bootstrap.runtime(load_settings()) as rt:
         result = reports.monthly(rt, month)
-    click.echo(presenters.monthly(result, fmt), nl=False)
+    if fmt == "xlsx":
+        from dispatcher.reports.spreadsheet import write_xlsx
+
+        written = write_xlsx(result, out or Path(f"bao-cao-{result.month}.xlsx"))
+        click.echo(f"Wrote {written} (the report of {result.period_label}).")
+        return
+    from dispatcher.cli import present_report
+
+    text = present_report.monthly(result, fmt, bom=not no_bom)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    present_report.write_text(out, text)
+    click.echo(f"Wrote {out} (the report of {result.period_label}).")
 
 
 @click.group()

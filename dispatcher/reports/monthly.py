@@ -25,6 +25,7 @@ FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_VI = re.compile(r"^(\d{1,2})/(\d{4})$")  # 10/2024, as people write it
 YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
 
 
@@ -65,10 +66,13 @@ class MonthlyReport:
 
 
 def parse_month(value: str) -> tuple[int, int]:
-    match = MONTH.match(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) not in YEARS:
-        raise BadInput(Problem(f"'{value}' is not a month like 2024-10", field="--month"))
-    return int(match.group(1)), int(match.group(2))
+    """``2024-10`` or ``10/2024`` as (year, month); :class:`BadInput` naming ``--month``."""
+    iso, vi = MONTH.match(value.strip()), MONTH_VI.match(value.strip())
+    year, number = (int(iso[1]), int(iso[2])) if iso else (int(vi[2]), int(vi[1])) if vi else (0, 0)
+    if not 1 <= number <= 12 or year not in YEARS:
+        message = f"'{value}' is not a month like 2024-10 or 10/2024"
+        raise BadInput(Problem(message, field="--month"))
+    return year, number
 
 
 def monthly(rt: Runtime, month: str) -> MonthlyReport:

@@ -55,8 +55,19 @@ def test_an_officer_records_corrects_and_reports_the_months_outreach(
     assert exported.startswith("\ufeffid,kind,state,")  # Excel reads it as UTF-8
     assert "'=HYPERLINK" in exported  # never a formula in a spreadsheet
     report = _ok(workspace.run("report", "monthly", "--month", month))
-    assert "Xã Tân Đoàn | Hội nghị, họp dân: 3 buổi | Hội trường thôn | Đơn vị ghi nhận" in report
-    assert "Mạng xã hội (Zalo, Facebook): 3 bài" in report and "Tờ rơi" not in report
+    cells = [[c.strip() for c in line.split("  ") if c.strip()] for line in report.splitlines()]
+    assert ["1", "Xã Tân Đoàn", "Hội nghị, họp dân", "3 buổi", "Hội trường thôn",
+            "Đơn vị ghi nhận"] in cells  # fmt: skip
+    assert "Mạng xã hội (Zalo, Facebook)" in report and "Tờ rơi" not in report
+    assert report.splitlines()[1].split()[:3] == ["STT", "Đơn", "vị"]  # a header row
+    assert _ok(workspace.run("report", "monthly", "--month", shown[3:], "--format", "xlsx")) == (
+        f"Wrote bao-cao-{month}.xlsx (the report of tháng {shown[3:]}).\n"
+    )
+    assert (workspace.root / f"bao-cao-{month}.xlsx").stat().st_size > 0
+    assert _refused(workspace.run("report", "monthly", "--month", month, "--format", "xlsx",
+                                  "--out", "khong-co/bao-cao.xlsx")).startswith(
+        "Error: khong-co/bao-cao.xlsx: cannot write the report: "
+    )  # fmt: skip
 
 
 def test_bad_input_is_exit_2_naming_the_option_or_the_cell(workspace: Workspace) -> None:

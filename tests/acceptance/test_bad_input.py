@@ -364,17 +364,17 @@ OPTION_CASES = [
     ),
     pytest.param(
         ["report", "monthly", "--month", "2024-13"],
-        "Error: --month: '2024-13' is not a month like 2024-10",
+        "Error: --month: '2024-13' is not a month like 2024-10 or 10/2024",
         id="month-13",
     ),
     pytest.param(
         ["report", "monthly", "--month", "oct"],
-        "Error: --month: 'oct' is not a month like 2024-10",
+        "Error: --month: 'oct' is not a month like 2024-10 or 10/2024",
         id="month-word",
     ),
     pytest.param(
         ["report", "monthly", "--month", "0000-10"],
-        "Error: --month: '0000-10' is not a month like 2024-10",
+        "Error: --month: '0000-10' is not a month like 2024-10 or 10/2024",
         id="month-year-0",
     ),
     pytest.param(

@@ -278,7 +278,8 @@ def _check_airings_report(data: dict[str, object], table: str, csv_text: str) ->
     assert table.splitlines()[:2] == ["Báo cáo kết quả tuyên truyền tháng 10/2024",
                                       "(chưa có hoạt động nào được tính trong tháng)"]  # fmt: skip
     assert sum(f": {airings} lượt (" in line for line in table.splitlines()) == 3
-    lines = list(csv.reader(io.StringIO(csv_text)))
+    assert csv_text.startswith("\ufeff")  # a byte-order mark: Excel reads it as UTF-8
+    lines = list(csv.reader(io.StringIO(csv_text.removeprefix("\ufeff"))))
     assert lines[0] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
                         "Phương tiện", "Ghi chú"]  # fmt: skip
     assert [(r[0], r[3], r[4], r[6][:26]) for r in lines[1:]] == [

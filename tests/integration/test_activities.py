@@ -21,6 +21,7 @@ from dispatcher.core.errors import BadInput
 from dispatcher.reports import activities, activity_import
 from dispatcher.reports import monthly as reports
 from dispatcher.reports.activity_fields import ActivityFields
+from dispatcher.reports.spreadsheet import write_xlsx
 from dispatcher.store.models import ActivityRow, OutreachActivityRow
 from tests.fakes import FakeClock
 from tests.integration.test_airings import REPO, settings, write_campaign
@@ -324,3 +325,26 @@ def test_the_report_counts_each_cell_as_the_log_does(rt: Runtime) -> None:
                         ("Xã Khánh Khê", "banner", ""): 6}  # fmt: skip
     november = {(u, n) for u, _, _, n, _ in _counted(rt, "2024-11")}
     assert november == {("Xã Khánh Khê", 2), ("Xã Tân Đoàn", 5)}
+
+
+def test_the_report_as_a_workbook_to_file(rt: Runtime, tmp_path: Path) -> None:
+    activities.add(rt, _meeting())
+    activities.add(rt, _meeting(unit="Khánh Khê", form="banner", count="4", means="=1+1"))
+    path = write_xlsx(reports.monthly(rt, "12/2024"), tmp_path / "bao-cao.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Tổng hợp", "Xã Khánh Khê", "Xã Tân Đoàn"]
+    summary = book["Tổng hợp"]
+    rows = [list(row) for row in summary.iter_rows(values_only=True)]
+    assert rows[0][0] == "BÁO CÁO KẾT QUẢ TUYÊN TRUYỀN THÁNG 12/2024"
+    assert rows[1][0] == "Từ ngày 01/12/2024 đến ngày 31/12/2024"
+    assert rows[3] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
+                       "Phương tiện", "Ghi chú"]  # fmt: skip
+    assert rows[4:] == [
+        [1, "Xã Khánh Khê", "Băng rôn, pa-nô, áp phích", 4, "chiếc", "'=1+1", "Đơn vị ghi nhận"],
+        [2, "Xã Tân Đoàn", "Hội nghị, họp dân", 2, "buổi", "Hội trường thôn Bản Chắt",
+         "Đơn vị ghi nhận"],
+        [None, "Tổng cộng", None, 6, None, None, None],
+    ]  # fmt: skip
+    assert summary.freeze_panes == "A5" and summary["A4"].font.bold
+    unit_rows = list(book["Xã Tân Đoàn"].iter_rows(min_row=5, values_only=True))
+    assert [r[3] for r in unit_rows] == [2, 2]  # its row, its total

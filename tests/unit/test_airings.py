@@ -12,7 +12,7 @@ import pytest
 from dispatcher.auth.tokens import new_token, page_url, token_digest
 from dispatcher.broadcast.confirmations import CommuneAiring, field_name, parse_at
 from dispatcher.broadcast.scripts import AiringScript
-from dispatcher.cli import presenters
+from dispatcher.cli import present_report
 from dispatcher.core.errors import BadInput
 from dispatcher.reports.monthly import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
 from dispatcher.store.airings import Confirmation
@@ -186,15 +186,18 @@ def _report() -> MonthlyReport:
 
 
 def test_the_table_counts_aired_airings_and_lists_unconfirmed_ones_apart() -> None:
-    lines = presenters.monthly(_report(), "table").splitlines()
-    assert lines[:2] == [
+    lines = present_report.monthly(_report(), "table").splitlines()
+    assert lines[:4] == [
         "Báo cáo kết quả tuyên truyền tháng 10/2024",
-        "  1. UBND huyện Văn Quan | Phát thanh trên loa truyền thanh cơ sở: 3 lượt | "
-        "Đài truyền thanh Xã Tân Đoàn | Xã đã xác nhận đã phát",
+        "STT  Đơn vị               Hình thức truyền thông                  Số lượt  "
+        "Phương tiện                   Ghi chú",
+        "1    UBND huyện Văn Quan  Phát thanh trên loa truyền thanh cơ sở  3 lượt   "
+        "Đài truyền thanh Xã Tân Đoàn  Xã đã xác nhận đã phát",
+        "     Tổng cộng                                                    3",
     ]
-    assert lines[2] == ""
-    assert lines[3].startswith("Chưa xác nhận")
-    assert lines[4] == (
+    assert lines[4] == ""
+    assert lines[5].startswith("Chưa xác nhận")
+    assert lines[6] == (
         "  - UBND huyện Văn Quan | Đài truyền thanh Xã Tân Đoàn: 8 lượt (06:00 02/10/2024, "
         "06:00 04/10/2024, 06:00 07/10/2024, 06:00 09/10/2024, 06:00 11/10/2024, "
         "06:00 14/10/2024 và 2 lượt khác)"
@@ -202,12 +205,15 @@ def test_the_table_counts_aired_airings_and_lists_unconfirmed_ones_apart() -> No
 
 
 def test_csv_and_json_keep_the_unconfirmed_airings_apart_and_complete() -> None:
-    rows = presenters.monthly(_report(), "csv").splitlines()
+    text = present_report.monthly(_report(), "csv")
+    assert text.startswith("\ufeffSTT,")  # for Excel; --no-bom leaves it out
+    assert present_report.monthly(_report(), "csv", bom=False) == text.removeprefix("\ufeff")
+    rows = text.splitlines()
     assert rows[1].startswith("1,UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,3,")
     assert rows[2].startswith(",UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,8,")
     assert "Chưa xác nhận (không tính): 06:00 02/10/2024" in rows[2]
     assert "06:00 18/10/2024" in rows[2]
-    data = json.loads(presenters.monthly(_report(), "json"))
+    data = json.loads(present_report.monthly(_report(), "json"))
     assert [r["status"] for r in data["rows"]] == ["aired"]
     (missing,) = data["unconfirmed"]
     assert missing["count"] == 8 and missing["status"] == "unconfirmed"
@@ -217,5 +223,5 @@ def test_csv_and_json_keep_the_unconfirmed_airings_apart_and_complete() -> None:
 def test_a_month_with_only_unconfirmed_airings_says_nothing_is_counted() -> None:
     report = _report()
     only = MonthlyReport(report.month, report.start, report.end, [], report.unconfirmed)
-    lines = presenters.monthly(only, "table").splitlines()
+    lines = present_report.monthly(only, "table").splitlines()
     assert lines[1] == "(chưa có hoạt động nào được tính trong tháng)"

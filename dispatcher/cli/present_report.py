@@ -1,0 +1,106 @@
+"""``report monthly`` as a table to read, CSV for a spreadsheet, JSON for machines (the .xlsx is
+:mod:`dispatcher.reports.spreadsheet`'s)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dispatcher.cli.presenters import csv_line
+from dispatcher.core import schedule
+from dispatcher.core.errors import BadInput, Problem
+from dispatcher.reports.monthly import MonthlyReport, ReportRow
+
+BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
+REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính", "Phương tiện",
+                 "Ghi chú"]  # fmt: skip
+TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Phương tiện", "Ghi chú")
+TOTAL = "Tổng cộng"
+UNCONFIRMED_TITLE = "Chưa xác nhận — đã qua giờ phát, xã chưa xác nhận đã phát (không tính ở trên):"
+UNCONFIRMED_SHOWN = 6  # planned times listed per commune in the table; CSV and JSON list all
+
+
+def monthly(report: MonthlyReport, fmt: str, *, bom: bool = True) -> str:
+    """The report as a table to read (a header row, a Tổng cộng row), CSV (a byte-order mark
+    unless ``bom`` is False; the counted rows numbered, then the unconfirmed airings
+    unnumbered) or JSON (``rows`` and ``unconfirmed``)."""
+    if fmt == "json":
+        return json.dumps(_report_json(report), ensure_ascii=False, indent=2) + "\n"
+    if fmt == "csv":
+        return (BOM if bom else "") + _csv(report)
+    return _table(report)
+
+
+def write_text(path: Path, text: str) -> None:
+    """The report into ``path`` (UTF-8); :class:`BadInput` naming it when it cannot be."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(Problem(f"cannot write the report: {exc.strerror}", file=str(path))) from exc
+
+
+def _csv(report: MonthlyReport) -> str:
+    rows: list[list[Any]] = [
+        [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
+        for i, r in enumerate(report.rows, start=1)
+    ]
+    missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
+                f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
+    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
+
+
+def _table(report: MonthlyReport) -> str:
+    title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
+    if not report.rows and not report.unconfirmed:
+        return f"{title}\n(không có hoạt động nào trong tháng)\n"
+    lines = [title]
+    if report.rows:
+        cells = [
+            (str(i), r.unit, r.form, f"{r.count} {r.count_unit}", r.means, r.note)
+            for i, r in enumerate(report.rows, start=1)
+        ]
+        total = ("", TOTAL, "", str(sum(r.count for r in report.rows)), "", "")
+        lines += _aligned([TABLE_HEADER, *cells, total])
+    else:
+        lines.append("(chưa có hoạt động nào được tính trong tháng)")
+    if report.unconfirmed:
+        lines += ["", UNCONFIRMED_TITLE] + [_unconfirmed_line(r) for r in report.unconfirmed]
+    return "\n".join(lines) + "\n"
+
+
+def _aligned(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]  # fmt: skip
+
+
+def _times(times: Iterable[datetime]) -> str:
+    return ", ".join(schedule.format_datetime_vi(t) for t in times)
+
+
+def _unconfirmed_line(row: ReportRow) -> str:
+    shown = _times(row.times[:UNCONFIRMED_SHOWN])
+    more = len(row.times) - UNCONFIRMED_SHOWN
+    rest = f" và {more} lượt khác" if more > 0 else ""
+    return f"  - {row.unit} | {row.means}: {row.count} {row.count_unit} ({shown}{rest})"
+
+
+def _report_json(report: MonthlyReport) -> dict[str, Any]:
+    return {
+        "month": report.month,
+        "period": {"start": report.start.isoformat(), "end": report.end.isoformat()},
+        "rows": [
+            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
+             "count_unit": r.count_unit, "status": r.status, "segments": r.segments}
+            for r in report.rows
+        ],
+        "unconfirmed": [
+            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
+             "count_unit": r.count_unit, "status": r.status,
+             "planned": [t.isoformat() for t in r.times]}
+            for r in report.unconfirmed
+        ],
+    }  # fmt: skip
