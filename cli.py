@@ -17,6 +17,7 @@ import click
 from dispatcher.cli import (
     activity_commands,
     broadcast_commands,
+    log_commands,
     ops_commands,
     record_commands,
     token_commands,
@@ -227,33 +228,13 @@ def operator_key(name: str) -> None:
     click.echo(presenters_safety.operator_key(name, key, digest))
 
 
-@main.command()
-@click.option("--campaign", help="Only this campaign id.")
-@click.option("--phone", help="Only this number (any written form).")
-@click.option("--status", help="Only deliveries in this status.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "jsonl"]), default="table",
-    show_default=True, help="Table for people (numbers masked); CSV or JSONL for machines.",
-)  # fmt: skip
-@FullFlag
-def log(campaign: str | None, phone: str | None, status: str | None, fmt: str, full: bool) -> None:
-    """Show the deliveries (one row per recipient and occurrence) and their status.
-
-    The table masks numbers (+84 91x xxx 678) unless --full; CSV and JSONL carry them whole.
-    In Vietnam `delivered` is only the SMS centre's acknowledgement, not the handset's.
-    """
-    filters = services.log_filter(campaign, phone, status)
-    with bootstrap.runtime(load_settings()) as rt:
-        for chunk in presenters.delivery_log(services.delivery_log(rt, filters), fmt, full):
-            click.echo(chunk, nl=False)
-
-
 # The other commands, each module's: the broadcast and records groups, and running the service.
 main.add_command(broadcast_commands.broadcast)
 main.add_command(record_commands.report)
 main.add_command(record_commands.optout)
 main.add_command(token_commands.token)
 main.add_command(activity_commands.activity)
+main.add_command(log_commands.log)
 for command in ops_commands.COMMANDS:
     main.add_command(command)
 

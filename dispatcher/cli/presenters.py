@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from dispatcher.audience.phones import mask, mask_in_text
+from dispatcher.audience.phones import mask
 from dispatcher.cli.present_plan import changes_note
 from dispatcher.cli.present_plan import mask_if_phone as mask_if_phone  # plan output, re-exported
 from dispatcher.cli.present_plan import plan_data as plan_data
@@ -25,7 +25,6 @@ from dispatcher.cli.present_plan import plan_json as plan_json
 from dispatcher.cli.present_plan import plan_table as plan_table
 from dispatcher.core import schedule
 from dispatcher.core.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
-from dispatcher.core.outbox import DeliveryView
 from dispatcher.core.status import RANK, REACHED_PROVIDER
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.ops.worker import WorkerStats
@@ -141,49 +140,6 @@ def send_exit_code(report: SendReport) -> int:
     if report.halted or report.over_budget:
         return EXIT_HALTED
     return EXIT_OK if report.complete else EXIT_SOME_FAILED
-
-
-LOG_FIELDS = ["campaign", "occurrence", "to", "status", "provider_id", "attempts", "error_code",
-              "updated_at"]  # fmt: skip
-
-
-def _log_record(view: DeliveryView) -> dict[str, Any]:
-    return {
-        "campaign": view.campaign, "occurrence": view.occurrence, "to": view.to,
-        "status": view.status, "provider_id": view.provider_id, "attempts": view.attempts,
-        "error_code": view.error_code, "updated_at": view.updated_at.isoformat(),
-    }  # fmt: skip
-
-
-def delivery_log(views: Iterable[DeliveryView], fmt: str, full: bool = False) -> Iterator[str]:
-    """Stream the log in chunks, so a large log never sits in memory whole; the table masks
-    numbers unless ``full``, CSV and JSONL never do."""
-    if fmt == "jsonl":
-        for view in views:
-            yield json.dumps(_log_record(view), ensure_ascii=False) + "\n"
-        return
-    if fmt == "csv":
-        yield csv_line(LOG_FIELDS)
-        for view in views:
-            record = _log_record(view)
-            yield csv_line(["" if record[f] is None else record[f] for f in LOG_FIELDS])
-        return
-    yield from _log_table(views, full)
-
-
-def _log_table(views: Iterable[DeliveryView], full: bool) -> Iterator[str]:
-    header = f"{'campaign':<20} {'occurrence':<22} {'to':<16} {'status':<12} {'tries':>5}  error\n"
-    yield header
-    count = 0
-    for view in views:
-        count += 1
-        error = f"{view.error_code} {view.error_message or ''}".strip() if view.error_code else ""
-        to, error = (view.to, error) if full else (mask(view.to), mask_in_text(error))
-        yield (
-            f"{view.campaign:<20} {view.occurrence:<22} {to:<16} {view.status:<12} "
-            f"{view.attempts:>5}  {error}\n"
-        )
-    yield f"{count} deliveries. {DELIVERED_NOTE}\n"
 
 
 def csv_line(values: list[Any]) -> str:

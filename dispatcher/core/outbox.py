@@ -47,9 +47,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class LogFilter:
+    """What ``dispatcher log`` (and ``log events``) shows; None: no filter."""
+
     campaign: str | None = None
-    phone: str | None = None
+    phone: str | None = None  # E.164
     status: Status | None = None
+    first: datetime | None = None  # from this instant (aware), included
+    last: datetime | None = None  # until this instant, excluded
+    occurrence: str | None = None  # its key
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,28 @@ class DeliveryView:
     error_code: int | None
     error_message: str | None
     updated_at: datetime
+    sent_at: datetime | None = None  # when it first reached the provider
+
+    @property
+    def at(self) -> datetime:
+        """When it happened, for people: sent, else last changed."""
+        return self.sent_at or self.updated_at
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventView:
+    """One event of the append-only delivery log: a delivery's change of status."""
+
+    id: int
+    at: datetime
+    campaign: str
+    occurrence: str
+    to: str
+    status: str
+    attempt: int
+    provider_id: str | None
+    error_code: int | None
+    detail: str | None
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dispatcher.audience.phones import InvalidPhone, normalize
 from dispatcher.audience.scan import AudienceScan, scan_audience
 from dispatcher.audience.units import UnitsRegistry
 from dispatcher.bootstrap import Runtime, gateway
@@ -25,9 +24,7 @@ from dispatcher.campaigns.registry import Changes, changes_in_database, register
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
-from dispatcher.core.outbox import DeliveryView, LogFilter
 from dispatcher.core.signals import stop_on_signals
-from dispatcher.core.status import Status
 from dispatcher.safety.budgets import budget_rule
 from dispatcher.safety.carrier_checks import CarrierReview, review
 from dispatcher.safety.gates import clock_rule_for, effective_quiet_hours, sending_gate
@@ -343,29 +340,3 @@ async def run_sender(
                     return await sender.run(occurrence_id)
         finally:
             await gw.aclose()
-
-
-# -- the delivery log --------------------------------------------------------------------------
-def log_filter(campaign: str | None, phone: str | None, status: str | None) -> LogFilter:
-    """Check the options of ``dispatcher log``; bad ones are :class:`BadInput` naming them."""
-    wanted = None
-    if status is not None:
-        try:
-            wanted = Status(status)
-        except ValueError as exc:
-            choices = ", ".join(s.value for s in Status)
-            problem = Problem(f"unknown status '{status}' (one of {choices})", field="--status")
-            raise BadInput(problem) from exc
-    number = None
-    if phone is not None:
-        try:
-            number = normalize(phone)
-        except InvalidPhone as exc:
-            raise BadInput(Problem(f"'{phone}': {exc.reason}", field="--phone")) from exc
-    return LogFilter(campaign, number, wanted)
-
-
-def delivery_log(rt: Runtime, filters: LogFilter) -> Iterator[DeliveryView]:
-    """The outbox rows matching ``filters``, oldest first, streamed."""
-    with rt.uow() as uow:
-        yield from uow.repo.deliveries(filters)

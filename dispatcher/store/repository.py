@@ -7,7 +7,7 @@ SQL lives in ``dispatcher.store`` only, one module per concern (this one, ``deli
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
@@ -18,8 +18,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.core.outbox import (
-    DeliveryView,
-    LogFilter,
     NewDelivery,
     OutboundMessage,
     Outcome,
@@ -299,31 +297,6 @@ class Repository:
                 detail=detail,
             )
         )
-
-    def deliveries(self, filters: LogFilter) -> Iterator[DeliveryView]:
-        query = (
-            select(DeliveryRow, OccurrenceRow.key)
-            .join(OccurrenceRow, DeliveryRow.occurrence_id == OccurrenceRow.id)
-            .order_by(DeliveryRow.id)
-        )
-        if filters.campaign:
-            query = query.where(DeliveryRow.campaign_id == filters.campaign)
-        if filters.phone:
-            query = query.where(DeliveryRow.phone == filters.phone)
-        if filters.status:
-            query = query.where(DeliveryRow.status == filters.status)
-        for row, key in self.session.execute(query.execution_options(yield_per=1000)):
-            yield DeliveryView(
-                campaign=row.campaign_id,
-                occurrence=key,
-                to=row.phone,
-                status=row.status,
-                provider_id=row.provider_id,
-                attempts=row.attempts,
-                error_code=row.error_code,
-                error_message=row.error_message,
-                updated_at=row.updated_at,
-            )
 
     def save_airings(
         self, campaign_id: str, unit: str, planned: Iterable[tuple[str, datetime]], now: datetime

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dispatcher.core.errors import StoreError
 from dispatcher.store.access import AccessTokenRepository
 from dispatcher.store.approvals import ApprovalRepository
+from dispatcher.store.audit import AuditRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
 from dispatcher.store.db import current_revision, head_revision, make_engine
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.reports = ReportRepository(self._session)
         self.access = AccessTokenRepository(self._session)
         self.outreach = OutreachRepository(self._session)
+        self.audit = AuditRepository(self._session)
         return self
 
     def __exit__(

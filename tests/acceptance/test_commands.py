@@ -231,15 +231,18 @@ def test_log_and_monthly_report_after_a_send_and_broadcast_scripts(workspace: Wo
 
 def _check_log(table_text: str, csv_text: str, jsonl: str) -> None:
     table = table_text.splitlines()
-    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    assert csv_text.startswith("\ufeffcampaign,")  # a byte-order mark, for Excel
+    rows = list(csv.DictReader(io.StringIO(csv_text.removeprefix("\ufeff"))))
     records = [json.loads(line) for line in jsonl.splitlines()]
-    assert table[0].split() == ["campaign", "occurrence", "to", "status", "tries", "error"]
+    assert table[0].split() == ["time", "campaign", "occurrence", "to", "status", "tries",
+                                "error", "or", "reason"]  # fmt: skip
     assert table[-1].startswith("272 deliveries.")
     body = table[1:-1]
     assert len(body) == len(rows) == len(records) == 272
     # The table masks numbers (personal data); csv and jsonl are for machines, complete.
     assert not E164.search(table_text)
-    shown = [line.split(maxsplit=2)[2][:15] for line in body]
+    assert all(re.match(r"\d\d:\d\d \d\d/\d\d/\d{4}  ", line) for line in body)  # local
+    shown = [line.split(maxsplit=4)[4][:15] for line in body]
     assert all(MASKED.fullmatch(number) for number in shown)
     numbers = [row["to"] for row in rows]
     assert all(E164.fullmatch(n) for n in numbers) and len(set(numbers)) == 272

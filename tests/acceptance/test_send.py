@@ -65,12 +65,12 @@ def test_log_lists_every_delivery_with_its_provider_id(
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 272
     assert set(rows[0]) == {"campaign", "occurrence", "to", "status", "provider_id", "attempts",
-                            "error_code", "updated_at"}  # fmt: skip
+                            "error_code", "error_message", "sent_at", "updated_at"}  # fmt: skip
     sids = {m["to"]: m["sid"] for m in sim.accepted()}
     assert {r["to"]: r["provider_id"] for r in rows} == sids
     assert {r["status"] for r in rows} == {"accepted"}
     one = workspace.run("log", "--phone", "0" + rows[0]["to"][3:], "--format", "csv")
-    assert one.stdout.splitlines()[0].startswith("campaign,occurrence,to,status")
+    assert one.stdout.splitlines()[0].startswith("\ufeffcampaign,occurrence,to,status")
     assert len(one.stdout.splitlines()) == 2
 
 

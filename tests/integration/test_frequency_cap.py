@@ -14,6 +14,7 @@ from dispatcher.bootstrap import Runtime
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.outbox import LogFilter
 from dispatcher.core.status import Status
+from dispatcher.reports import audit_log
 from dispatcher.sending import planning
 from dispatcher.sending import send as services
 from dispatcher.sending.materialize import materialize
@@ -43,7 +44,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _rows(rt: Runtime, campaign_id: str) -> dict[str, tuple[str, str | None]]:
-    views = services.delivery_log(rt, LogFilter(campaign_id, None, None))
+    views = audit_log.delivery_log(rt, LogFilter(campaign_id, None, None))
     return {v.to: (v.status, v.error_message) for v in views}
 
 

@@ -1,0 +1,109 @@
+"""``dispatcher log`` and ``log events``: a table for people (local times dd/mm/yyyy, numbers
+masked unless --full), CSV (with a byte-order mark for Excel unless told not to), JSONL, and the
+rows of an .xlsx; all streamed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from dispatcher.audience.phones import mask, mask_in_text
+from dispatcher.cli.presenters import DELIVERED_NOTE, csv_line
+from dispatcher.core import schedule
+from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.outbox import DeliveryView, EventView
+
+BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
+LOG_FIELDS = ["campaign", "occurrence", "to", "status", "provider_id", "attempts", "error_code",
+              "error_message", "sent_at", "updated_at"]  # fmt: skip
+EVENT_FIELDS = ["id", "at", "campaign", "occurrence", "to", "status", "attempt", "provider_id",
+                "error_code", "detail"]  # fmt: skip
+
+
+def log_record(view: DeliveryView, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "campaign": view.campaign, "occurrence": view.occurrence, "to": view.to,
+        "status": view.status, "provider_id": view.provider_id, "attempts": view.attempts,
+        "error_code": view.error_code, "error_message": view.error_message,
+        "sent_at": view.sent_at.astimezone(tz).isoformat() if view.sent_at else None,
+        "updated_at": view.updated_at.astimezone(tz).isoformat(),
+    }  # fmt: skip
+
+
+def event_record(event: EventView, tz: ZoneInfo) -> dict[str, Any]:
+    return {
+        "id": event.id, "at": event.at.astimezone(tz).isoformat(), "campaign": event.campaign,
+        "occurrence": event.occurrence, "to": event.to, "status": event.status,
+        "attempt": event.attempt, "provider_id": event.provider_id,
+        "error_code": event.error_code, "detail": event.detail,
+    }  # fmt: skip
+
+
+def delivery_log(
+    views: Iterable[DeliveryView], fmt: str, tz: ZoneInfo, *, full: bool = False, bom: bool = True
+) -> Iterator[str]:
+    """Stream the deliveries; the table masks numbers unless ``full``, CSV and JSONL never do."""
+    if fmt != "table":
+        yield from _records((log_record(v, tz) for v in views), LOG_FIELDS, fmt, bom)
+        return
+    yield f"{'time':<16}  {'campaign':<20} {'occurrence':<22} {'to':<16} {'status':<12} " \
+          f"{'tries':>5}  error or reason\n"  # fmt: skip
+    count = 0
+    for view in views:
+        count += 1
+        why = " ".join(str(p) for p in (view.error_code, view.error_message) if p)
+        to, why = (view.to, why) if full else (mask(view.to), mask_in_text(why))
+        yield (
+            f"{_when(view.at, tz):<16}  {view.campaign:<20} {view.occurrence:<22} {to:<16} "
+            f"{view.status:<12} {view.attempts:>5}  {why}\n"
+        )
+    yield f"{count} deliveries. {DELIVERED_NOTE}\n"
+
+
+def delivery_events(
+    events: Iterable[EventView], fmt: str, tz: ZoneInfo, *, full: bool = False, bom: bool = True
+) -> Iterator[str]:
+    """Stream the per-transition history, in the order it was written."""
+    if fmt != "table":
+        yield from _records((event_record(e, tz) for e in events), EVENT_FIELDS, fmt, bom)
+        return
+    yield f"{'time':<16}  {'campaign':<20} {'occurrence':<22} {'to':<16} {'status':<12} " \
+          f"{'try':>3}  error or detail\n"  # fmt: skip
+    count = 0
+    for event in events:
+        count += 1
+        why = " ".join(str(p) for p in (event.error_code, event.detail) if p)
+        to, why = (event.to, why) if full else (mask(event.to), mask_in_text(why))
+        yield (
+            f"{_when(event.at, tz):<16}  {event.campaign:<20} {event.occurrence:<22} {to:<16} "
+            f"{event.status:<12} {event.attempt:>3}  {why}\n"
+        )
+    yield f"{count} events.\n"
+
+
+def _records(
+    records: Iterable[dict[str, Any]], fields: list[str], fmt: str, bom: bool
+) -> Iterator[str]:
+    if fmt == "jsonl":
+        for record in records:
+            yield json.dumps(record, ensure_ascii=False) + "\n"
+        return
+    yield (BOM if bom else "") + csv_line(fields)
+    for record in records:
+        yield csv_line(["" if record[f] is None else record[f] for f in fields])
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    return schedule.format_datetime_vi(moment.astimezone(tz))
+
+
+def open_out(path: Path) -> TextIO:
+    """``path`` to write an export into (UTF-8); :class:`BadInput` naming it when it cannot."""
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise BadInput(Problem(f"cannot write: {exc.strerror}", file=str(path))) from exc
