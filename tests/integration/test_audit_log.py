@@ -58,8 +58,8 @@ def test_filters_by_campaign_occurrence_number_and_status(rt: Runtime) -> None:
     assert _log(rt, phone="0912 345 678") == [("a", "+84912345678", "accepted"),
                                               ("b", "+84912345678", "skipped")]  # fmt: skip
     assert [t for _, t, _ in _log(rt, status="skipped")] == ["+84912345678", "+84987654321"]
-    occurrence = list(audit_log.delivery_log(rt, audit_log.log_filter(VN, campaign="b")))[0]
-    assert len(_log(rt, occurrence=occurrence.occurrence, campaign="b")) == 3
+    views = list(audit_log.delivery_log(rt, audit_log.log_filter(VN, campaign="b")))
+    assert len(_log(rt, occurrence=views[0].occurrence, campaign="b")) == 3
     assert _log(rt, occurrence="2000-01-01T00:00+07:00") == []
 
 
