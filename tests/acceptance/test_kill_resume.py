@@ -99,7 +99,7 @@ class Outbox:
     def view(self) -> dict[str, tuple[str, str | None]]:
         """Status and provider SID of every delivery, by number: what `dispatcher log` shows."""
         with self._uow() as uow:
-            rows = uow.repo.deliveries(LogFilter(campaign=CAMPAIGN_ID))
+            rows = uow.audit.deliveries(LogFilter(campaign=CAMPAIGN_ID))
             return {row.to: (row.status, row.provider_id) for row in rows}
 
 

@@ -65,7 +65,7 @@ def _runtime(
 
 def _log(rt: Runtime) -> list[tuple[str, str]]:
     with rt.uow() as uow:
-        return [(v.occurrence, v.to) for v in uow.repo.deliveries(LogFilter("thu", None, None))]
+        return [(v.occurrence, v.to) for v in uow.audit.deliveries(LogFilter("thu", None, None))]
 
 
 # -- test sends ---------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ def test_a_test_send_goes_to_the_staff_numbers_only(
     assert counts(report) == {Status.ACCEPTED: 2}
     assert report.runs[0].key == "test-20300801T100000"
     with rt.uow() as uow:
-        views = list(uow.repo.deliveries(LogFilter("thu", None, None)))
+        views = list(uow.audit.deliveries(LogFilter("thu", None, None)))
     assert sorted(v.to for v in views) == ["+84912000001", "+84912000002"]
     bodies = _bodies(rt)
     assert bodies == {"+84912000001": "Xin chào Người 1", "+84912000002": "Xin chào Người 2"}
