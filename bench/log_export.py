@@ -1,0 +1,119 @@
+"""Benchmark: `dispatcher log` exported as CSV (and .xlsx) for 100,000 and 1,000,000 deliveries.
+
+    .venv/bin/python bench/log_export.py                       # SQLite and PostgreSQL, 3 runs
+    .venv/bin/python bench/log_export.py --db sqlite --runs 5 --xlsx
+
+For each database and size, a fresh database gets one occurrence of N recipients (materialized
+as the scheduler does; not timed). Then, in the same round, each measured as a child process
+(wall time, and its peak resident set from ``wait4``):
+
+- ``dispatcher log --format csv --out FILE`` (and ``--format xlsx`` with ``--xlsx``);
+- the baseline: a plain script that streams ``SELECT`` of the same columns through the DB-API
+  driver into ``csv.writer`` (what the command costs beyond reading the rows).
+
+Targets (issue 14): 1M rows as CSV in under 30 s, and the same peak memory for 100k and 1M
+(within 10 %): the export is streamed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import benchlib as lib
+
+WORK = lib.OUT / "log-export"
+CAMPAIGN_ID = "bench-log"
+BASELINE = """
+import csv, sys
+url, out = sys.argv[1], sys.argv[2]
+query = ("SELECT d.campaign_id, o.key, d.phone, d.status, d.provider_id, d.attempts, "
+         "d.error_code, d.error_message, d.sent_at, d.updated_at FROM deliveries d "
+         "JOIN occurrences o ON o.id = d.occurrence_id ORDER BY d.id")
+if url.startswith("sqlite"):
+    import sqlite3
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+    cursor = connection.execute(query)
+else:
+    import psycopg
+    connection = psycopg.connect(url)
+    cursor = connection.cursor(name="export")
+    cursor.itersize = 1000
+    cursor.execute(query)
+with open(out, "w", newline="", encoding="utf-8") as stream:
+    writer = csv.writer(stream)
+    for row in cursor:
+        writer.writerow(row)
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--xlsx", action="store_true", help="also time --format xlsx")
+    args = parser.parse_args(argv)
+    WORK.mkdir(parents=True, exist_ok=True)
+    print(lib.machine())
+    print(lib.code_state())
+    print(f"load average before: {lib.load()}", flush=True)
+    results: dict[tuple[str, int, str], list[tuple[float, float]]] = {}
+    for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
+        for size in (int(s) for s in args.sizes.split(",")):
+            tag = lib.stamp()
+            campaign = lib.write_due_campaign(
+                WORK / f"campaign-{tag}.yaml", CAMPAIGN_ID, lib.valid_list(size)
+            )
+            with lib.fresh_database(db, f"bench_log_{tag}") as url:
+                _materialize(url, campaign)
+                kinds = ["csv", "baseline"] + (["xlsx"] if args.xlsx else [])
+                for run in range(1, args.runs + 1):
+                    for kind in kinds:
+                        measured = _measure(url, kind)
+                        results.setdefault((db, size, kind), []).append(measured)
+                        print(f"  {db} {size:,} {kind} run {run}: {measured[0]:.1f} s, "
+                              f"{measured[1]:.1f} MiB", flush=True)  # fmt: skip
+    print(f"\nload average after: {lib.load()}")
+    print("\n| database | rows | export | median time | median peak RSS |\n|---|---|---|---|---|")
+    for (db, size, kind), runs in results.items():
+        wall = statistics.median(r[0] for r in runs)
+        rss = statistics.median(r[1] for r in runs)
+        print(f"| {db} | {size:,} | {kind} | {wall:.1f} s | {rss:.1f} MiB |")
+    return 0
+
+
+def _materialize(url: str, campaign: Path) -> None:
+    """The occurrence, in a child process: the parent stays small, and each measured child's
+    peak (which counts what it inherits at fork) is its own."""
+    script = "import sys, pathlib, benchlib; benchlib.schedule_due(*sys.argv[1:2], " \
+             "pathlib.Path(sys.argv[2]))"  # fmt: skip
+    subprocess.run([sys.executable, "-c", script, url, str(campaign)], check=True,
+                   cwd=Path(__file__).parent)  # fmt: skip
+
+
+def _measure(url: str, kind: str) -> tuple[float, float]:
+    """(wall seconds, peak RSS MiB) of one export in a child process."""
+    out = WORK / f"export.{'xlsx' if kind == 'xlsx' else 'csv'}"
+    if kind == "baseline":
+        command = [sys.executable, "-c", BASELINE, url, str(out)]
+    else:
+        command = [lib.dispatcher_bin(), "log", "--format", kind, "--out", str(out)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")}
+    env["DISPATCHER_DB_URL"] = url
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=WORK)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{kind} export failed: {command}")
+    return wall, usage.ru_maxrss / 1024
+
+
+if __name__ == "__main__":
+    sys.exit(main())
