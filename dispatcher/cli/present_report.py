@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from dispatcher.cli.presenters import csv_line
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.schedule import format_date_vi
 from dispatcher.reports.monthly import MonthlyReport, ReportRow
 
 BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
@@ -54,6 +55,9 @@ def _csv(report: MonthlyReport) -> str:
 
 def _table(report: MonthlyReport) -> str:
     title = f"Báo cáo kết quả tuyên truyền {report.period_label}"
+    if report.start.day != 1:  # a period cut off on another day (report.period_start_day)
+        last = (report.end - timedelta(microseconds=1)).date()
+        title += f" (từ {format_date_vi(report.start.date())} đến {format_date_vi(last)})"
     if not report.rows and not report.unconfirmed:
         return f"{title}\n(không có hoạt động nào trong tháng)\n"
     lines = [title]

@@ -250,8 +250,16 @@ def known_zone(value: str) -> str:
     return value
 
 
-def month_bounds(year: int, month: int, tz: tzinfo) -> tuple[datetime, datetime]:
-    """[first instant, first instant of next month) in the reporting time zone."""
-    start = datetime(year, month, 1, tzinfo=tz)
-    following = date(year + month // 12, month % 12 + 1, 1)
-    return start, datetime(following.year, following.month, 1, tzinfo=tz)
+def month_bounds(
+    year: int, month: int, tz: tzinfo, start_day: int = 1
+) -> tuple[datetime, datetime]:
+    """[first instant, first instant after) of the month's reporting period in ``tz``: the
+    calendar month, or with ``start_day`` > 1 from that day of the month before to the day
+    before it in this month (15: 15/09 to 14/10 for October)."""
+    if start_day == 1:
+        start = datetime(year, month, 1, tzinfo=tz)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return start, datetime(following.year, following.month, 1, tzinfo=tz)
+    before = date(year - (month == 1), (month - 2) % 12 + 1, start_day)
+    return (datetime(before.year, before.month, start_day, tzinfo=tz),
+            datetime(year, month, start_day, tzinfo=tz))  # fmt: skip

@@ -62,7 +62,8 @@ class MonthlyReport:
 
     @property
     def period_label(self) -> str:
-        return f"tháng {self.start.month:02d}/{self.start.year}"
+        """``tháng 10/2024``: the month reported (the month the period ends in)."""
+        return f"tháng {self.month[5:]}/{self.month[:4]}"
 
 
 def parse_month(value: str) -> tuple[int, int]:
@@ -79,7 +80,7 @@ def monthly(rt: Runtime, month: str) -> MonthlyReport:
     """The report of ``month`` (``YYYY-MM``, in the configured time zone)."""
     year, number = parse_month(month)
     tz = rt.settings.tz
-    start, end = month_bounds(year, number, tz)
+    start, end = month_bounds(year, number, tz, rt.settings.report.period_start_day)
     # "Past days": an airing of today may still be confirmed today.
     past = datetime.combine(rt.clock.now().astimezone(tz).date(), time(), tz)
     with rt.uow() as uow:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dispatcher.bootstrap import Runtime, runtime
 from dispatcher.broadcast import service as broadcast_service
+from dispatcher.cli import present_report
 from dispatcher.core.errors import BadInput
 from dispatcher.reports import activities, activity_import
 from dispatcher.reports import monthly as reports
@@ -348,3 +349,22 @@ def test_the_report_as_a_workbook_to_file(rt: Runtime, tmp_path: Path) -> None:
     assert summary.freeze_panes == "A5" and summary["A4"].font.bold
     unit_rows = list(book["Xã Tân Đoàn"].iter_rows(min_row=5, values_only=True))
     assert [r[3] for r in unit_rows] == [2, 2]  # its row, its total
+
+
+def test_a_period_cut_off_on_the_15th_counts_from_the_15th_of_the_month_before(
+    tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "campaigns").mkdir()
+    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    monkeypatch.chdir(tmp_path)
+    cut = settings(tmp_path, db_url, report={"period_start_day": 15})
+    with runtime(cut, clock=FakeClock(NOW), environ={}) as rt:
+        for day, count in (("14/11/2024", "1"), ("15/11/2024", "2"), ("14/12/2024", "4"),
+                           ("15/12/2024", "8")):  # fmt: skip
+            activities.add(rt, _meeting(date=day, count=count))
+        december = reports.monthly(rt, "2024-12")
+        assert [r.count for r in december.rows] == [2 + 4]  # 15/11 to 14/12
+        assert [r.count for r in reports.monthly(rt, "2024-11").rows] == [1]
+        title = present_report.monthly(december, "table").splitlines()[0]
+        assert title == ("Báo cáo kết quả tuyên truyền tháng 12/2024 "
+                         "(từ 15/11/2024 đến 14/12/2024)")  # fmt: skip
