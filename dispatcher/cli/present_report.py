@@ -13,6 +13,7 @@ from dispatcher.cli.presenters import csv_line
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_date_vi
+from dispatcher.reports.due import DueReport
 from dispatcher.reports.monthly import MonthlyReport, ReportRow
 
 BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
@@ -108,3 +109,20 @@ def _report_json(report: MonthlyReport) -> dict[str, Any]:
             for r in report.unconfirmed
         ],
     }  # fmt: skip
+
+
+def due(report: DueReport, *, as_json: bool = False) -> str:
+    """The communes still to report, with their codes; or that every one has."""
+    last = (report.end - timedelta(microseconds=1)).date()
+    period = f"{format_date_vi(report.start.date())}–{format_date_vi(last)}"
+    if as_json:
+        data = {"month": report.month, "from": report.start.date().isoformat(),
+                "to": last.isoformat(), "reporting": report.reporting,
+                "due": [{"code": u.code, "name": u.name} for u in report.due]}  # fmt: skip
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if not report.due:
+        return f"Every commune has recorded outreach for {period} ({report.reporting}).\n"
+    lines = [f"{len(report.due)} commune(s) have recorded nothing for {period} "
+             f"({report.reporting} have):"]  # fmt: skip
+    lines += [f"  {u.code}  {u.name}" for u in report.due]
+    return "\n".join(lines) + "\n"

@@ -67,6 +67,24 @@ def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool) -> None
     click.echo(f"Wrote {out} (the report of {result.period_label}).")
 
 
+@report.command("due")
+@click.option("--month", required=True, metavar="YYYY-MM", help="The month: 2024-10 or 10/2024.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable.")
+def report_due(month: str, as_json: bool) -> None:
+    """The communes that have recorded nothing for the month: no activity, no airing confirmed.
+
+    \b
+    Example: dispatcher report due --month 10/2024
+    """
+    from dispatcher.cli import present_report
+    from dispatcher.reports import due
+
+    reports.parse_month(month)
+    with bootstrap.runtime(load_settings()) as rt:
+        found = due.due(rt, month)
+    click.echo(present_report.due(found, as_json=as_json), nl=False)
+
+
 @click.group()
 def optout() -> None:
     """The opt-out list: numbers no campaign sends to.

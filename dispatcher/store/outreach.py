@@ -61,6 +61,17 @@ class OutreachRepository:
         )
         return [(u, f, m, int(n)) for u, f, m, n in self.session.execute(query)]
 
+    def counted_codes_between(self, first: date, last: date) -> list[tuple[str]]:
+        """The unit codes with a record that counts, days included."""
+        successor = aliased(Row)
+        replaced = exists(select(successor.id).where(successor.corrects_id == Row.id))
+        query = (
+            select(Row.unit_code)
+            .where(Row.day >= first, Row.day <= last, Row.kind != "void", ~replaced)
+            .distinct()
+        )
+        return [(code,) for code in self.session.scalars(query)]
+
 
 def _filtered(
     query: Select[Row, int],

@@ -19,7 +19,7 @@ from dispatcher.bootstrap import Runtime, runtime
 from dispatcher.broadcast import service as broadcast_service
 from dispatcher.cli import present_report
 from dispatcher.core.errors import BadInput
-from dispatcher.reports import activities, activity_import
+from dispatcher.reports import activities, activity_import, due
 from dispatcher.reports import monthly as reports
 from dispatcher.reports.activity_fields import ActivityFields
 from dispatcher.reports.spreadsheet import write_xlsx
@@ -368,3 +368,23 @@ def test_a_period_cut_off_on_the_15th_counts_from_the_15th_of_the_month_before(
         title = present_report.monthly(december, "table").splitlines()[0]
         assert title == ("Báo cáo kết quả tuyên truyền tháng 12/2024 "
                          "(từ 15/11/2024 đến 14/12/2024)")  # fmt: skip
+
+
+def test_report_due_names_the_communes_that_recorded_nothing(rt: Runtime) -> None:
+    activities.add(rt, _meeting(date="05/11/2024"))
+    activities.add(rt, _meeting(unit="Khánh Khê", date="06/11/2024"))
+    voided = activities.add(rt, _meeting(unit="Tri Lễ", date="07/11/2024"))
+    activities.void(rt, voided.id, "nhập nhầm xã")
+    found = due.due(rt, "11/2024")
+    names = [u.name for u in found.due]
+    # November 2024: 17 communes existed (Đồng Giáp and Tràng Các until the 30th); two recorded.
+    assert (found.reporting, len(names)) == (2, 15)
+    assert "Xã Tân Đoàn" not in names and "Xã Khánh Khê" not in names
+    assert "Xã Tri Lễ" in names  # its only record was voided
+    assert names[:5] == ["Thị trấn Văn Quan", "Xã An Sơn", "Xã Bình Phúc", "Xã Điềm He",
+                         "Xã Đồng Giáp"]  # by name, đ with d  # fmt: skip
+    december = {u.name for u in due.due(rt, "12/2024").due}
+    assert "Xã Tràng Các" not in december and "Xã Tân Đoàn" in december  # merged away by then
+    text = present_report.due(found)
+    assert text.startswith("15 commune(s) have recorded nothing for 01/11/2024–30/11/2024 "
+                           "(2 have):\n  06253  Thị trấn Văn Quan\n")  # fmt: skip
