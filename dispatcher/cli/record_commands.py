@@ -38,7 +38,8 @@ def report() -> None:
 )  # fmt: skip
 @click.option("--out", type=FileArg, help="Write to this file (.xlsx: bao-cao-YYYY-MM.xlsx).")
 @click.option("--no-bom", is_flag=True, help="CSV without the byte-order mark, for machines.")
-def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool) -> None:
+@click.option("--unit", help="Only this unit's rows (tone marks, Xã or UBND optional).")
+def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool, unit: str | None) -> None:
     """Per unit: form of communication, number of times, means (the directive's report).
 
     Counts SMS that reached the provider, loudspeaker airings the communes confirmed, and the
@@ -50,7 +51,7 @@ def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool) -> None
     """
     reports.parse_month(month)
     with bootstrap.runtime(load_settings()) as rt:
-        result = reports.monthly(rt, month)
+        result = reports.monthly(rt, month, unit)
     if fmt == "xlsx":
         from dispatcher.reports.spreadsheet import write_xlsx
 

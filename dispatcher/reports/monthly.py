@@ -19,12 +19,14 @@ from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import month_bounds
 from dispatcher.reports.forms import form_by_code
+from dispatcher.sms.encoding import fold_vietnamese
 from dispatcher.store.airings import PlannedAiring
 
 FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_UNIT_WORDS = re.compile(r"^(?:ubnd\s+)?(?:xa|phuong|thi tran|huyen|tinh)\s+")
 MONTH_VI = re.compile(r"^(\d{1,2})/(\d{4})$")  # 10/2024, as people write it
 YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
 
@@ -76,8 +78,9 @@ def parse_month(value: str) -> tuple[int, int]:
     return year, number
 
 
-def monthly(rt: Runtime, month: str) -> MonthlyReport:
-    """The report of ``month`` (``YYYY-MM``, in the configured time zone)."""
+def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
+    """The report of ``month`` (``YYYY-MM``, in the configured time zone); with ``unit``, only
+    that unit's rows (its name written with or without tone marks, "Xã" or "UBND")."""
     year, number = parse_month(month)
     tz = rt.settings.tz
     start, end = month_bounds(year, number, tz, rt.settings.report.period_start_day)
@@ -99,7 +102,16 @@ def monthly(rt: Runtime, month: str) -> MonthlyReport:
     ]
     rows += [_recorded(unit, code, means, n) for unit, code, means, n in recorded]
     rows.sort(key=lambda r: (r.unit, r.form, r.means))
-    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, _unconfirmed(missing, tz))
+    unconfirmed = _unconfirmed(missing, tz)
+    if unit is not None:
+        rows = [r for r in rows if _unit_key(r.unit) == _unit_key(unit)]
+        unconfirmed = [r for r in unconfirmed if _unit_key(r.unit) == _unit_key(unit)]
+    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, unconfirmed)
+
+
+def _unit_key(name: str) -> str:
+    """How units compare in ``--unit``: no tone marks, case, "UBND" or kind."""
+    return _UNIT_WORDS.sub("", " ".join(fold_vietnamese(name).casefold().split()))
 
 
 def _recorded(unit: str, code: str, means: str, count: int) -> ReportRow:

@@ -388,3 +388,12 @@ def test_report_due_names_the_communes_that_recorded_nothing(rt: Runtime) -> Non
     text = present_report.due(found)
     assert text.startswith("15 commune(s) have recorded nothing for 01/11/2024–30/11/2024 "
                            "(2 have):\n  06253  Thị trấn Văn Quan\n")  # fmt: skip
+
+
+def test_the_report_of_one_unit(rt: Runtime) -> None:
+    activities.add(rt, _meeting())
+    activities.add(rt, _meeting(unit="Khánh Khê", form="banner", count="4"))
+    for written in ("Xã Khánh Khê", "khanh khe", "UBND xã Khánh Khê"):
+        only = reports.monthly(rt, "2024-12", written)
+        assert [(r.unit, r.count) for r in only.rows] == [("Xã Khánh Khê", 4)]
+    assert reports.monthly(rt, "2024-12", "Tràng Phái").rows == []
