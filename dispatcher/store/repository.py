@@ -35,6 +35,8 @@ from dispatcher.store.models import (
     OccurrenceRow,
 )
 
+# What registering a campaign writes (besides its id and times).
+_CAMPAIGN_FIELDS = ("title", "unit", "timezone", "source_path", "fingerprint", "spec")
 # The columns a new outbox row is written with, in the order of add_deliveries' tuples.
 _NEW_DELIVERY_COLUMNS = (
     "occurrence_id",
@@ -64,12 +66,22 @@ class Repository:
 
     # -- campaigns and occurrences -------------------------------------------------------------
     def save_campaign(self, row: CampaignRow, now: datetime) -> None:
+        """Register the campaign, or update what is registered of it. Two processes may
+        register it at once (``serve``'s scheduler and a ``send``): ON CONFLICT, the one that
+        comes second updates the row the first wrote instead of failing on its key."""
+        sqlite_write_lock(self.session)  # SQLite: read and write under one lock
         existing = self.session.get(CampaignRow, row.id)
         if existing is None:
-            row.created_at = row.updated_at = now
-            self.session.add(row)
-            return
-        for field in ("title", "unit", "timezone", "source_path", "fingerprint", "spec"):
+            values = {field: getattr(row, field) for field in _CAMPAIGN_FIELDS}
+            values |= {"id": row.id, "created_at": now, "updated_at": now}
+            dialect = self.session.get_bind().dialect.name
+            insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+            query = insert_into(CampaignRow).values(values).on_conflict_do_nothing()
+            if self.session.execute(query.returning(CampaignRow.id)).first() is not None:
+                return
+            existing = self.session.get(CampaignRow, row.id, populate_existing=True)
+            assert existing is not None  # the conflicting row is committed: rows are never deleted
+        for field in _CAMPAIGN_FIELDS:
             setattr(existing, field, getattr(row, field))
         existing.updated_at = now
 
