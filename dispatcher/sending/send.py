@@ -334,7 +334,7 @@ async def run_sender(
                     rt.uow, gw, rt.clock, batch_size=sending.batch_size,
                     concurrency=sending.concurrency, on_progress=on_progress, pacer=pacer,
                     identity=me, lease=timedelta(seconds=sending.lease_s), gate=gate,
-                    budget=budget,
+                    budget=budget, wait_for_others=True,
                 )  # fmt: skip
                 with stop_on_signals(sender.stop):
                     return await sender.run(occurrence_id)

@@ -37,6 +37,8 @@ T = TypeVar("T")
 RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
 RECONCILE_CONCURRENCY = 8  # provider lookups in flight while settling unknown outcomes
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
+OTHERS_POLL_S = 0.5  # `send` looks this often at rows another worker holds...
+OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worker's)
 # Whether sending may go on now: None, or why not ("campaign paused", "halted: ...").
 Gate = Callable[[UnitOfWork, datetime], str | None]
 # How many more segments the budgets allow now (locking them till commit); None: no budget.
@@ -88,6 +90,7 @@ class Sender:
         pacer: Pacing | None = None,
         identity: Identity | None = None,
         lease: timedelta = timedelta(seconds=60),
+        wait_for_others: bool = False,
         gate: Gate | None = None,
         budget: BudgetCheck | None = None,
     ) -> None:
@@ -100,6 +103,9 @@ class Sender:
         self._pacer = pacer
         self._identity = identity or Identity("unregistered")
         self._lease = lease
+        # `send` (not a worker): rows of the occurrence that other workers (a running `serve`)
+        # hold are waited for while they move, so one run reports the occurrence settled.
+        self._wait_for_others = wait_for_others
         self._gate = gate
         self._budget = budget
         self._over_budget: str | None = None
@@ -130,9 +136,29 @@ class Sender:
                 self._on_progress(progress)
                 await self._pump(occurrence_id, progress)
             counts = await self._db(self._counts, occurrence_id)
+            if self._wait_for_others and counts.get(Status.SENDING):
+                counts = await self._others_settle(occurrence_id, counts)
             return RunResult(counts, self._halt, self._stopping, self._blocked, self._over_budget)
         finally:
             self._db_thread.shutdown(wait=True)
+
+    async def _others_settle(
+        self, occurrence_id: int, counts: dict[Status, int]
+    ) -> dict[Status, int]:
+        """Once this run's own rows are recorded, the ones still `sending` are another
+        worker's: wait while they move (a live worker records them within seconds), up to the
+        lease; rows that stop moving (a dead worker's) are left to reconciliation."""
+        deadline = self._clock.monotonic() + self._lease.total_seconds()
+        last_change = self._clock.monotonic()
+        while counts.get(Status.SENDING) and not self._halted_or_stopping():
+            now = self._clock.monotonic()
+            if now >= deadline or now - last_change >= OTHERS_STALL_S:
+                break
+            await asyncio.sleep(OTHERS_POLL_S)
+            latest = await self._db(self._counts, occurrence_id)
+            if latest != counts:
+                counts, last_change = latest, self._clock.monotonic()
+        return counts
 
     def _counts(self, occurrence_id: int) -> dict[Status, int]:
         with self._uow() as uow:

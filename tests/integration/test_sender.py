@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from dispatcher.safety.budgets import Room
 from dispatcher.sending.sender import Sender
 from dispatcher.store.models import CampaignRow, DeliveryEventRow
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
+from dispatcher.store.workers import Identity
 from tests.fakes import FakeGateway
 
 PHONES = [f"+8491234{i:04d}" for i in range(25)]
@@ -222,3 +225,43 @@ def test_a_recipient_the_provider_says_unsubscribed_joins_the_opt_out_list(engin
     assert result.counts == {Status.ACCEPTED: 24, Status.FAILED: 1}
     with unit_of_work_factory(engine)() as uow:
         assert uow.optouts.contains(PHONES) == {stopped}
+
+
+def _held_by_a_live_worker(engine: Engine, occurrence_id: int, rows: int) -> list[OutboundMessage]:
+    """Another worker (a running `serve`), alive, has claimed ``rows`` of the occurrence."""
+    now = datetime.now(UTC)
+    other = Identity("serve-on-another-host", host="another-host")
+    with unit_of_work_factory(engine)() as uow:
+        uow.workers.register(other, "serve", now)
+        claimed = uow.repo.claim(occurrence_id, rows, now, now, claimant=other.id).messages
+        uow.commit()
+    return claimed
+
+
+def test_send_waits_for_the_rows_a_live_worker_holds_to_settle(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:4])
+    held = _held_by_a_live_worker(engine, occurrence_id, 2)
+
+    def the_other_worker_records_them() -> None:
+        time.sleep(1.5)
+        with unit_of_work_factory(engine)() as uow:
+            outcomes = [Outcome(m.delivery_id, Status.ACCEPTED, f"SM{m.delivery_id}") for m in held]
+            uow.repo.apply(outcomes, datetime.now(UTC))
+            uow.commit()
+
+    other = threading.Thread(target=the_other_worker_records_them)
+    other.start()
+    gateway = FakeGateway()
+    sender = Sender(unit_of_work_factory(engine), gateway, SystemClock(), batch_size=10,
+                    concurrency=4, wait_for_others=True)  # fmt: skip
+    result = asyncio.run(sender.run(occurrence_id))
+    other.join()
+    assert len(gateway.sent) == 2  # its own two; the other worker's two are never sent again
+    assert result.counts == {Status.ACCEPTED: 4}  # one `send` reports the occurrence settled
+
+
+def test_a_worker_does_not_wait_for_the_others(engine: Engine) -> None:
+    occurrence_id = _occurrence(engine, PHONES[:4])
+    _held_by_a_live_worker(engine, occurrence_id, 2)
+    result = _run(engine, FakeGateway(), occurrence_id)  # as `worker` and `serve` run it
+    assert result.counts == {Status.ACCEPTED: 2, Status.SENDING: 2}
