@@ -32,6 +32,9 @@ demo: $(STAMP) espeak-ng
 	$(BIN)/dispatcher activity list --month 2024-10 --format jsonl | grep -q . || \
 	  $(BIN)/dispatcher activity import campaigns/activities/2024-10-van-quan.csv
 	$(BIN)/dispatcher report monthly --month 2024-10
+	$(BIN)/dispatcher report monthly --month 2024-10 --format xlsx --out var/bao-cao-10-2024.xlsx
+	@# Every log record is hash-chained: exit 1 naming the first one changed since written.
+	$(BIN)/dispatcher log verify
 
 # Offline Vietnamese speech for the loudspeaker audio (Debian package espeak-ng), installed
 # with apt-get when missing: as root, else through sudo. Where it cannot be had, `demo` says so

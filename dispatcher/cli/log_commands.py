@@ -16,12 +16,13 @@ if TYPE_CHECKING:
     from dispatcher import bootstrap
     from dispatcher.cli import present_log
     from dispatcher.core.outbox import LogFilter
-    from dispatcher.reports import audit_log
+    from dispatcher.reports import audit_log, log_verify
     from dispatcher.settings.config import Settings
 else:
     bootstrap = lazy_module("dispatcher.bootstrap")
     present_log = lazy_module("dispatcher.cli.present_log")
     audit_log = lazy_module("dispatcher.reports.audit_log")
+    log_verify = lazy_module("dispatcher.reports.log_verify")
 
 F = TypeVar("F", bound=Callable[..., Any])
 _OPTIONS = [
@@ -85,6 +86,28 @@ def log_events(fmt: str, out: Path | None, no_bom: bool, full: bool,
     Example: dispatcher log events --phone 0912345678
     """
     _show("events", filters, fmt, out, no_bom, full)
+
+
+@log.command("verify")
+@click.option("--head", metavar="HASH", help="The chain head a report printed...")
+@click.option("--at", type=int, metavar="N", help="...at this position.")
+def verify(head: str | None, at: int | None) -> None:
+    """Check that the logs (deliveries, airings, activities, opt-outs, approvals, halts...)
+    are exactly as they were written: exit 0 when the audit chain is intact, 1 naming the
+    first record that is not (edited, deleted, added or moved).
+
+    With --head and --at, as printed on a report, also check that the database still holds
+    exactly the history that report was computed on (a rewrite of the whole chain is caught).
+
+    \b
+    Example: dispatcher log verify --head 3f9a…c2 --at 1234
+    """
+    expected = log_verify.anchor(head, at)
+    with bootstrap.runtime(load_settings()) as rt:
+        verdict = log_verify.verify_log(rt, expected)
+    click.echo(present_log.verdict(verdict))
+    if verdict.broken is not None:
+        raise SystemExit(1)
 
 
 def _show(

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from dispatcher.audience.phones import mask, mask_in_text
@@ -19,6 +19,9 @@ from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.outbox import DeliveryView, EventView
 from dispatcher.core.text import spreadsheet_safe
+
+if TYPE_CHECKING:
+    from dispatcher.reports.log_verify import Verdict
 
 BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
 CHUNK_ROWS = 1000  # CSV rows written out at once
@@ -126,3 +129,16 @@ def open_out(path: Path) -> TextIO:
         return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
         raise BadInput(Problem(f"cannot write: {exc.strerror}", file=str(path))) from exc
+
+
+def verdict(result: Verdict) -> str:
+    """What ``log verify`` found, in a sentence or two."""
+    if result.broken is None:
+        at, head = result.head
+        return (f"The logs are intact: {result.records} records chained.\n"
+                f"Chain head: position {at}, hash {head}")  # fmt: skip
+    broken = result.broken
+    record = broken.table if broken.record_id is None else f"{broken.table} id {broken.record_id}"
+    where = f" (chain position {broken.position})" if broken.position is not None else ""
+    return (f"The logs were changed: {record}{where}: {broken.what}.\n"
+            f"Intact before it: {result.records} records.")  # fmt: skip

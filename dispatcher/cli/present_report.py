@@ -21,6 +21,7 @@ REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lư�
                  "Ghi chú"]  # fmt: skip
 TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Phương tiện", "Ghi chú")
 TOTAL = "Tổng cộng"
+ANCHOR_LABEL = "Sổ nhật ký (bản ghi, mã)"  # the CSV's last row: the chain head
 UNCONFIRMED_TITLE = "Chưa xác nhận — đã qua giờ phát, xã chưa xác nhận đã phát (không tính ở trên):"
 UNCONFIRMED_SHOWN = 6  # planned times listed per commune in the table; CSV and JSON list all
 
@@ -51,7 +52,8 @@ def _csv(report: MonthlyReport) -> str:
     ]
     missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
                 f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
-    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing])
+    anchor = ["", ANCHOR_LABEL, report.chain_head[0], report.chain_head[1]]
+    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing, anchor])
 
 
 def _table(report: MonthlyReport) -> str:
@@ -60,7 +62,7 @@ def _table(report: MonthlyReport) -> str:
         last = (report.end - timedelta(microseconds=1)).date()
         title += f" (từ {format_date_vi(report.start.date())} đến {format_date_vi(last)})"
     if not report.rows and not report.unconfirmed:
-        return f"{title}\n(không có hoạt động nào trong tháng)\n"
+        return f"{title}\n(không có hoạt động nào trong tháng)\n{report.anchor_line}\n"
     lines = [title]
     if report.rows:
         cells = [
@@ -73,6 +75,7 @@ def _table(report: MonthlyReport) -> str:
         lines.append("(chưa có hoạt động nào được tính trong tháng)")
     if report.unconfirmed:
         lines += ["", UNCONFIRMED_TITLE] + [_unconfirmed_line(r) for r in report.unconfirmed]
+    lines += ["", report.anchor_line]
     return "\n".join(lines) + "\n"
 
 
@@ -108,6 +111,7 @@ def _report_json(report: MonthlyReport) -> dict[str, Any]:
              "planned": [t.isoformat() for t in r.times]}
             for r in report.unconfirmed
         ],
+        "chain_head": {"position": report.chain_head[0], "hash": report.chain_head[1]},
     }  # fmt: skip
 
 

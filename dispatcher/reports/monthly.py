@@ -16,6 +16,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
+from dispatcher.core.chain import GENESIS
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import month_bounds
 from dispatcher.reports.forms import form_by_code
@@ -61,6 +62,15 @@ class MonthlyReport:
     end: datetime
     rows: list[ReportRow]  # what is counted: SMS sent, airings confirmed
     unconfirmed: list[ReportRow] = field(default_factory=list)  # past airings not confirmed
+    # The audit chain's head (position, hash) when counted: `log verify --head H --at N`
+    # later shows the log still holds exactly the history this report was computed on.
+    chain_head: tuple[int, str] = (0, GENESIS)
+
+    @property
+    def anchor_line(self) -> str:
+        at, head = self.chain_head
+        return (f"Sổ nhật ký đến bản ghi {at}, mã {head} "
+                f"(kiểm tra: dispatcher log verify --head {head} --at {at})")  # fmt: skip
 
     @property
     def period_label(self) -> str:
@@ -92,6 +102,7 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
         missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
         last_day = end.astimezone(tz).date() - timedelta(days=1)
         recorded = uow.outreach.counted_between(start.astimezone(tz).date(), last_day)
+        head = uow.chain.head()  # read last: it covers everything counted above
     rows = [
         ReportRow(unit, FORM_SMS, _sms_means(sender), n, "tin", "sent", segments)
         for unit, sender, n, segments in sms
@@ -106,7 +117,7 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
     if unit is not None:
         rows = [r for r in rows if _unit_key(r.unit) == _unit_key(unit)]
         unconfirmed = [r for r in unconfirmed if _unit_key(r.unit) == _unit_key(unit)]
-    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, unconfirmed)
+    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, unconfirmed, head)
 
 
 def _unit_key(name: str) -> str:

@@ -44,6 +44,8 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
     assert summary is not None  # a new workbook has one sheet
     summary.title = "Tổng hợp"
     _sheet(summary, report, report.rows, "")
+    summary.append([])
+    summary.append([report.anchor_line])
     used = {summary.title}
     for unit in sorted({r.unit for r in report.rows}):
         sheet = book.create_sheet(_sheet_name(unit, used))

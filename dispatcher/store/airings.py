@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from dispatcher.store.chain import note_ids
 from dispatcher.store.models import AiringConfirmationRow, AiringRow, CampaignRow
 
 PLANNED = "planned"
@@ -104,6 +105,8 @@ class AiringRepository:
         insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
         query = insert_into(AiringConfirmationRow).values(values).on_conflict_do_nothing()
         new_id = self.session.execute(query.returning(AiringConfirmationRow.id)).scalar()
+        if new_id is not None:
+            note_ids(self.session, "airing_confirmations", [new_id])
         return new_id is not None
 
     def confirmation(

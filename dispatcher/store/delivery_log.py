@@ -1,7 +1,8 @@
 """The delivery log (``delivery_event``): one appended row per change of a delivery's status.
 
 Append-only (triggers refuse updates and deletes); written in set-based statements so a large
-occurrence is logged at once. The repository calls these in the transaction of the change.
+occurrence is logged at once. The repository calls these in the transaction of the change;
+each notes what it appended for the audit chain (dispatcher.store.chain).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from dispatcher.store.chain import last_id, note_ids, note_selection
 from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
+
+TABLE = "delivery_log"
 
 
 def log_pending(session: Session, occurrence: OccurrenceRow, now: datetime) -> None:
@@ -44,7 +48,8 @@ def log_events(
         }
         for row, detail, error_code in events
     ]
-    session.execute(insert(DeliveryEventRow), values)
+    added = session.scalars(insert(DeliveryEventRow).returning(DeliveryEventRow.id), values)
+    note_ids(session, TABLE, added)
 
 
 def log_selected(
@@ -64,7 +69,9 @@ def log_selected(
     )  # fmt: skip
     target = ["at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status",
               "attempt", "segments", "provider_id", "detail"]  # fmt: skip
+    after_id = last_id(session, TABLE)
     session.execute(insert(DeliveryEventRow).from_select(target, columns))
+    note_selection(session, TABLE, after_id, now)
 
 
 def _occurrence_keys(session: Session, ids: set[int]) -> dict[int, str]:

@@ -343,6 +343,21 @@ class ControlRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ChainRow(Base):
+    """One auditable record's place in the audit chain (dispatcher.core.chain): its position
+    in commit order, where it is, and its hash over its content and the previous hash.
+    Append-only like the records it covers."""
+
+    __tablename__ = "audit_chain"
+    __table_args__ = (UniqueConstraint("source", "record_id"),)
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    source: Mapped[str] = mapped_column(String(32))  # the record's table
+    record_id: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# The logs: append-only (triggers), and each of their records is in the audit chain.
 APPEND_ONLY_TABLES = (
     "delivery_log",
     "activity_log",

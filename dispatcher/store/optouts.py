@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from dispatcher.store.chain import note_ids
 from dispatcher.store.models import OptOutEventRow, OptOutRow
 
 # Numbers per IN list: under SQLite's oldest bound-parameter limit (999). Larger chunks were
@@ -91,7 +92,8 @@ class OptOutRepository:
         added = set(self.session.scalars(statement.returning(OptOutRow.phone), values))
         log = [_event(ADD, first[phone], now, by) for phone in first if phone in added]
         if log:
-            self.session.execute(insert(OptOutEventRow), log)
+            logged = self.session.scalars(insert(OptOutEventRow).returning(OptOutEventRow.id), log)
+            note_ids(self.session, "optout_log", logged)
         return added
 
     def remove(
@@ -135,7 +137,10 @@ class OptOutRepository:
         self, action: str, phone: str, reason: str, source: str, now: datetime, by: str | None
     ) -> None:
         values = _event(action, NewOptOut(phone, reason, source), now, by)
-        self.session.execute(insert(OptOutEventRow).values(values))
+        logged = self.session.scalars(
+            insert(OptOutEventRow).values(values).returning(OptOutEventRow.id)
+        )
+        note_ids(self.session, "optout_log", logged)
 
 
 def _event(action: str, entry: NewOptOut, now: datetime, by: str | None) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,7 @@ from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.audit import AuditRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
+from dispatcher.store.chain import ChainRepository, forget_pending, note_flushed, seal
 from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.outreach import OutreachRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.access = AccessTokenRepository(self._session)
         self.outreach = OutreachRepository(self._session)
         self.audit = AuditRepository(self._session)
+        self.chain = ChainRepository(self._session)
         return self
 
     def __exit__(
@@ -71,8 +73,11 @@ class UnitOfWork:
         self._session.rollback()
 
     def commit(self) -> None:
+        """Commit, the logs' new records linked into the audit chain first."""
         assert self._session is not None
         try:
+            self._session.flush()
+            seal(self._session)
             self._session.commit()
         except SQLAlchemyError as exc:
             self._session.rollback()
@@ -81,7 +86,13 @@ class UnitOfWork:
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
     factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_flush", _note_flushed)
+    event.listen(factory, "after_rollback", forget_pending)
     return lambda: UnitOfWork(factory)
+
+
+def _note_flushed(session: Session, _context: object) -> None:
+    note_flushed(session, session.new)
 
 
 CONNECT_TIMEOUT_S = 5  # `plan` and `validate` only glance at the database: never hang on it

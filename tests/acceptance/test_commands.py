@@ -285,9 +285,11 @@ def _check_airings_report(data: dict[str, object], table: str, csv_text: str) ->
     lines = list(csv.reader(io.StringIO(csv_text.removeprefix("\ufeff"))))
     assert lines[0] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
                         "Phương tiện", "Ghi chú"]  # fmt: skip
-    assert [(r[0], r[3], r[4], r[6][:26]) for r in lines[1:]] == [
+    assert [(r[0], r[3], r[4], r[6][:26]) for r in lines[1:-1]] == [
         ("", "12", "lượt", "Chưa xác nhận (không tính)")
     ] * 3  # fmt: skip
+    # The last row anchors the report to the log: the chain head it was computed at.
+    assert lines[-1][:2] == ["", "Sổ nhật ký (bản ghi, mã)"] and len(lines[-1][3]) == 64
 
 
 @SQLITE_ONLY  # the other tests run every command, and so the upgrade, on PostgreSQL too

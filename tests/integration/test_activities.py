@@ -340,7 +340,10 @@ def test_the_report_as_a_workbook_to_file(rt: Runtime, tmp_path: Path) -> None:
     assert rows[1][0] == "Từ ngày 01/12/2024 đến ngày 31/12/2024"
     assert rows[3] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
                        "Phương tiện", "Ghi chú"]  # fmt: skip
-    assert rows[4:] == [
+    with rt.uow() as uow:
+        at, head = uow.chain.head()
+    assert at > 0 and rows[-1][0].startswith(f"Sổ nhật ký đến bản ghi {at}, mã {head} ")
+    assert rows[4:-2] == [
         [1, "Xã Khánh Khê", "Băng rôn, pa-nô, áp phích", 4, "chiếc", "'=1+1", "Đơn vị ghi nhận"],
         [2, "Xã Tân Đoàn", "Hội nghị, họp dân", 2, "buổi", "Hội trường thôn Bản Chắt",
          "Đơn vị ghi nhận"],

@@ -1,0 +1,232 @@
+"""The audit chain in the database: every record of the logs, in commit order, hash-linked.
+
+Writers note what they append to a log (:func:`note_ids`, :func:`note_selection`, or simply by
+adding ORM rows, picked up after each flush); the unit of work calls :func:`seal` just before
+it commits, which takes the chain's lock, reads the head, links the transaction's records after
+it and inserts their chain rows. Ordering: on PostgreSQL a transaction-scoped advisory lock, so
+transactions append to the chain one at a time, for the few milliseconds from their seal to
+their commit (their own inserts run in parallel, before it); on SQLite the transaction already
+holds the database's write lock. The chain's order is therefore the commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dispatcher.core.chain import GENESIS, link
+from dispatcher.store.models import (
+    ActivityRow,
+    AiringConfirmationRow,
+    ApprovalRow,
+    Base,
+    ChainRow,
+    DeliveryEventRow,
+    OptOutEventRow,
+    OutreachActivityRow,
+)
+
+# The chained tables, in the order one transaction's records are linked, with the columns that
+# make a record's canonical content. Fixed: a column added to one of these tables later is
+# chained only by a deliberate change here (a unit test compares these with the models).
+CHAINED: dict[str, tuple[type[Base], tuple[str, ...]]] = {
+    "delivery_log": (DeliveryEventRow, (
+        "id", "at", "delivery_id", "campaign_id", "occurrence_key", "phone", "status", "attempt",
+        "segments", "provider_id", "error_code", "detail")),
+    "airing_confirmations": (AiringConfirmationRow, (
+        "id", "campaign_id", "commune", "scheduled_at", "aired_at", "duration_s", "confirmed_by",
+        "source", "created_at")),
+    "outreach_activities": (OutreachActivityRow, (
+        "id", "kind", "corrects_id", "unit_code", "unit_name", "form", "count", "day", "means",
+        "content", "campaign_id", "note", "reason", "source", "recorded_by", "recorded_at")),
+    "optout_log": (OptOutEventRow, (
+        "id", "at", "phone", "action", "reason", "source", "created_by")),
+    "approvals": (ApprovalRow, (
+        "id", "campaign_id", "fingerprint", "recipients", "approver", "at")),
+    "activity_log": (ActivityRow, (
+        "id", "at", "kind", "campaign_id", "occurrence_key", "detail")),
+}  # fmt: skip
+CHAIN_LOCK = 0x6469737063680001  # PostgreSQL advisory lock key: "dispch" + 1
+PAGE = 5000  # records read and chain rows written at once
+
+
+@dataclass
+class _Pending:
+    """What one transaction appended to one table and has not chained yet."""
+
+    ids: set[int] = field(default_factory=set)
+    selections: list[tuple[int, datetime]] = field(default_factory=list)
+
+
+def _pending(session: Session) -> dict[str, _Pending]:
+    return session.info.setdefault("audit_chain", {})
+
+
+def note_ids(session: Session, table: str, ids: Iterable[int]) -> None:
+    """This transaction appended the records ``ids`` of ``table``."""
+    _pending(session).setdefault(table, _Pending()).ids.update(ids)
+
+
+def last_id(session: Session, table: str) -> int:
+    model = CHAINED[table][0]
+    return session.scalar(select(func.max(model.id))) or 0  # type: ignore[attr-defined]
+
+
+def note_selection(session: Session, table: str, after_id: int, at: datetime) -> None:
+    """This transaction appended many records of ``table`` in one INSERT ... SELECT, all at
+    ``at``, after ``after_id`` (read just before): the ones still unchained at the seal."""
+    _pending(session).setdefault(table, _Pending()).selections.append((after_id, at))
+
+
+def note_flushed(session: Session, flushed: Iterable[object]) -> None:
+    """After a flush: the log rows the ORM just inserted."""
+    for row in flushed:
+        table = getattr(row, "__tablename__", None)
+        if table in CHAINED:
+            note_ids(session, table, [row.id])  # type: ignore[attr-defined]
+
+
+def forget_pending(session: Session) -> None:
+    """After a rollback: nothing this transaction noted was kept."""
+    session.info.pop("audit_chain", None)
+
+
+def seal(session: Session) -> None:
+    """Link this transaction's appended records after the chain's head, in one lock held to
+    the commit that follows."""
+    pending = session.info.pop("audit_chain", None)
+    if not pending:
+        return
+    _lock(session)
+    head = session.execute(select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()))
+    seq, previous = head.first() or (0, GENESIS)
+    for table in [t for t in CHAINED if t in pending]:
+        for page in _records(session, table, pending[table]):
+            rows = []
+            for values in page:
+                seq, previous = seq + 1, link(previous, table, values)
+                rows.append({"seq": seq, "source": table, "record_id": values[0],
+                             "hash": previous})  # fmt: skip
+            session.execute(insert(ChainRow), rows)
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+
+
+def _records(session: Session, table: str, pending: _Pending) -> Iterator[list[tuple[Any, ...]]]:
+    """The pending records' canonical values, a page at a time, each page chained before the
+    next is read (so a selection never takes a record twice)."""
+    model, names = CHAINED[table]
+    columns = [getattr(model, name) for name in names]
+    ids = sorted(pending.ids)
+    for start in range(0, len(ids), PAGE):
+        chunk = ids[start : start + PAGE]
+        query = select(*columns).where(columns[0].in_(chunk)).order_by(columns[0])
+        yield [tuple(row) for row in session.execute(query)]
+    for after_id, at in pending.selections:
+        yield from _selected(session, table, after_id, at)
+
+
+def _selected(
+    session: Session, table: str, after_id: int, at: datetime
+) -> Iterator[list[tuple[Any, ...]]]:
+    model, names = CHAINED[table]
+    columns = [getattr(model, name) for name in names]
+    key = columns[0]
+    while True:
+        query = (
+            select(*columns)
+            .where(key > after_id, model.at == at, ~_chained(table, key))  # type: ignore[attr-defined]
+            .order_by(key)
+            .limit(PAGE)
+        )
+        page = [tuple(row) for row in session.execute(query)]
+        if not page:
+            return
+        yield page
+        after_id = page[-1][0]
+
+
+def _chained(table: str, key: Any) -> ColumnElement[bool]:
+    return exists().where(and_(ChainRow.source == table, ChainRow.record_id == key))
+
+
+# -- reading it back, for `log verify` -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    """One position of the chain with the record it names (``values``: None if it is gone)."""
+
+    seq: int
+    source: str
+    record_id: int
+    hash: str
+    values: tuple[Any, ...] | None
+
+
+class ChainRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def head(self) -> tuple[int, str]:
+        """The last position and its hash; (0, GENESIS) for an empty chain."""
+        query = select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()).limit(1)
+        row = self.session.execute(query).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def walk(self) -> Iterator[ChainEntry]:
+        """Every position in order, each with its record, read a page at a time (one query
+        joining every chained table, so memory stays flat however long the chain)."""
+        tables = {name: model.__table__.alias(name) for name, (model, _) in CHAINED.items()}
+        query = select(ChainRow.seq, ChainRow.source, ChainRow.record_id, ChainRow.hash)
+        offsets: dict[str, int] = {}
+        chain = ChainRow.__table__
+        joined: Any = chain
+        for name, (_, names) in CHAINED.items():
+            table = tables[name]
+            joined = joined.outerjoin(
+                table, and_(ChainRow.source == name, table.c.id == ChainRow.record_id)
+            )
+            offsets[name] = len(query.selected_columns)
+            query = query.add_columns(*(table.c[column] for column in names))
+        query = query.select_from(joined).order_by(ChainRow.seq).limit(PAGE)
+        after = 0
+        while True:
+            rows = self.session.execute(query.where(ChainRow.seq > after)).all()
+            for row in rows:
+                yield _entry(row, offsets)
+            if len(rows) < PAGE:
+                return
+            after = rows[-1][0]
+
+    def unchained(self, table: str) -> int | None:
+        """The first record of ``table`` that no chain position names."""
+        model = CHAINED[table][0]
+        key = model.id  # type: ignore[attr-defined]
+        query = select(key).where(~_chained(table, key)).order_by(key).limit(1)
+        return self.session.scalar(query)
+
+    def foreign(self) -> tuple[int, str] | None:
+        """The first position naming a table that is not chained (a forged entry)."""
+        query = select(ChainRow.seq, ChainRow.source).where(ChainRow.source.not_in(CHAINED))
+        row = self.session.execute(query.order_by(ChainRow.seq).limit(1)).first()
+        return (row[0], row[1]) if row else None
+
+
+def _entry(row: Any, offsets: dict[str, int]) -> ChainEntry:
+    seq, source, record_id, digest = row[0], row[1], row[2], row[3]
+    values = None
+    if source in offsets:
+        start = offsets[source]
+        found = tuple(row[start : start + len(CHAINED[source][1])])
+        values = found if found[0] is not None else None
+    return ChainEntry(seq, source, record_id, digest, values)
