@@ -156,6 +156,8 @@ def send_env(base_url: str, config: Path) -> dict[str, str]:
         "DISPATCHER_CONFIG": str(config),
         "DISPATCHER_GATEWAY": "twilio",
         "TWILIO_API_BASE_URL": base_url,
+        # Measured at any hour: quiet hours (21:00-07:00 in Vietnam) would hold every message.
+        "DISPATCHER_QUIET_HOURS": "off",
     }
     return env
 
