@@ -104,8 +104,7 @@ def seal(session: Session) -> None:
     if not pending:
         return
     _lock(session)
-    head = session.execute(select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()))
-    seq, previous = head.first() or (0, GENESIS)
+    seq, previous = chain_head(session)
     for table in [t for t in CHAINED if t in pending]:
         for page in _records(session, table, pending[table]):
             rows = []
@@ -114,6 +113,13 @@ def seal(session: Session) -> None:
                 rows.append({"seq": seq, "source": table, "record_id": values[0],
                              "hash": previous})  # fmt: skip
             session.execute(insert(ChainRow), rows)
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    """The last position and its hash; (0, GENESIS) for an empty chain. One row: LIMIT 1."""
+    query = select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()).limit(1)
+    row = session.execute(query).first()
+    return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def _lock(session: Session) -> None:
@@ -179,9 +185,7 @@ class ChainRepository:
 
     def head(self) -> tuple[int, str]:
         """The last position and its hash; (0, GENESIS) for an empty chain."""
-        query = select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()).limit(1)
-        row = self.session.execute(query).first()
-        return (row[0], row[1]) if row else (0, GENESIS)
+        return chain_head(self.session)
 
     def walk(self) -> Iterator[ChainEntry]:
         """Every position in order, each with its record, read a page at a time (one query
