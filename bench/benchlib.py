@@ -15,6 +15,7 @@ import secrets
 import select
 import signal
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -384,3 +385,42 @@ def load() -> str:
 
 def stamp() -> str:
     return time.strftime("%H%M%S") + secrets.token_hex(2)
+
+
+# --- measuring a command over an existing database (log_export.py, log_verify.py) ------------
+
+
+def materialize_in_child(url: str, campaign: Path) -> None:
+    """The campaign's due occurrence, in a child process: the parent stays small, and each
+    measured child's peak (which counts what it inherits at fork) is its own."""
+    script = "import sys, pathlib, benchlib; benchlib.schedule_due(*sys.argv[1:2], " \
+             "pathlib.Path(sys.argv[2]))"  # fmt: skip
+    subprocess.run([sys.executable, "-c", script, url, str(campaign)], check=True,
+                   cwd=Path(__file__).parent)  # fmt: skip
+
+
+def measure_child(command: list[str], url: str, cwd: Path) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MiB, CPU seconds) of ``command`` run on the database ``url``.
+    CPU time is what to compare on a shared machine: wall time also counts others' time."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")}
+    env["DISPATCHER_DB_URL"] = url
+    started = time.monotonic()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=cwd)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.monotonic() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {command}")
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+
+
+def print_medians(
+    results: dict[tuple[str, int, str], list[tuple[float, float, float]]], rows: str, run: str
+) -> None:
+    """The Markdown table of medians per (database, size, what was run)."""
+    print(f"\n| database | {rows} | {run} | median time | median CPU | median peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for (db, size, kind), runs in results.items():
+        wall = statistics.median(r[0] for r in runs)
+        rss = statistics.median(r[1] for r in runs)
+        cpu = statistics.median(r[2] for r in runs)
+        print(f"| {db} | {size:,} | {kind} | {wall:.1f} s | {cpu:.1f} s | {rss:.1f} MiB |")

@@ -18,12 +18,7 @@ Targets (issue 14): 10 million records in under 60 s, in constant memory.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import subprocess
 import sys
-import time
-from pathlib import Path
 
 import benchlib as lib
 
@@ -68,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
                 WORK / f"campaign-{tag}.yaml", CAMPAIGN_ID, lib.valid_list(size)
             )
             with lib.fresh_database(db, f"bench_verify_{tag}") as url:
-                _materialize(url, campaign)
+                lib.materialize_in_child(url, campaign)
                 kinds = ["verify", "baseline"]
                 for run in range(1, args.runs + 1):
                     for kind in kinds:
@@ -78,23 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                               f"{measured[1]:.1f} MiB, CPU {measured[2]:.1f} s",
                               flush=True)  # fmt: skip
     print(f"\nload average after: {lib.load()}")
-    print("\n| database | records | run | median time | median CPU | median peak RSS |")
-    print("|---|---|---|---|---|---|")
-    for (db, size, kind), runs in results.items():
-        wall = statistics.median(r[0] for r in runs)
-        rss = statistics.median(r[1] for r in runs)
-        cpu = statistics.median(r[2] for r in runs)
-        print(f"| {db} | {size:,} | {kind} | {wall:.1f} s | {cpu:.1f} s | {rss:.1f} MiB |")
+    lib.print_medians(results, "records", "run")
     return 0
-
-
-def _materialize(url: str, campaign: Path) -> None:
-    """The occurrence, in a child process: the parent stays small, and each measured child's
-    peak (which counts what it inherits at fork) is its own."""
-    script = "import sys, pathlib, benchlib; benchlib.schedule_due(*sys.argv[1:2], " \
-             "pathlib.Path(sys.argv[2]))"  # fmt: skip
-    subprocess.run([sys.executable, "-c", script, url, str(campaign)], check=True,
-                   cwd=Path(__file__).parent)  # fmt: skip
 
 
 def _measure(url: str, kind: str) -> tuple[float, float, float]:
@@ -104,15 +84,7 @@ def _measure(url: str, kind: str) -> tuple[float, float, float]:
         command = [sys.executable, "-c", BASELINE, url]
     else:
         command = [lib.dispatcher_bin(), "log", "verify"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DISPATCHER_")}
-    env["DISPATCHER_DB_URL"] = url
-    started = time.monotonic()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, cwd=WORK)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.monotonic() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{kind} failed: {command}")
-    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
+    return lib.measure_child(command, url, WORK)
 
 
 if __name__ == "__main__":
