@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,14 @@ from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_date_vi
 from dispatcher.reports.due import DueReport
-from dispatcher.reports.monthly import MonthlyReport, ReportRow
+from dispatcher.reports.monthly import MonthlyReport, ReportRow, vi_number
 
 BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
-REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính", "Phương tiện",
-                 "Ghi chú"]  # fmt: skip
-TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Phương tiện", "Ghi chú")
+RESULT = "Kết quả (người/thuê bao đã tiếp cận)"
+REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
+                 "Phương tiện", RESULT, "Ghi chú"]  # fmt: skip
+TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Phương tiện",
+                "Kết quả", "Ghi chú")  # fmt: skip
 TOTAL = "Tổng cộng"
 ANCHOR_LABEL = "Sổ nhật ký (bản ghi, mã)"  # the CSV's last row: the chain head
 UNCONFIRMED_TITLE = "Chưa xác nhận — đã qua giờ phát, xã chưa xác nhận đã phát (không tính ở trên):"
@@ -47,13 +50,14 @@ def write_text(path: Path, text: str) -> None:
 
 def _csv(report: MonthlyReport) -> str:
     rows: list[list[Any]] = [
-        [i, r.unit, r.form, r.count, r.count_unit, r.means, r.note]
+        [i, r.unit, r.form, r.content, r.count, r.count_unit, r.means, r.result, r.note]
         for i, r in enumerate(report.rows, start=1)
     ]
-    missing = [["", r.unit, r.form, r.count, r.count_unit, r.means,
+    total = ["", TOTAL, "", "", sum(r.count for r in report.rows), "", "", "", ""]
+    missing = [["", r.unit, r.form, r.content, r.count, r.count_unit, r.means, "",
                 f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
     anchor = ["", ANCHOR_LABEL, report.chain_head[0], report.chain_head[1]]
-    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, *missing, anchor])
+    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, total, *missing, anchor])
 
 
 def _table(report: MonthlyReport) -> str:
@@ -66,10 +70,11 @@ def _table(report: MonthlyReport) -> str:
     lines = [title]
     if report.rows:
         cells = [
-            (str(i), r.unit, r.form, f"{r.count} {r.count_unit}", r.means, r.note)
+            (str(i), r.unit, r.form, r.content, f"{vi_number(r.count)} {r.count_unit}", r.means,
+             r.result, r.note)
             for i, r in enumerate(report.rows, start=1)
-        ]
-        total = ("", TOTAL, "", str(sum(r.count for r in report.rows)), "", "")
+        ]  # fmt: skip
+        total = ("", TOTAL, "", "", vi_number(sum(r.count for r in report.rows)), "", "", "")
         lines += _aligned([TABLE_HEADER, *cells, total])
     else:
         lines.append("(chưa có hoạt động nào được tính trong tháng)")
@@ -100,19 +105,30 @@ def _report_json(report: MonthlyReport) -> dict[str, Any]:
     return {
         "month": report.month,
         "period": {"start": report.start.isoformat(), "end": report.end.isoformat()},
-        "rows": [
-            {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
-             "count_unit": r.count_unit, "status": r.status, "segments": r.segments}
-            for r in report.rows
-        ],
+        "rows": [_row_json(r) for r in report.rows],
         "unconfirmed": [
             {"unit": r.unit, "form": r.form, "means": r.means, "count": r.count,
              "count_unit": r.count_unit, "status": r.status,
              "planned": [t.isoformat() for t in r.times]}
             for r in report.unconfirmed
         ],
+        "daily": [{"unit": unit, "form": form, "day": day.isoformat(), "count": n}
+                  for (unit, form, day), n in sorted(report.daily.items())],
         "chain_head": {"position": report.chain_head[0], "hash": report.chain_head[1]},
     }  # fmt: skip
+
+
+def _row_json(row: ReportRow) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "unit": row.unit, "form": row.form, "content": row.content, "means": row.means,
+        "count": row.count, "count_unit": row.count_unit, "status": row.status,
+        "result": row.result, "note": row.note, "segments": row.segments,
+    }  # fmt: skip
+    if row.sms is not None:
+        data["sms"] = asdict(row.sms)
+    if row.airing is not None:
+        data["airing"] = asdict(row.airing)
+    return data
 
 
 def due(report: DueReport, *, as_json: bool = False) -> str:

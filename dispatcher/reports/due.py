@@ -39,7 +39,7 @@ def due(rt: Runtime, month: str) -> DueReport:
     with rt.uow() as uow:
         recorded = {row[0] for row in uow.outreach.counted_codes_between(first, last)}
         aired = uow.repo.airings.aired_between(start, end)
-    recorded |= {unit_key(commune, units) for _, commune, _ in aired}
+    recorded |= {unit_key(row.commune, units) for row in aired}
     missing = sorted((u for code, u in existing.items() if code not in recorded),
                      key=lambda u: (fold_vietnamese(u.name).casefold(), u.name))  # fmt: skip
     return DueReport(f"{year:04d}-{number:02d}", start, end, missing,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
@@ -21,15 +21,38 @@ from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import month_bounds
 from dispatcher.reports.forms import form_by_code
 from dispatcher.sms.encoding import fold_vietnamese
-from dispatcher.store.airings import PlannedAiring
+from dispatcher.store.airings import AiredTotals, PlannedAiring
+from dispatcher.store.reports import SmsTotals
+from dispatcher.store.uow import UnitOfWork
 
 FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
+NOTE_AIRED = "Đã được xã xác nhận"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _UNIT_WORDS = re.compile(r"^(?:ubnd\s+)?(?:xa|phuong|thi tran|huyen|tinh)\s+")
 MONTH_VI = re.compile(r"^(\d{1,2})/(\d{4})$")  # 10/2024, as people write it
 YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    """What came of a row's messages (they count in the month they reached the provider)."""
+
+    sent: int
+    delivered: int  # the carrier acknowledged them
+    failed: int  # undelivered, failed, or refused by the provider
+    reached: int  # distinct subscribers at least one was delivered to
+    numbers: int  # distinct subscribers sent to
+
+
+@dataclass(frozen=True)
+class AiringResult:
+    """A commune's confirmed airings: how long they ran, and the month's airings not confirmed."""
+
+    seconds: int  # summed over the airings confirmed with a duration
+    timed: int  # how many were
+    unconfirmed: int = 0  # past airings of the month no one has confirmed (not counted)
 
 
 @dataclass(frozen=True)
@@ -43,16 +66,47 @@ class ReportRow:
     status: str
     segments: int | None = None
     times: tuple[datetime, ...] = ()  # of unconfirmed airings: when each was planned
+    content: str = ""  # Nội dung: the campaigns' titles, or what the unit recorded
+    sms: SmsResult | None = None
+    airing: AiringResult | None = None
+
+    @property
+    def result(self) -> str:
+        """Kết quả: the subscribers reached, or how long the loudspeakers ran."""
+        if self.sms is not None:
+            return _reached(self.sms)
+        if self.airing is not None and self.airing.timed:
+            text = f"Đã phát {vi_number((self.airing.seconds + 30) // 60)} phút"  # half up
+            untimed = self.count - self.airing.timed
+            return text + (f" ({untimed} lượt không ghi thời lượng)" if untimed else "")
+        return ""
 
     @property
     def note(self) -> str:
         if self.status == "unconfirmed":
             return NOTE_UNCONFIRMED
         if self.status == "aired":
-            return "Xã đã xác nhận đã phát"
+            waiting = self.airing.unconfirmed if self.airing else 0
+            return NOTE_AIRED + (f"; {waiting} lượt chưa xác nhận (không tính)" if waiting else "")
         if self.status == "recorded":
             return "Đơn vị ghi nhận"
-        return f"{self.segments} phần tin (segment)" if self.segments is not None else ""
+        if self.sms is None:
+            return ""
+        return (f"Đã gửi {vi_number(self.sms.sent)} tin ({vi_number(self.segments or 0)} phần "
+                f"tin); đã nhận {vi_number(self.sms.delivered)}; không thành công "
+                f"{vi_number(self.sms.failed)}")  # fmt: skip
+
+
+def _reached(sms: SmsResult) -> str:
+    if not sms.reached:  # no delivery report yet (or the carrier sends none)
+        return f"Đã gửi tới {vi_number(sms.numbers)} thuê bao (chưa có báo đã nhận)"
+    text = f"{vi_number(sms.reached)} thuê bao đã nhận"
+    return text if sms.reached == sms.numbers else f"{text} / {vi_number(sms.numbers)} đã gửi tới"
+
+
+def vi_number(n: int) -> str:
+    """``12.345``: thousands grouped with dots, as Vietnamese documents write them."""
+    return f"{n:,}".replace(",", ".")
 
 
 @dataclass(frozen=True)
@@ -65,6 +119,8 @@ class MonthlyReport:
     # The audit chain's head (position, hash) when counted: `log verify --head H --at N`
     # later shows the log still holds exactly the history this report was computed on.
     chain_head: tuple[int, str] = (0, GENESIS)
+    # What was counted per (unit, form, day), for the chart of the month.
+    daily: dict[tuple[str, str, date], int] = field(default_factory=dict)
 
     @property
     def anchor_line(self) -> str:
@@ -96,28 +152,54 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
     start, end = month_bounds(year, number, tz, rt.settings.report.period_start_day)
     # "Past days": an airing of today may still be confirmed today.
     past = datetime.combine(rt.clock.now().astimezone(tz).date(), time(), tz)
+    last_day = end.astimezone(tz).date() - timedelta(days=1)
     with rt.uow() as uow:
-        sms = uow.reports.sms_sent_between(start, end)
+        sms = uow.reports.sms_between(start, end)
         aired = uow.repo.airings.aired_between(start, end)
         missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
-        last_day = end.astimezone(tz).date() - timedelta(days=1)
         recorded = uow.outreach.counted_between(start.astimezone(tz).date(), last_day)
+        daily = _daily(uow, start, end, tz, last_day)
         head = uow.chain.head()  # read last: it covers everything counted above
-    rows = [
-        ReportRow(unit, FORM_SMS, _sms_means(sender), n, "tin", "sent", segments)
-        for unit, sender, n, segments in sms
-    ]
-    rows += [
-        ReportRow(unit, FORM_LOUDSPEAKER, _station(commune), n, "lượt", "aired")
-        for unit, commune, n in aired
-    ]
-    rows += [_recorded(unit, code, means, n) for unit, code, means, n in recorded]
-    rows.sort(key=lambda r: (r.unit, r.form, r.means))
     unconfirmed = _unconfirmed(missing, tz)
+    waiting = {(r.unit, r.means): r.count for r in unconfirmed}
+    rows = [_sms(totals) for totals in sms]
+    rows += [_aired(totals, waiting.get((totals.unit, _station(totals.commune)), 0))
+             for totals in aired]  # fmt: skip
+    rows += _recorded(recorded)
+    rows.sort(key=lambda r: (r.unit, r.form, r.means))
     if unit is not None:
         rows = [r for r in rows if _unit_key(r.unit) == _unit_key(unit)]
         unconfirmed = [r for r in unconfirmed if _unit_key(r.unit) == _unit_key(unit)]
-    return MonthlyReport(f"{year:04d}-{number:02d}", start, end, rows, unconfirmed, head)
+        daily = {k: n for k, n in daily.items() if _unit_key(k[0]) == _unit_key(unit)}
+    month_key = f"{year:04d}-{number:02d}"
+    return MonthlyReport(month_key, start, end, rows, unconfirmed, head, daily)
+
+
+def _daily(
+    uow: UnitOfWork, start: datetime, end: datetime, tz: ZoneInfo, last_day: date
+) -> dict[tuple[str, str, date], int]:
+    daily: dict[tuple[str, str, date], int] = {}
+    for (unit, day), n in uow.reports.sms_daily(start, end, tz).items():
+        daily[(unit, FORM_SMS, day)] = n
+    for (unit, day), n in uow.repo.airings.aired_daily(start, end, tz).items():
+        daily[(unit, FORM_LOUDSPEAKER, day)] = n
+    for unit, day, code, n in uow.outreach.counted_daily(start.astimezone(tz).date(), last_day):
+        key = (unit, form_by_code(code).label, day)
+        daily[key] = daily.get(key, 0) + n
+    return daily
+
+
+def _sms(totals: SmsTotals) -> ReportRow:
+    result = SmsResult(totals.sent, totals.delivered, totals.failed, totals.reached, totals.numbers)
+    means, content = _sms_means(totals.sender), "; ".join(totals.titles)
+    return ReportRow(totals.unit, FORM_SMS, means, totals.sent, "tin", "sent", totals.segments,
+                     content=content, sms=result)  # fmt: skip
+
+
+def _aired(totals: AiredTotals, waiting: int) -> ReportRow:
+    result = AiringResult(totals.seconds, totals.timed, waiting)
+    return ReportRow(totals.unit, FORM_LOUDSPEAKER, _station(totals.commune), totals.airings,
+                     "lượt", "aired", content="; ".join(totals.titles), airing=result)  # fmt: skip
 
 
 def _unit_key(name: str) -> str:
@@ -125,9 +207,19 @@ def _unit_key(name: str) -> str:
     return _UNIT_WORDS.sub("", " ".join(fold_vietnamese(name).casefold().split()))
 
 
-def _recorded(unit: str, code: str, means: str, count: int) -> ReportRow:
-    form = form_by_code(code)
-    return ReportRow(unit, form.label, means, count, form.count_unit, "recorded")
+def _recorded(recorded: list[tuple[str, str, str, str, int]]) -> list[ReportRow]:
+    """One row per unit, form and means, its contents listed once each."""
+    grouped: dict[tuple[str, str, str], tuple[list[str], int]] = {}
+    for unit, code, means, content, count in recorded:
+        contents, total = grouped.get((unit, code, means), ([], 0))
+        grouped[(unit, code, means)] = ([*contents, content] if content else contents,
+                                        total + count)  # fmt: skip
+    rows = []
+    for (unit, code, means), (contents, count) in grouped.items():
+        form = form_by_code(code)
+        rows.append(ReportRow(unit, form.label, means, count, form.count_unit, "recorded",
+                              content="; ".join(contents)))  # fmt: skip
+    return rows
 
 
 def _station(commune: str) -> str:

@@ -27,8 +27,8 @@ from dispatcher.core.schedule import format_date_vi, format_datetime_vi
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.reports.monthly import MonthlyReport, ReportRow
 
-HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính", "Phương tiện",
-          "Ghi chú")  # fmt: skip
+HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
+          "Phương tiện", "Kết quả (người/thuê bao đã tiếp cận)", "Ghi chú")  # fmt: skip
 UNCONFIRMED_HEADER = ("STT", "Đơn vị", "Phương tiện", "Số lượt", "Giờ phát dự kiến")
 MAX_WIDTH = 60  # characters; longer text wraps
 _BOLD = Font(bold=True)
@@ -66,10 +66,11 @@ def _sheet(sheet: Worksheet, report: MonthlyReport, rows: Sequence[ReportRow], u
     sheet.append([])
     _header(sheet, HEADER)
     for number, row in enumerate(rows, start=1):
-        sheet.append([number, _safe(row.unit), _safe(row.form), row.count, row.count_unit,
-                      _safe(row.means), _safe(row.note)])  # fmt: skip
+        texts = [_safe(t) for t in (row.unit, row.form, row.content)]
+        sheet.append([number, *texts, row.count, row.count_unit, _safe(row.means),
+                      _safe(row.result), _safe(row.note)])  # fmt: skip
     total = sheet.max_row + 1
-    sheet.append(["", "Tổng cộng", "", sum(r.count for r in rows), "", "", ""])
+    sheet.append(["", "Tổng cộng", "", "", sum(r.count for r in rows), "", "", "", ""])
     for cell in sheet[total]:
         cell.font = _BOLD
     _widths(sheet, start_row=4)

@@ -6,11 +6,13 @@ append-only, one row per airing, so confirming twice is a no-op that finds the f
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -18,8 +20,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.store.chain import note_ids
 from dispatcher.store.models import AiringConfirmationRow, AiringRow, CampaignRow
+from dispatcher.store.reports import local_day
 
 PLANNED = "planned"
+
+
+@dataclass(frozen=True)
+class AiredTotals:
+    """One commune's confirmed airings in a period."""
+
+    unit: str
+    commune: str
+    airings: int
+    seconds: int  # the durations the communes gave, summed
+    timed: int  # how many airings came with a duration
+    titles: tuple[str, ...] = ()  # the campaigns' titles
 
 
 @dataclass(frozen=True)
@@ -131,18 +146,43 @@ class AiringRepository:
         )
         return [_confirmation(r) for r in self.session.scalars(query)]
 
-    def aired_between(self, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
-        """(unit, commune, confirmed airings) that aired in [start, end)."""
+    def aired_between(self, start: datetime, end: datetime) -> list[AiredTotals]:
+        """Per unit and commune, by unit then commune: the airings that aired in [start, end)."""
         row = AiringConfirmationRow
         query = (
-            select(AiringRow.unit, row.commune, func.count())
+            select(AiringRow.unit, row.commune, func.count(), func.sum(row.duration_s),
+                   func.count(row.duration_s))
             .select_from(row)
             .join(AiringRow, _same_airing())
             .where(row.aired_at >= start, row.aired_at < end)
             .group_by(AiringRow.unit, row.commune)
             .order_by(AiringRow.unit, row.commune)
+        )  # fmt: skip
+        titles: dict[tuple[str, str], set[str]] = {}
+        for unit, commune, title in self.session.execute(_aired_titles(start, end)):
+            titles.setdefault((unit, commune), set()).add(title)
+        return [
+            AiredTotals(u, c, int(n), int(s or 0), int(t), tuple(sorted(titles.get((u, c), ()))))
+            for u, c, n, s, t in self.session.execute(query)
+        ]
+
+    def aired_daily(
+        self, start: datetime, end: datetime, tz: ZoneInfo
+    ) -> Counter[tuple[str, date]]:
+        """Confirmed airings per unit and day they aired (in ``tz``)."""
+        row = AiringConfirmationRow
+        bucket, day_of = local_day(self.session, row.aired_at, tz)
+        query = (
+            select(AiringRow.unit, bucket, func.count())
+            .select_from(row)
+            .join(AiringRow, _same_airing())
+            .where(row.aired_at >= start, row.aired_at < end)
+            .group_by(AiringRow.unit, bucket)
         )
-        return [(u, c, int(n)) for u, c, n in self.session.execute(query)]
+        daily: Counter[tuple[str, date]] = Counter()
+        for unit, value, n in self.session.execute(query):
+            daily[(unit, day_of(value))] += int(n)
+        return daily
 
     def unconfirmed_between(self, start: datetime, end: datetime) -> list[PlannedAiring]:
         """Planned airings scheduled in [start, end) that no commune has confirmed, by time."""
@@ -155,6 +195,18 @@ class AiringRepository:
         )
         rows = self.session.scalars(query)
         return [PlannedAiring(r.campaign_id, r.commune, r.scheduled_at, r.unit) for r in rows]
+
+
+def _aired_titles(start: datetime, end: datetime) -> Select[str, str, str]:
+    row = AiringConfirmationRow
+    return (
+        select(AiringRow.unit, row.commune, CampaignRow.title)
+        .select_from(row)
+        .join(AiringRow, _same_airing())
+        .join(CampaignRow, CampaignRow.id == row.campaign_id)
+        .where(row.aired_at >= start, row.aired_at < end)
+        .distinct()
+    )
 
 
 def _same_airing() -> ColumnElement[bool]:

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.store.models import OutreachActivityRow
 
@@ -48,29 +49,38 @@ class OutreachRepository:
         rows = self.session.execute(query.order_by(Row.day, Row.id))
         return [(row, replaced) for row, replaced in rows]
 
-    def counted_between(self, first: date, last: date) -> list[tuple[str, str, str, int]]:
-        """(unit name, form code, means, sum of counts) of the rows that count, days included."""
-        successor = aliased(Row)
-        replaced = exists(select(successor.id).where(successor.corrects_id == Row.id))
-        means = func.coalesce(Row.means, "")
+    def counted_between(self, first: date, last: date) -> list[tuple[str, str, str, str, int]]:
+        """(unit name, form code, means, content, sum of counts) of the rows that count, days
+        included, by unit, form, means and content."""
+        means, content = func.coalesce(Row.means, ""), func.coalesce(Row.content, "")
         query = (
-            select(Row.unit_name, Row.form, means, func.sum(Row.count))
-            .where(Row.day >= first, Row.day <= last, Row.kind != "void", ~replaced)
-            .group_by(Row.unit_name, Row.form, means)
-            .order_by(Row.unit_name, Row.form, means)
+            select(Row.unit_name, Row.form, means, content, func.sum(Row.count))
+            .where(*_counting(first, last))
+            .group_by(Row.unit_name, Row.form, means, content)
+            .order_by(Row.unit_name, Row.form, means, content)
         )
-        return [(u, f, m, int(n)) for u, f, m, n in self.session.execute(query)]
+        return [(u, f, m, c, int(n)) for u, f, m, c, n in self.session.execute(query)]
+
+    def counted_daily(self, first: date, last: date) -> list[tuple[str, date, str, int]]:
+        """(unit name, day, form code, sum of counts) of the rows that count, days included."""
+        query = (
+            select(Row.unit_name, Row.day, Row.form, func.sum(Row.count))
+            .where(*_counting(first, last))
+            .group_by(Row.unit_name, Row.day, Row.form)
+        )
+        return [(u, d, f, int(n)) for u, d, f, n in self.session.execute(query)]
 
     def counted_codes_between(self, first: date, last: date) -> list[tuple[str]]:
         """The unit codes with a record that counts, days included."""
-        successor = aliased(Row)
-        replaced = exists(select(successor.id).where(successor.corrects_id == Row.id))
-        query = (
-            select(Row.unit_code)
-            .where(Row.day >= first, Row.day <= last, Row.kind != "void", ~replaced)
-            .distinct()
-        )
+        query = select(Row.unit_code).where(*_counting(first, last)).distinct()
         return [(code,) for code in self.session.scalars(query)]
+
+
+def _counting(first: date, last: date) -> tuple[ColumnElement[bool], ...]:
+    """The rows that count for days [first, last]: no void, nothing replaces them."""
+    successor = aliased(Row)
+    replaced = exists(select(successor.id).where(successor.corrects_id == Row.id))
+    return Row.day >= first, Row.day <= last, Row.kind != "void", ~replaced
 
 
 def _filtered(

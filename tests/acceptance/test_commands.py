@@ -256,10 +256,15 @@ def _check_log(table_text: str, csv_text: str, jsonl: str) -> None:
 def _check_sms_report(data: dict[str, object], month: str) -> None:
     # Messages count in the month they reached the provider: now, not in 2024.
     assert data["month"] == month
+    # No delivery report came back (the simulator sends none unasked): sent, none known received.
     assert data["rows"] == [
         {"unit": "UBND huyện Văn Quan", "form": "Tin nhắn SMS",
+         "content": "Dừng công nghệ di động 2G",
          "means": "Tin nhắn qua tổng đài, tên định danh VANQUAN", "count": 272,
-         "count_unit": "tin", "status": "sent", "segments": 272},
+         "count_unit": "tin", "status": "sent", "segments": 272,
+         "result": "Đã gửi tới 272 thuê bao (chưa có báo đã nhận)",
+         "note": "Đã gửi 272 tin (272 phần tin); đã nhận 0; không thành công 0",
+         "sms": {"sent": 272, "delivered": 0, "failed": 0, "reached": 0, "numbers": 272}},
     ]  # fmt: skip
 
 
@@ -283,9 +288,11 @@ def _check_airings_report(data: dict[str, object], table: str, csv_text: str) ->
     assert sum(f": {airings} lượt (" in line for line in table.splitlines()) == 3
     assert csv_text.startswith("\ufeff")  # a byte-order mark: Excel reads it as UTF-8
     lines = list(csv.reader(io.StringIO(csv_text.removeprefix("\ufeff"))))
-    assert lines[0] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
-                        "Phương tiện", "Ghi chú"]  # fmt: skip
-    assert [(r[0], r[3], r[4], r[6][:26]) for r in lines[1:-1]] == [
+    assert lines[0] == ["STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt",
+                        "Đơn vị tính", "Phương tiện", "Kết quả (người/thuê bao đã tiếp cận)",
+                        "Ghi chú"]  # fmt: skip
+    assert lines[1] == ["", "Tổng cộng", "", "", "0", "", "", "", ""]  # nothing counted
+    assert [(r[0], r[4], r[5], r[8][:26]) for r in lines[2:-1]] == [
         ("", "12", "lượt", "Chưa xác nhận (không tính)")
     ] * 3  # fmt: skip
     # The last row anchors the report to the log: the chain head it was computed at.

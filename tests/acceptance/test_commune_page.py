@@ -103,10 +103,13 @@ def test_confirm_link_and_the_report_from_the_command_line(workspace: Workspace)
     _token_commands(workspace, url)
     report = json.loads(_ok(workspace.run("report", "monthly", "--month", "2024-10",
                                           "--format", "json")))  # fmt: skip
+    # 7 minutes aired; the commune's 11 other airings of October wait for its word
     assert report["rows"] == [
         {"unit": "UBND huyện Văn Quan", "form": "Phát thanh trên loa truyền thanh cơ sở",
-         "means": "Đài truyền thanh Xã Tân Đoàn", "count": 1, "count_unit": "lượt",
-         "status": "aired", "segments": None},
+         "content": "Dừng công nghệ di động 2G", "means": "Đài truyền thanh Xã Tân Đoàn",
+         "count": 1, "count_unit": "lượt", "status": "aired", "result": "Đã phát 7 phút",
+         "note": "Đã được xã xác nhận; 11 lượt chưa xác nhận (không tính)", "segments": None,
+         "airing": {"seconds": 420, "timed": 1, "unconfirmed": 11}},
     ]  # fmt: skip
     unconfirmed = {r["means"]: r["count"] for r in report["unconfirmed"]}
     assert unconfirmed == {"Đài truyền thanh Thị trấn Văn Quan": 12,

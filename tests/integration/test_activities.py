@@ -338,20 +338,22 @@ def test_the_report_as_a_workbook_to_file(rt: Runtime, tmp_path: Path) -> None:
     rows = [list(row) for row in summary.iter_rows(values_only=True)]
     assert rows[0][0] == "BÁO CÁO KẾT QUẢ TUYÊN TRUYỀN THÁNG 12/2024"
     assert rows[1][0] == "Từ ngày 01/12/2024 đến ngày 31/12/2024"
-    assert rows[3] == ["STT", "Đơn vị", "Hình thức truyền thông", "Số lượt", "Đơn vị tính",
-                       "Phương tiện", "Ghi chú"]  # fmt: skip
+    assert rows[3] == ["STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt",
+                       "Đơn vị tính", "Phương tiện", "Kết quả (người/thuê bao đã tiếp cận)",
+                       "Ghi chú"]  # fmt: skip
     with rt.uow() as uow:
         at, head = uow.chain.head()
     assert at > 0 and rows[-1][0].startswith(f"Sổ nhật ký đến bản ghi {at}, mã {head} ")
     assert rows[4:-2] == [
-        [1, "Xã Khánh Khê", "Băng rôn, pa-nô, áp phích", 4, "chiếc", "'=1+1", "Đơn vị ghi nhận"],
-        [2, "Xã Tân Đoàn", "Hội nghị, họp dân", 2, "buổi", "Hội trường thôn Bản Chắt",
-         "Đơn vị ghi nhận"],
-        [None, "Tổng cộng", None, 6, None, None, None],
+        [1, "Xã Khánh Khê", "Băng rôn, pa-nô, áp phích", "Tắt sóng 2G", 4, "chiếc", "'=1+1",
+         None, "Đơn vị ghi nhận"],
+        [2, "Xã Tân Đoàn", "Hội nghị, họp dân", "Tắt sóng 2G", 2, "buổi",
+         "Hội trường thôn Bản Chắt", None, "Đơn vị ghi nhận"],
+        [None, "Tổng cộng", None, None, 6, None, None, None, None],
     ]  # fmt: skip
     assert summary.freeze_panes == "A5" and summary["A4"].font.bold
     unit_rows = list(book["Xã Tân Đoàn"].iter_rows(min_row=5, values_only=True))
-    assert [r[3] for r in unit_rows] == [2, 2]  # its row, its total
+    assert [r[4] for r in unit_rows] == [2, 2]  # its row, its total
 
 
 def test_a_period_cut_off_on_the_15th_counts_from_the_15th_of_the_month_before(

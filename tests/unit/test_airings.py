@@ -14,7 +14,7 @@ from dispatcher.broadcast.confirmations import CommuneAiring, field_name, parse_
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.cli import present_report
 from dispatcher.core.errors import BadInput
-from dispatcher.reports.monthly import FORM_LOUDSPEAKER, MonthlyReport, ReportRow
+from dispatcher.reports.monthly import FORM_LOUDSPEAKER, AiringResult, MonthlyReport, ReportRow
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import pages
 
@@ -180,7 +180,8 @@ def _report() -> MonthlyReport:
     times = tuple(datetime(2024, 10, d, 6, tzinfo=VN) for d in (2, 4, 7, 9, 11, 14, 16, 18))
     return MonthlyReport(
         "2024-10", datetime(2024, 10, 1, tzinfo=VN), datetime(2024, 11, 1, tzinfo=VN),
-        [ReportRow(unit, FORM_LOUDSPEAKER, station, 3, "lượt", "aired")],
+        [ReportRow(unit, FORM_LOUDSPEAKER, station, 3, "lượt", "aired", content="Dừng 2G",
+                   airing=AiringResult(seconds=1230, timed=2, unconfirmed=8))],
         [ReportRow(unit, FORM_LOUDSPEAKER, station, 8, "lượt", "unconfirmed", times=times)],
     )  # fmt: skip
 
@@ -189,12 +190,13 @@ def test_the_table_counts_aired_airings_and_lists_unconfirmed_ones_apart() -> No
     lines = present_report.monthly(_report(), "table").splitlines()
     assert lines[:4] == [
         "Báo cáo kết quả tuyên truyền tháng 10/2024",
-        "STT  Đơn vị               Hình thức truyền thông                  Số lượt  "
-        "Phương tiện                   Ghi chú",
-        "1    UBND huyện Văn Quan  Phát thanh trên loa truyền thanh cơ sở  3 lượt   "
-        "Đài truyền thanh Xã Tân Đoàn  Xã đã xác nhận đã phát",
-        "     Tổng cộng                                                    3",
-    ]
+        "STT  Đơn vị               Hình thức truyền thông                  Nội dung  Số lượt  "
+        "Phương tiện                   Kết quả                                        Ghi chú",
+        "1    UBND huyện Văn Quan  Phát thanh trên loa truyền thanh cơ sở  Dừng 2G   3 lượt   "
+        "Đài truyền thanh Xã Tân Đoàn  Đã phát 21 phút (1 lượt không ghi thời lượng)  "
+        "Đã được xã xác nhận; 8 lượt chưa xác nhận (không tính)",
+        "     Tổng cộng                                                              3",
+    ]  # 1,230 s over the 2 timed airings: 20.5 minutes, rounded half up
     assert lines[4] == ""
     assert lines[5].startswith("Chưa xác nhận")
     assert lines[6] == (
@@ -209,12 +211,17 @@ def test_csv_and_json_keep_the_unconfirmed_airings_apart_and_complete() -> None:
     assert text.startswith("\ufeffSTT,")  # for Excel; --no-bom leaves it out
     assert present_report.monthly(_report(), "csv", bom=False) == text.removeprefix("\ufeff")
     rows = text.splitlines()
-    assert rows[1].startswith("1,UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,3,")
-    assert rows[2].startswith(",UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,8,")
-    assert "Chưa xác nhận (không tính): 06:00 02/10/2024" in rows[2]
-    assert "06:00 18/10/2024" in rows[2]
+    assert rows[1].startswith(
+        "1,UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,Dừng 2G,3,lượt,"
+    )
+    assert rows[2] == ",Tổng cộng,,,3,,,,"
+    assert rows[3].startswith(",UBND huyện Văn Quan,Phát thanh trên loa truyền thanh cơ sở,,8,")
+    assert "Chưa xác nhận (không tính): 06:00 02/10/2024" in rows[3]
+    assert "06:00 18/10/2024" in rows[3]
     data = json.loads(present_report.monthly(_report(), "json"))
     assert [r["status"] for r in data["rows"]] == ["aired"]
+    assert data["rows"][0]["airing"] == {"seconds": 1230, "timed": 2, "unconfirmed": 8}
+    assert data["rows"][0]["result"] == "Đã phát 21 phút (1 lượt không ghi thời lượng)"
     (missing,) = data["unconfirmed"]
     assert missing["count"] == 8 and missing["status"] == "unconfirmed"
     assert missing["planned"][0] == "2024-10-02T06:00:00+07:00"
