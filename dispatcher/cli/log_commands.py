@@ -28,6 +28,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 _OPTIONS = [
     click.option("--campaign", metavar="ID", help="Only this campaign."),
     click.option("--occurrence", metavar="KEY", help="Only this occurrence of it."),
+    click.option("--unit", help="Only the campaigns this unit runs (tone marks optional)."),
+    click.option("--commune", help="The same as --unit, for a commune."),
+    click.option("--form", help="sms (the delivery log holds SMS; other forms: see the error)."),
     click.option("--phone", help="Only this number (any written form)."),
     click.option("--status", help="Only this status (pending, sent, delivered, failed...)."),
     click.option("--from", "first", metavar="DATE", help="From this day (dd/mm/yyyy or ISO)."),
@@ -119,7 +122,7 @@ def _show(
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx writes a file: give --out FILE.xlsx")
     with bootstrap.runtime(settings) as rt:
-        audit_log.check_filter(rt, wanted)  # before anything is written
+        wanted = audit_log.check_filter(rt, wanted)  # before anything is written
         if fmt == "xlsx":
             assert out is not None
             _write_xlsx(rt, what, wanted, out, settings)

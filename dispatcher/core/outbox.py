@@ -55,6 +55,8 @@ class LogFilter:
     first: datetime | None = None  # from this instant (aware), included
     last: datetime | None = None  # until this instant, excluded
     occurrence: str | None = None  # its key
+    unit: str | None = None  # the campaigns' unit, as written (resolved into ``campaigns``)
+    campaigns: tuple[str, ...] | None = None  # only these campaigns (those of ``unit``)
 
 
 @dataclass(frozen=True)

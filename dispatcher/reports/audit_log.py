@@ -1,6 +1,8 @@
 """``dispatcher log`` and ``log events``: the deliveries and their history, as an auditor asks.
 
 Filters: campaign (an unknown one is an error listing the known ones, never "0 deliveries"),
+the unit running the campaigns (``--unit``/``--commune``, written with or without tone marks),
+the form (the delivery log holds SMS: another form is an error naming where it is kept),
 occurrence, number (any written form), status, and a period (``--from``/``--to`` as dd/mm/yyyy
 or ISO, or ``--month``) read in the configured time zone. Everything is streamed: a million
 rows never sit in memory.
@@ -8,7 +10,9 @@ rows never sit in memory.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -19,6 +23,8 @@ from dispatcher.core.outbox import DeliveryView, EventView, LogFilter
 from dispatcher.core.status import Status
 from dispatcher.reports.activities import month_days
 from dispatcher.reports.activity_fields import parse_day
+from dispatcher.reports.forms import find_form
+from dispatcher.reports.monthly import unit_match_key
 
 
 def log_filter(
@@ -31,37 +37,82 @@ def log_filter(
     last: str | None = None,
     month: str | None = None,
     occurrence: str | None = None,
+    unit: str | None = None,
+    commune: str | None = None,
+    form: str | None = None,
 ) -> LogFilter:
     """Check the options of ``dispatcher log``; bad ones are :class:`BadInput` naming them.
-    ``--to`` includes its day; ``--month`` is ``2024-12`` or ``12/2024``."""
+    ``--to`` includes its day; ``--month`` is ``2024-12`` or ``12/2024``; ``--commune`` is
+    ``--unit`` by another name (a commune's campaigns are those its unit runs)."""
+    if unit is not None and commune is not None:
+        raise BadInput(Problem("give --unit or --commune, not both", field="--commune"))
+    _sms_only(form)
     start, end = _period(tz, first, last, month)
-    return LogFilter(campaign, _phone(phone), _status(status), start, end, occurrence)
+    return LogFilter(campaign, _phone(phone), _status(status), start, end, occurrence,
+                     unit if unit is not None else commune)  # fmt: skip
 
 
-def check_filter(rt: Runtime, filters: LogFilter) -> None:
-    """:class:`BadInput` for a campaign the database does not know, listing those it does
-    (called before an export starts, so nothing is half-written)."""
-    if filters.campaign is None:
-        return
+def check_filter(rt: Runtime, filters: LogFilter) -> LogFilter:
+    """``filters`` with its unit resolved into that unit's campaigns; :class:`BadInput` for a
+    campaign or unit the database does not know, listing those it does (called before an
+    export starts, so nothing is half-written)."""
+    if filters.campaign is None and filters.unit is None:
+        return filters
     with rt.uow() as uow:
-        known = uow.repo.lifecycle.campaign_ids()
-    if filters.campaign not in known:
+        units = uow.repo.lifecycle.campaign_units()
+    known = [campaign_id for campaign_id, _ in units]
+    if filters.campaign is not None and filters.campaign not in known:
         campaign = filters.campaign
         listed = ", ".join(known) or "none has sent yet"
         raise BadInput(Problem(f"unknown campaign '{campaign}' (campaigns: {listed})",
                                field="--campaign"))  # fmt: skip
+    if filters.unit is None:
+        return filters
+    wanted = unit_match_key(filters.unit)
+    matching = tuple(campaign_id for campaign_id, unit in units if unit_match_key(unit) == wanted)
+    if not matching:
+        raise BadInput(Problem(_no_such_unit(filters.unit, [u for _, u in units]), field="--unit"))
+    return replace(filters, campaigns=matching)
+
+
+def _no_such_unit(written: str, units: list[str]) -> str:
+    names = sorted(set(units))
+    by_key = {unit_match_key(name): name for name in names}
+    close = difflib.get_close_matches(unit_match_key(written), list(by_key), n=2, cutoff=0.6)
+    hint = " or ".join(f"'{by_key[key]}'" for key in close)
+    maybe = f"did you mean {hint}? " if hint else ""
+    if not names:
+        return f"no campaign is run by '{written}' (no campaign is registered yet)"
+    return f"no campaign is run by '{written}' ({maybe}units with campaigns: {'; '.join(names)})"
+
+
+def _sms_only(form: str | None) -> None:
+    """The delivery log holds SMS; any other form is kept elsewhere, and said where."""
+    if form is None:
+        return
+    try:
+        found = find_form(form)
+    except LookupError as exc:
+        raise BadInput(Problem(str(exc.args[0]), field="--form")) from exc
+    if found.code == "sms":
+        return
+    where = ("`dispatcher report monthly` (airings confirmed, and those not)"
+             if found.code == "loudspeaker"
+             else f"`dispatcher activity list --form {found.code}`")  # fmt: skip
+    message = f"the delivery log holds SMS only; {found.label} is in {where}"
+    raise BadInput(Problem(message, field="--form"))
 
 
 def delivery_log(rt: Runtime, filters: LogFilter) -> Iterator[DeliveryView]:
     """The outbox rows matching ``filters``, oldest first, streamed."""
-    check_filter(rt, filters)
+    filters = check_filter(rt, filters)
     with rt.uow() as uow:
         yield from uow.audit.deliveries(filters)
 
 
 def delivery_events(rt: Runtime, filters: LogFilter) -> Iterator[EventView]:
     """The delivery log's events matching ``filters``, in the order written, streamed."""
-    check_filter(rt, filters)
+    filters = check_filter(rt, filters)
     with rt.uow() as uow:
         yield from uow.audit.events(filters)
 

@@ -168,9 +168,9 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
     rows += _recorded(recorded)
     rows.sort(key=lambda r: (r.unit, r.form, r.means))
     if unit is not None:
-        rows = [r for r in rows if _unit_key(r.unit) == _unit_key(unit)]
-        unconfirmed = [r for r in unconfirmed if _unit_key(r.unit) == _unit_key(unit)]
-        daily = {k: n for k, n in daily.items() if _unit_key(k[0]) == _unit_key(unit)}
+        rows = [r for r in rows if unit_match_key(r.unit) == unit_match_key(unit)]
+        unconfirmed = [r for r in unconfirmed if unit_match_key(r.unit) == unit_match_key(unit)]
+        daily = {k: n for k, n in daily.items() if unit_match_key(k[0]) == unit_match_key(unit)}
     month_key = f"{year:04d}-{number:02d}"
     return MonthlyReport(month_key, start, end, rows, unconfirmed, head, daily)
 
@@ -202,8 +202,9 @@ def _aired(totals: AiredTotals, waiting: int) -> ReportRow:
                      "lượt", "aired", content="; ".join(totals.titles), airing=result)  # fmt: skip
 
 
-def _unit_key(name: str) -> str:
-    """How units compare in ``--unit``: no tone marks, case, "UBND" or kind."""
+def unit_match_key(name: str) -> str:
+    """How units compare in ``--unit`` (the report's, the log's): no tone marks, case, "UBND"
+    or kind ("Xã Tân Đoàn", "tan doan" and "UBND xã Tân Đoàn" are one unit)."""
     return _UNIT_WORDS.sub("", " ".join(fold_vietnamese(name).casefold().split()))
 
 

@@ -61,6 +61,8 @@ def _conditions(
     found: list[ColumnElement[bool]] = []
     if filters.campaign is not None:
         found.append(table.campaign_id == filters.campaign)
+    if filters.campaigns is not None:
+        found.append(table.campaign_id.in_(filters.campaigns))
     if filters.phone is not None:
         found.append(table.phone == filters.phone)
     if filters.status is not None:

@@ -153,6 +153,11 @@ class LifecycleRepository:
     def campaign_ids(self) -> list[str]:
         return list(self.session.scalars(select(CampaignRow.id).order_by(CampaignRow.id)))
 
+    def campaign_units(self) -> list[tuple[str, str]]:
+        """(campaign id, the unit that runs it), by id."""
+        query = select(CampaignRow.id, CampaignRow.unit).order_by(CampaignRow.id)
+        return [(campaign_id, unit) for campaign_id, unit in self.session.execute(query)]
+
     def campaign_state(self, campaign_id: str) -> str | None:
         return self.session.scalar(select(CampaignRow.state).filter_by(id=campaign_id))
 

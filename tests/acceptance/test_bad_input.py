@@ -363,6 +363,17 @@ OPTION_CASES = [
         ["log", "--phone", "abc"], "Error: --phone: 'abc': not a phone number", id="log-phone"
     ),
     pytest.param(
+        ["log", "events", "--form", "họp dân"],
+        "Error: --form: the delivery log holds SMS only; Hội nghị, họp dân is in "
+        "`dispatcher activity list --form meeting`",
+        id="log-form",
+    ),
+    pytest.param(
+        ["log", "--unit", "Lạng Sơn", "--format", "csv"],
+        "Error: --unit: no campaign is run by 'Lạng Sơn' (no campaign is registered yet)",
+        id="log-unit",
+    ),
+    pytest.param(
         ["report", "monthly", "--month", "2024-13"],
         "Error: --month: '2024-13' is not a month like 2024-10 or 10/2024",
         id="month-13",

@@ -63,10 +63,34 @@ def test_filters_by_campaign_occurrence_number_and_status(rt: Runtime) -> None:
     assert _log(rt, occurrence="2000-01-01T00:00+07:00") == []
 
 
+def test_filters_by_the_unit_running_the_campaigns_and_by_form(rt: Runtime, tmp_path: Path) -> None:
+    district = write_campaign(tmp_path, "c", "first.csv")
+    district.write_text(district.read_text().replace("UBND xã Tân Đoàn", "UBND huyện Văn Quan"))
+    services.send(rt, district)  # all three at the frequency cap: skipped, but in the log
+    assert {c for c, _, _ in _log(rt)} == {"a", "b", "c"}
+    for written in ("Tân Đoàn", "tan doan", "Xã Tân Đoàn", "UBND xã Tân Đoàn"):
+        assert {c for c, _, _ in _log(rt, unit=written)} == {"a", "b"}, written
+    assert {c for c, _, _ in _log(rt, commune="tân đoàn")} == {"a", "b"}
+    assert {c for c, _, _ in _log(rt, unit="huyen Van Quan")} == {"c"}
+    assert _log(rt, unit="Tân Đoàn", campaign="c") == []  # both filters hold
+    assert len(_log(rt, unit="Văn Quan", form="SMS")) == 3  # the log is SMS: the form keeps all
+    wanted = audit_log.log_filter(VN, unit="Văn Quan")
+    assert {e.campaign for e in audit_log.delivery_events(rt, wanted)} == {"c"}
+
+
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"campaign": "c"}, "--campaign: unknown campaign 'c' (campaigns: a, b)"),
+        ({"campaign": "z"}, "--campaign: unknown campaign 'z' (campaigns: a, b)"),
+        ({"unit": "Tân Đòan x"}, "--unit: no campaign is run by 'Tân Đòan x' (did you mean "
+                                 "'UBND xã Tân Đoàn'? units with campaigns: UBND xã Tân Đoàn)"),
+        ({"unit": "Tân Đoàn", "commune": "Tân Đoàn"},
+         "--commune: give --unit or --commune, not both"),
+        ({"form": "loa"}, "--form: the delivery log holds SMS only; Phát thanh trên loa truyền "
+                          "thanh cơ sở is in `dispatcher report monthly`"),
+        ({"form": "zalo"}, "--form: the delivery log holds SMS only; Mạng xã hội (Zalo, "
+                           "Facebook) is in `dispatcher activity list --form social`"),
+        ({"form": "fax"}, "--form: 'fax' is not a form of communication"),
         ({"first": "32/08/2030"}, "--from: '32/08/2030' is not a day like 05/12/2024"),
         ({"first": "02/08/2030", "last": "01/08/2030"}, "--to: --to is before --from"),
         ({"month": "08/2030", "first": "01/08/2030"},
