@@ -328,6 +328,19 @@ def test_the_report_counts_each_cell_as_the_log_does(rt: Runtime) -> None:
     assert november == {("Xã Khánh Khê", 2), ("Xã Tân Đoàn", 5)}
 
 
+def test_one_row_per_unit_form_and_means_lists_each_content_once(rt: Runtime) -> None:
+    activities.add(rt, _meeting())
+    activities.add(rt, _meeting(count="3", date="19/12/2024", content="Hỗ trợ đổi máy 4G"))
+    activities.add(rt, _meeting(count="1", date="20/12/2024"))
+    (row,) = reports.monthly(rt, "12/2024").rows
+    assert (row.count, row.content, row.result) == (6, "Hỗ trợ đổi máy 4G; Tắt sóng 2G", "")
+    assert reports.monthly(rt, "12/2024").daily == {
+        ("Xã Tân Đoàn", "Hội nghị, họp dân", date(2024, 12, 5)): 2,
+        ("Xã Tân Đoàn", "Hội nghị, họp dân", date(2024, 12, 19)): 3,
+        ("Xã Tân Đoàn", "Hội nghị, họp dân", date(2024, 12, 20)): 1,
+    }
+
+
 def test_the_report_as_a_workbook_to_file(rt: Runtime, tmp_path: Path) -> None:
     activities.add(rt, _meeting())
     activities.add(rt, _meeting(unit="Khánh Khê", form="banner", count="4", means="=1+1"))

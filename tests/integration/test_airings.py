@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,7 @@ from dispatcher.broadcast import confirmations as airings
 from dispatcher.broadcast import service as broadcast_service
 from dispatcher.core.errors import BadInput
 from dispatcher.reports import monthly as reports
+from dispatcher.reports.monthly import FORM_LOUDSPEAKER, AiringResult
 from dispatcher.settings.config import Settings
 from dispatcher.store.models import ActivityRow, AiringConfirmationRow
 from tests.fakes import FakeClock
@@ -224,11 +225,23 @@ def test_when_it_really_aired_and_for_how_long(rt: Runtime) -> None:
 # -- the monthly report ---------------------------------------------------------------------------
 def test_the_report_counts_what_aired_and_lists_past_airings_not_confirmed(rt: Runtime) -> None:
     # 30/09 17:30 aired past midnight: it counts in October, and is missing from no month.
-    airings.confirm(rt, "Xã Tân Đoàn", CAMPAIGN, "30/09/2024 17:30", aired_at="01/10/2024 00:10")
-    airings.confirm(rt, "Xã Tân Đoàn", CAMPAIGN, "02/10/2024 06:00")
+    airings.confirm(rt, "Xã Tân Đoàn", CAMPAIGN, "30/09/2024 17:30", aired_at="01/10/2024 00:10",
+                    duration_s=600)  # fmt: skip
+    airings.confirm(rt, "Xã Tân Đoàn", CAMPAIGN, "02/10/2024 06:00", duration_s=330)
     airings.confirm(rt, "Xã Tân Đoàn", CAMPAIGN, "14/10/2024 06:00")
     airings.confirm(rt, "Xã Tràng Các", CAMPAIGN, "11/10/2024 17:30")
     october = reports.monthly(rt, "2024-10")
+    tan_doan = october.rows[1]
+    # 930 s over two of its three airings; its 9 past airings not confirmed are named beside
+    assert tan_doan.airing == AiringResult(seconds=930, timed=2, unconfirmed=9)
+    assert tan_doan.result == "Đã phát 16 phút (1 lượt không ghi thời lượng)"
+    assert tan_doan.note == "Đã được xã xác nhận; 9 lượt chưa xác nhận (không tính)"
+    assert october.daily == {
+        (UNIT, FORM_LOUDSPEAKER, date(2024, 10, 1)): 1,  # 00:10 on the 1st, in Vietnam
+        (UNIT, FORM_LOUDSPEAKER, date(2024, 10, 2)): 1,
+        (UNIT, FORM_LOUDSPEAKER, date(2024, 10, 11)): 1,
+        (UNIT, FORM_LOUDSPEAKER, date(2024, 10, 14)): 1,
+    }
     assert [(r.unit, r.means, r.count, r.count_unit, r.status) for r in october.rows] == [
         (UNIT, "Đài truyền thanh Xã Tràng Các", 1, "lượt", "aired"),
         (UNIT, "Đài truyền thanh Xã Tân Đoàn", 3, "lượt", "aired"),

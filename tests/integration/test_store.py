@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
@@ -192,6 +193,31 @@ def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine
                          failed=1, reached=1, numbers=2, titles=("T",))  # fmt: skip
     assert october == [expected]
     assert november == []
+
+
+def test_sms_are_counted_per_day_of_the_configured_zone(engine: Engine) -> None:
+    # 16:59 UTC on 31/10 is 23:59 in Vietnam (October); 17:00 UTC is 00:00 on 01/11 there.
+    uow = unit_of_work_factory(engine)
+    late, midnight = (
+        datetime(2024, 10, 31, 16, 59, tzinfo=UTC),
+        datetime(2024, 10, 31, 17, 0, tzinfo=UTC),
+    )
+    with uow() as u:
+        occurrence_id = _seed(u, PHONES)
+        claimed = u.repo.claim(occurrence_id, 10, T0, T0).messages
+        u.repo.apply([Outcome(claimed[0].delivery_id, Status.ACCEPTED, "SM0")], T0)
+        u.repo.apply([Outcome(claimed[1].delivery_id, Status.ACCEPTED, "SM1")], late)
+        u.repo.apply([Outcome(claimed[2].delivery_id, Status.ACCEPTED, "SM2")], midnight)
+        u.commit()
+    vn = ZoneInfo("Asia/Ho_Chi_Minh")
+    october = (datetime(2024, 10, 1, tzinfo=vn), datetime(2024, 11, 1, tzinfo=vn))
+    with uow() as u:
+        daily = u.reports.sms_daily(*october, vn)
+        next_month = u.reports.sms_daily(datetime(2024, 11, 1, tzinfo=vn),
+                                         datetime(2024, 12, 1, tzinfo=vn), vn)  # fmt: skip
+    unit = "UBND huyện Văn Quan"
+    assert daily == {(unit, date(2024, 10, 1)): 1, (unit, date(2024, 10, 31)): 1}
+    assert next_month == {(unit, date(2024, 11, 1)): 1}
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
