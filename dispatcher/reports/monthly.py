@@ -30,6 +30,7 @@ FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
 NOTE_AIRED = "Đã được xã xác nhận"
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_KIND = re.compile(r"^(?:Xã|Phường|Thị trấn|Đặc khu)(?= )")
 _UNIT_WORDS = re.compile(r"^(?:ubnd\s+)?(?:xa|phuong|thi tran|huyen|tinh)\s+")
 MONTH_VI = re.compile(r"^(\d{1,2})/(\d{4})$")  # 10/2024, as people write it
 YEARS = range(2000, 3000)  # plausible report years; 0001 or 9999 overflow dates (traceback)
@@ -121,6 +122,7 @@ class MonthlyReport:
     chain_head: tuple[int, str] = (0, GENESIS)
     # What was counted per (unit, form, day), for the chart of the month.
     daily: dict[tuple[str, str, date], int] = field(default_factory=dict)
+    unit: str | None = None  # the unit asked for (--unit), named as its rows name it
 
     @property
     def anchor_line(self) -> str:
@@ -171,8 +173,9 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
         rows = [r for r in rows if unit_match_key(r.unit) == unit_match_key(unit)]
         unconfirmed = [r for r in unconfirmed if unit_match_key(r.unit) == unit_match_key(unit)]
         daily = {k: n for k, n in daily.items() if unit_match_key(k[0]) == unit_match_key(unit)}
+        unit = next((r.unit for r in [*rows, *unconfirmed]), unit)
     month_key = f"{year:04d}-{number:02d}"
-    return MonthlyReport(month_key, start, end, rows, unconfirmed, head, daily)
+    return MonthlyReport(month_key, start, end, rows, unconfirmed, head, daily, unit)
 
 
 def _daily(
@@ -224,7 +227,8 @@ def _recorded(recorded: list[tuple[str, str, str, str, int]]) -> list[ReportRow]
 
 
 def _station(commune: str) -> str:
-    return f"Đài truyền thanh {commune}"
+    """ "Đài truyền thanh xã Tân Đoàn": inside a phrase the kind of unit is not capitalised."""
+    return f"Đài truyền thanh {_KIND.sub(lambda kind: kind[0].lower(), commune)}"
 
 
 def _unconfirmed(airings: list[PlannedAiring], tz: ZoneInfo) -> list[ReportRow]:

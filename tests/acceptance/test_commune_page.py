@@ -106,15 +106,15 @@ def test_confirm_link_and_the_report_from_the_command_line(workspace: Workspace)
     # 7 minutes aired; the commune's 11 other airings of October wait for its word
     assert report["rows"] == [
         {"unit": "UBND huyện Văn Quan", "form": "Phát thanh trên loa truyền thanh cơ sở",
-         "content": "Dừng công nghệ di động 2G", "means": "Đài truyền thanh Xã Tân Đoàn",
+         "content": "Dừng công nghệ di động 2G", "means": "Đài truyền thanh xã Tân Đoàn",
          "count": 1, "count_unit": "lượt", "status": "aired", "result": "Đã phát 7 phút",
          "note": "Đã được xã xác nhận; 11 lượt chưa xác nhận (không tính)", "segments": None,
          "airing": {"seconds": 420, "timed": 1, "unconfirmed": 11}},
     ]  # fmt: skip
     unconfirmed = {r["means"]: r["count"] for r in report["unconfirmed"]}
-    assert unconfirmed == {"Đài truyền thanh Thị trấn Văn Quan": 12,
-                           "Đài truyền thanh Xã Tràng Các": 12,
-                           "Đài truyền thanh Xã Tân Đoàn": 11}  # fmt: skip
+    assert unconfirmed == {"Đài truyền thanh thị trấn Văn Quan": 12,
+                           "Đài truyền thanh xã Tràng Các": 12,
+                           "Đài truyền thanh xã Tân Đoàn": 11}  # fmt: skip
 
 
 # -- the commune's page in a browser -----------------------------------------------------------
@@ -188,6 +188,6 @@ def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
     report = json.loads(_ok(workspace.run("report", "monthly", "--month", month,
                                           "--format", "json")))  # fmt: skip
     aired = [r for r in report["rows"] if r["status"] == "aired"]
-    assert [(r["means"], r["count"]) for r in aired] == [("Đài truyền thanh Xã Tân Đoàn", 1)]
+    assert [(r["means"], r["count"]) for r in aired] == [("Đài truyền thanh xã Tân Đoàn", 1)]
     log = _ok(workspace.run("status", "loa-hom-nay"))
     assert "airing-confirmed" in log

@@ -243,24 +243,24 @@ def test_the_report_counts_what_aired_and_lists_past_airings_not_confirmed(rt: R
         (UNIT, FORM_LOUDSPEAKER, date(2024, 10, 14)): 1,
     }
     assert [(r.unit, r.means, r.count, r.count_unit, r.status) for r in october.rows] == [
-        (UNIT, "Đài truyền thanh Xã Tràng Các", 1, "lượt", "aired"),
-        (UNIT, "Đài truyền thanh Xã Tân Đoàn", 3, "lượt", "aired"),
+        (UNIT, "Đài truyền thanh xã Tràng Các", 1, "lượt", "aired"),
+        (UNIT, "Đài truyền thanh xã Tân Đoàn", 3, "lượt", "aired"),
     ]
     # Past days of October: Mon/Wed/Fri 2, 4, 7, 9, 11 at 06:00 and 17:30 = 10 per commune.
     # Today's airings (14/10) may still be confirmed today; the days to come are not counted.
     missing = {r.means: r for r in october.unconfirmed}
     assert {m: (r.count, r.status) for m, r in missing.items()} == {
-        "Đài truyền thanh Xã Tràng Các": (9, "unconfirmed"),
-        "Đài truyền thanh Xã Tân Đoàn": (9, "unconfirmed"),
+        "Đài truyền thanh xã Tràng Các": (9, "unconfirmed"),
+        "Đài truyền thanh xã Tân Đoàn": (9, "unconfirmed"),
     }
-    assert datetime(2024, 10, 2, 6, tzinfo=VN) not in missing["Đài truyền thanh Xã Tân Đoàn"].times
-    assert missing["Đài truyền thanh Xã Tràng Các"].times[-1] == datetime(
+    assert datetime(2024, 10, 2, 6, tzinfo=VN) not in missing["Đài truyền thanh xã Tân Đoàn"].times
+    assert missing["Đài truyền thanh xã Tràng Các"].times[-1] == datetime(
         2024, 10, 11, 6, tzinfo=VN
     )
     september = reports.monthly(rt, "2024-09")
     assert september.rows == []
     assert [(r.means, r.count) for r in september.unconfirmed] == [
-        ("Đài truyền thanh Xã Tràng Các", 2), ("Đài truyền thanh Xã Tân Đoàn", 1),
+        ("Đài truyền thanh xã Tràng Các", 2), ("Đài truyền thanh xã Tân Đoàn", 1),
     ]  # fmt: skip
     assert reports.monthly(rt, "2024-11").unconfirmed == []  # not aired yet: nothing to chase
     assert all(t.tzinfo is not None for r in october.unconfirmed for t in r.times)

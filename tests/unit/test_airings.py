@@ -176,7 +176,7 @@ def test_an_airing_outside_the_plan_cannot_be_confirmed() -> None:
 
 # -- the report's loudspeaker rows ----------------------------------------------------------------
 def _report() -> MonthlyReport:
-    unit, station = "UBND huyện Văn Quan", "Đài truyền thanh Xã Tân Đoàn"
+    unit, station = "UBND huyện Văn Quan", "Đài truyền thanh xã Tân Đoàn"
     times = tuple(datetime(2024, 10, d, 6, tzinfo=VN) for d in (2, 4, 7, 9, 11, 14, 16, 18))
     return MonthlyReport(
         "2024-10", datetime(2024, 10, 1, tzinfo=VN), datetime(2024, 11, 1, tzinfo=VN),
@@ -193,14 +193,14 @@ def test_the_table_counts_aired_airings_and_lists_unconfirmed_ones_apart() -> No
         "STT  Đơn vị               Hình thức truyền thông                  Nội dung  Số lượt  "
         "Phương tiện                   Kết quả                                        Ghi chú",
         "1    UBND huyện Văn Quan  Phát thanh trên loa truyền thanh cơ sở  Dừng 2G   3 lượt   "
-        "Đài truyền thanh Xã Tân Đoàn  Đã phát 21 phút (1 lượt không ghi thời lượng)  "
+        "Đài truyền thanh xã Tân Đoàn  Đã phát 21 phút (1 lượt không ghi thời lượng)  "
         "Đã được xã xác nhận; 8 lượt chưa xác nhận (không tính)",
         "     Tổng cộng                                                              3",
     ]  # 1,230 s over the 2 timed airings: 20.5 minutes, rounded half up
     assert lines[4] == ""
     assert lines[5].startswith("Chưa xác nhận")
     assert lines[6] == (
-        "  - UBND huyện Văn Quan | Đài truyền thanh Xã Tân Đoàn: 8 lượt (06:00 02/10/2024, "
+        "  - UBND huyện Văn Quan | Đài truyền thanh xã Tân Đoàn: 8 lượt (06:00 02/10/2024, "
         "06:00 04/10/2024, 06:00 07/10/2024, 06:00 09/10/2024, 06:00 11/10/2024, "
         "06:00 14/10/2024 và 2 lượt khác)"
     )
