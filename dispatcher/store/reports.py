@@ -82,6 +82,8 @@ class ReportRepository:
             .select_from(first)
             .join(DeliveryRow, DeliveryRow.id == first.c.delivery_id)
             .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
+            .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
+            .where(OccurrenceRow.test.is_(False))
             .group_by(CampaignRow.unit, bucket)
         )
         daily: Counter[tuple[str, date]] = Counter()
