@@ -33,6 +33,8 @@ demo: $(STAMP) espeak-ng
 	  $(BIN)/dispatcher activity import campaigns/activities/2024-10-van-quan.csv
 	$(BIN)/dispatcher report monthly --month 2024-10
 	$(BIN)/dispatcher report monthly --month 2024-10 --format xlsx --out var/bao-cao-10-2024.xlsx
+	@# The same report laid out to sign and file (Decree 30/2020/NĐ-CP), with the month's chart.
+	$(BIN)/dispatcher report monthly --month 2024-10 --format docx --out var/bao-cao-10-2024.docx
 	@# Every log record is hash-chained: exit 1 naming the first one changed since written.
 	$(BIN)/dispatcher log verify
 

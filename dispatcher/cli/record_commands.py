@@ -13,6 +13,7 @@ from dispatcher.core.lazy import lazy_module
 if TYPE_CHECKING:
     from dispatcher import bootstrap
     from dispatcher.cli import presenters
+    from dispatcher.reports import filing
     from dispatcher.reports import monthly as reports
     from dispatcher.safety import optouts
 else:
@@ -21,6 +22,7 @@ else:
     bootstrap = lazy_module("dispatcher.bootstrap")
     presenters = lazy_module("dispatcher.cli.presenters")
     reports = lazy_module("dispatcher.reports.monthly")
+    filing = lazy_module("dispatcher.reports.filing")
     optouts = lazy_module("dispatcher.safety.optouts")
 
 
@@ -32,32 +34,44 @@ def report() -> None:
 @report.command("monthly")
 @click.option("--month", required=True, metavar="YYYY-MM", help="The month: 2024-10 or 10/2024.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx"]), default="table",
-    show_default=True,
-    help="Table to read; CSV (UTF-8 with BOM, for Excel) or .xlsx to file; JSON for machines.",
+    "--format", "fmt", type=click.Choice(["table", "csv", "json", "xlsx", "docx", "png"]),
+    default="table", show_default=True,
+    help="Table to read; CSV (UTF-8 with BOM, for Excel) or .xlsx to file; .docx to sign and "
+         "file (Decree 30 layout); .png the chart alone; JSON for machines.",
 )  # fmt: skip
-@click.option("--out", type=FileArg, help="Write to this file (.xlsx: bao-cao-YYYY-MM.xlsx).")
+@click.option(
+    "--out", type=FileArg,
+    help="Write to this file (default bao-cao-YYYY-MM.xlsx / .docx, bieu-do-YYYY-MM.png).",
+)  # fmt: skip
 @click.option("--no-bom", is_flag=True, help="CSV without the byte-order mark, for machines.")
 @click.option("--unit", help="Only this unit's rows (tone marks, Xã or UBND optional).")
-def report_monthly(month: str, fmt: str, out: Path | None, no_bom: bool, unit: str | None) -> None:
+@click.option(
+    "--dated", metavar="DD/MM/YYYY", help="The .docx's date (default: today, configured zone)."
+)
+def report_monthly(
+    month: str, fmt: str, out: Path | None, no_bom: bool, unit: str | None, dated: str | None
+) -> None:
     """Per unit: form of communication, number of times, means (the directive's report).
 
     Counts SMS that reached the provider, loudspeaker airings the communes confirmed, and the
     activities units recorded (`dispatcher activity`); airings not confirmed are listed apart.
+    The .docx is the report to sign: the header, Kính gửi, Nơi nhận and signatory come from
+    `report.document` in config.yaml; the .docx and .xlsx carry the month's chart.
 
     \b
     Examples: dispatcher report monthly --month 10/2024
               dispatcher report monthly --month 2024-10 --format xlsx --out bao-cao.xlsx
+              dispatcher report monthly --month 10/2024 --format docx --dated 05/11/2024
+              dispatcher report monthly --month 10/2024 --format png --out bieu-do.png
     """
     reports.parse_month(month)
+    day = filing.dated_option(dated, fmt)
     with bootstrap.runtime(load_settings()) as rt:
         result = reports.monthly(rt, month, unit)
-    if fmt == "xlsx":
-        from dispatcher.reports.spreadsheet import write_xlsx
-
-        written = write_xlsx(result, out or Path(f"bao-cao-{result.month}.xlsx"))
-        click.echo(f"Wrote {written} (the report of {result.period_label}).")
-        return
+        if fmt in filing.DEFAULT_NAMES:
+            written = filing.write_report_file(rt, result, fmt, out, day)
+            click.echo(f"Wrote {written} (the report of {result.period_label}).")
+            return
     from dispatcher.cli import present_report
 
     text = present_report.monthly(result, fmt, bom=not no_bom)

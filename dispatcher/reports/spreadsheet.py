@@ -1,5 +1,5 @@
-"""The monthly report as an .xlsx workbook, ready to print or send on: a summary sheet, one sheet
-per unit, and the airings not confirmed.
+"""The monthly report as an .xlsx workbook, ready to print or send on: a summary sheet (with the
+month's chart below it), one sheet per unit, and the airings not confirmed.
 
 Vietnamese headers in bold on a frozen row, columns sized to their text, counts as numbers (a
 Tổng cộng row sums them), text cells a spreadsheet would run as formulas neutralised. Written
@@ -9,6 +9,7 @@ to a temporary file beside the target and renamed, so a reader never sees half a
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,12 +27,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi
 from dispatcher.core.text import spreadsheet_safe
+from dispatcher.reports.chart import chart_png
 from dispatcher.reports.monthly import MonthlyReport, ReportRow
 
 HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
           "Phương tiện", "Kết quả (người/thuê bao đã tiếp cận)", "Ghi chú")  # fmt: skip
 UNCONFIRMED_HEADER = ("STT", "Đơn vị", "Phương tiện", "Số lượt", "Giờ phát dự kiến")
 MAX_WIDTH = 60  # characters; longer text wraps
+CHART_PX = (800, 450)  # shown at half its pixels: a screen's width, sharp when printed
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
 _FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -46,6 +50,7 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
     _sheet(summary, report, report.rows, "")
     summary.append([])
     summary.append([report.anchor_line])
+    _chart(summary, report)
     used = {summary.title}
     for unit in sorted({r.unit for r in report.rows}):
         sheet = book.create_sheet(_sheet_name(unit, used))
@@ -54,6 +59,13 @@ def write_xlsx(report: MonthlyReport, path: Path) -> Path:
         _unconfirmed(book.create_sheet(_sheet_name("Chưa xác nhận", used)), report)
     _save(book, path)
     return path
+
+
+def _chart(sheet: Worksheet, report: MonthlyReport) -> None:
+    """The month's chart below the summary (an image: Pillow reads it for openpyxl)."""
+    image = Image(io.BytesIO(chart_png(report)))
+    image.width, image.height = CHART_PX
+    sheet.add_image(image, f"A{sheet.max_row + 2}")
 
 
 def _sheet(sheet: Worksheet, report: MonthlyReport, rows: Sequence[ReportRow], unit: str) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError
 
 from dispatcher.core.errors import BadInput, ConfigError, Problem
 from dispatcher.core.schedule import known_zone
+from dispatcher.core.text import refuse_control_characters
 from dispatcher.core.yamlfile import YamlDocument, read_yaml, validation_problems
 from dispatcher.settings import safeguards
 from dispatcher.sms import quiet
@@ -185,12 +186,59 @@ class BroadcastSettings(_Frozen):
     syllables_per_minute: float = Field(140.0, ge=60, le=400)
 
 
+def _document_text(value: str) -> str:
+    """One line of the document: no control characters, runs of spaces as one."""
+    return " ".join(refuse_control_characters(value).split())
+
+
+def _required_text(value: str) -> str:
+    text = _document_text(value)
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _document_lines(values: list[str]) -> list[str]:
+    lines = [_document_text(v) for v in values]
+    if not all(lines) or max(map(len, lines)) > 200:
+        raise ValueError("every line must hold some text, 200 characters at most")
+    return lines
+
+
+class DocumentSettings(_Frozen):
+    """The .docx report's administrative header and signature block (Decree 30/2020/ND-CP).
+
+    Names are written as people write them; the document puts them in capitals where the
+    decree wants capitals. The Văn Quan defaults: the district's Culture and Information
+    Office consolidates the communes' reports for the province (the directive's item 5).
+    """
+
+    superior: str = Field("UBND huyện Văn Quan", max_length=200)  # cơ quan chủ quản; "" none
+    issuer: str = Field("Phòng Văn hóa và Thông tin", min_length=1, max_length=200)
+    # "Số:      /BC-VHTT": the clerk writes the number in when the document is registered.
+    number_suffix: str = Field("BC-VHTT", pattern=r"^[A-ZĐ0-9]+(?:-[A-ZĐ0-9]+)*$")
+    place: str = Field("Văn Quan", min_length=1, max_length=60)  # "Văn Quan, ngày 05 tháng..."
+    subject: str = Field("về lộ trình dừng công nghệ di động 2G", max_length=200)
+    recipients: list[str] = Field(["Sở Thông tin và Truyền thông tỉnh Lạng Sơn"], min_length=1)
+    copies_to: list[str] = Field(  # Nơi nhận
+        ["Như trên", "UBND huyện Văn Quan (b/c)", "Lưu: VT, VHTT"], min_length=1
+    )
+    # "KT. CHỦ TỊCH" over "PHÓ CHỦ TỊCH" when a deputy signs for the head.
+    signatory_capacity: list[str] = Field(["Trưởng phòng"], min_length=1, max_length=3)
+    signatory_name: str = Field("", max_length=100)  # "": a dotted line to write it on
+
+    _texts = field_validator("superior", "subject", "signatory_name")(_document_text)
+    _required = field_validator("issuer", "place")(_required_text)
+    _lines = field_validator("recipients", "copies_to", "signatory_capacity")(_document_lines)
+
+
 class ReportSettings(_Frozen):
     """The monthly report's period: the calendar month, or from a day of the month before."""
 
     # 1: the calendar month. 15: the report of 10/2024 counts 15/09/2024 to 14/10/2024, as some
     # provinces cut off (Decree 09/2019/ND-CP leaves the day to them).
     period_start_day: int = Field(1, ge=1, le=28)
+    document: DocumentSettings = DocumentSettings()
 
 
 class Settings(_Frozen):

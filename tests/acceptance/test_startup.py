@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("sqlalchemy", "alembic", "aiohttp", "twilio", "openpyxl", "numpy", "docx", "jinja2")
+HEAVY = ("sqlalchemy", "alembic", "aiohttp", "twilio", "openpyxl", "numpy", "docx", "jinja2",
+         "matplotlib", "PIL")  # fmt: skip
 
 
 def _loaded_after(code: str) -> set[str]:
