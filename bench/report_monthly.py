@@ -245,7 +245,11 @@ def prepare(db: str, size: int, month: str, fresh: bool) -> str:
     marker.unlink(missing_ok=True)
     started = time.monotonic()
     _create(db, name, url)
-    _generate(url, size, month)
+    # In a child: the parent stays small (a measured child's peak counts what it inherits).
+    script = "import sys, report_monthly as r; r._generate(*sys.argv[1:2], int(sys.argv[2]), " \
+             "sys.argv[3])"  # fmt: skip
+    subprocess.run([sys.executable, "-c", script, url, str(size), month], check=True,
+                   cwd=Path(__file__).parent)  # fmt: skip
     print(f"generated {url} in {time.monotonic() - started:.0f} s", flush=True)
     if _count(url) != size:
         raise SystemExit(f"generated {_count(url)} records, not {size}")
