@@ -11,6 +11,7 @@ not counted; airings still to come are neither.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -156,11 +157,11 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
     past = datetime.combine(rt.clock.now().astimezone(tz).date(), time(), tz)
     last_day = end.astimezone(tz).date() - timedelta(days=1)
     with rt.uow() as uow:
-        sms = uow.reports.sms_between(start, end)
+        sms, sms_daily = uow.reports.sms_month(start, end, tz)
         aired = uow.repo.airings.aired_between(start, end)
         missing = uow.repo.airings.unconfirmed_between(start, min(end, past))
         recorded = uow.outreach.counted_between(start.astimezone(tz).date(), last_day)
-        daily = _daily(uow, start, end, tz, last_day)
+        daily = _daily(uow, sms_daily, start, end, tz, last_day)
         head = uow.chain.head()  # read last: it covers everything counted above
     unconfirmed = _unconfirmed(missing, tz)
     waiting = {(r.unit, r.means): r.count for r in unconfirmed}
@@ -179,10 +180,11 @@ def monthly(rt: Runtime, month: str, unit: str | None = None) -> MonthlyReport:
 
 
 def _daily(
-    uow: UnitOfWork, start: datetime, end: datetime, tz: ZoneInfo, last_day: date
-) -> dict[tuple[str, str, date], int]:
+    uow: UnitOfWork, sms: Counter[tuple[str, date]], start: datetime, end: datetime,
+    tz: ZoneInfo, last_day: date,
+) -> dict[tuple[str, str, date], int]:  # fmt: skip
     daily: dict[tuple[str, str, date], int] = {}
-    for (unit, day), n in uow.reports.sms_daily(start, end, tz).items():
+    for (unit, day), n in sms.items():
         daily[(unit, FORM_SMS, day)] = n
     for (unit, day), n in uow.repo.airings.aired_daily(start, end, tz).items():
         daily[(unit, FORM_LOUDSPEAKER, day)] = n

@@ -278,7 +278,7 @@ def _check_airings_report(data: dict[str, object], table: str, csv_text: str) ->
     rows = data["unconfirmed"]
     assert isinstance(rows, list)
     assert {r["means"]: (r["form"], r["count"], r["count_unit"], r["status"]) for r in rows} == {
-        f"Đài truyền thanh {commune}":
+        f"Đài truyền thanh {commune[0].lower()}{commune[1:]}":  # "Đài truyền thanh xã Tân Đoàn"
             ("Phát thanh trên loa truyền thanh cơ sở", airings, "lượt", "unconfirmed")
         for commune in COMMUNES
     }  # fmt: skip

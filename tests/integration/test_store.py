@@ -29,6 +29,7 @@ from dispatcher.store.reports import SmsTotals
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 
 T0 = datetime(2024, 10, 1, 1, 0, tzinfo=UTC)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
@@ -181,11 +182,11 @@ def test_sms_counted_in_the_month_they_first_reached_the_provider(engine: Engine
         )
         u.commit()
     with uow() as u:
-        october = u.reports.sms_between(
-            datetime(2024, 10, 1, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC)
+        october, _ = u.reports.sms_month(
+            datetime(2024, 10, 1, tzinfo=UTC), datetime(2024, 11, 1, tzinfo=UTC), UTC_ZONE
         )
-        november = u.reports.sms_between(
-            datetime(2024, 11, 1, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC)
+        november, _ = u.reports.sms_month(
+            datetime(2024, 11, 1, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC), UTC_ZONE
         )
     # sent: the two accepted; delivered: one (in November, but it counts with its sending);
     # failed: the refused one, in October, when it failed
@@ -212,9 +213,9 @@ def test_sms_are_counted_per_day_of_the_configured_zone(engine: Engine) -> None:
     vn = ZoneInfo("Asia/Ho_Chi_Minh")
     october = (datetime(2024, 10, 1, tzinfo=vn), datetime(2024, 11, 1, tzinfo=vn))
     with uow() as u:
-        daily = u.reports.sms_daily(*october, vn)
-        next_month = u.reports.sms_daily(datetime(2024, 11, 1, tzinfo=vn),
-                                         datetime(2024, 12, 1, tzinfo=vn), vn)  # fmt: skip
+        _, daily = u.reports.sms_month(*october, vn)
+        _, next_month = u.reports.sms_month(datetime(2024, 11, 1, tzinfo=vn),
+                                            datetime(2024, 12, 1, tzinfo=vn), vn)  # fmt: skip
     unit = "UBND huyện Văn Quan"
     assert daily == {(unit, date(2024, 10, 1)): 1, (unit, date(2024, 10, 31)): 1}
     assert next_month == {(unit, date(2024, 11, 1)): 1}
