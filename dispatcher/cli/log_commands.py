@@ -138,8 +138,7 @@ def _show(
             for chunk in chunks:
                 click.echo(chunk, nl=False)
             return
-        with present_log.open_out(out) as stream:
-            stream.writelines(chunks)
+        present_log.write_out(out, chunks)
     click.echo(f"Wrote {out}.")
 
 

@@ -10,13 +10,13 @@ import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.audience.phones import mask, mask_in_text
 from dispatcher.cli.presenters import DELIVERED_NOTE, csv_line
 from dispatcher.core import schedule
-from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.files import replace_with
 from dispatcher.core.outbox import DeliveryView, EventView
 from dispatcher.core.text import spreadsheet_safe
 
@@ -123,12 +123,11 @@ def _when(moment: datetime, tz: ZoneInfo) -> str:
     return schedule.format_datetime_vi(moment.astimezone(tz))
 
 
-def open_out(path: Path) -> TextIO:
-    """``path`` to write an export into (UTF-8); :class:`BadInput` naming it when it cannot."""
-    try:
-        return path.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise BadInput(Problem(f"cannot write: {exc.strerror}", file=str(path))) from exc
+def write_out(path: Path, chunks: Iterable[str]) -> None:
+    """Stream ``chunks`` into ``path`` (UTF-8), whole or not at all: an export that fails
+    halfway leaves the file as it was. :class:`BadInput` naming it when it cannot be written."""
+    encoded = (chunk.encode("utf-8") for chunk in chunks)
+    replace_with(path, lambda raw: raw.writelines(encoded), "the export")
 
 
 def verdict(result: Verdict) -> str:

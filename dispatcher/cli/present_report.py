@@ -12,7 +12,7 @@ from typing import Any
 
 from dispatcher.cli.presenters import csv_line
 from dispatcher.core import schedule
-from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.files import replace_file
 from dispatcher.core.schedule import format_date_vi
 from dispatcher.reports.due import DueReport
 from dispatcher.reports.monthly import MonthlyReport, ReportRow, vi_number
@@ -41,11 +41,9 @@ def monthly(report: MonthlyReport, fmt: str, *, bom: bool = True) -> str:
 
 
 def write_text(path: Path, text: str) -> None:
-    """The report into ``path`` (UTF-8); :class:`BadInput` naming it when it cannot be."""
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(Problem(f"cannot write the report: {exc.strerror}", file=str(path))) from exc
+    """The report into ``path`` (UTF-8), whole or not at all; :class:`BadInput` naming it when
+    it cannot be written."""
+    replace_file(path, text.encode("utf-8"))
 
 
 def _csv(report: MonthlyReport) -> str:

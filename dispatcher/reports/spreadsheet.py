@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -24,7 +22,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.files import replace_with
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.reports.chart import chart_png
@@ -133,13 +131,7 @@ def _safe(value: str) -> str:
 
 
 def _save(book: Workbook, path: Path) -> None:
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".xlsx.tmp", delete=False) as tmp:
-            book.save(tmp)
-        os.replace(tmp.name, path)
-    except OSError as exc:
-        raise BadInput(Problem(f"cannot write the report: {exc.strerror}", file=str(path))) from exc
+    replace_with(path, book.save)
 
 
 def write_records(
