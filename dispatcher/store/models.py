@@ -145,11 +145,16 @@ class DeliveryEventRow(Base):
     """One event in the append-only delivery log: an attempt or a status change."""
 
     __tablename__ = "delivery_log"
+    __table_args__ = (
+        # A delivery's history, and (covering) the monthly report's "first reached the
+        # provider": read from the index alone, never the table (migration 0010).
+        Index("ix_delivery_log_delivery_id_at_status", "delivery_id", "at", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     # No foreign key: the log stands on its own and outlives outbox rows (migration 0006).
-    delivery_id: Mapped[int] = mapped_column(BigId, index=True)
+    delivery_id: Mapped[int] = mapped_column(BigId)
     campaign_id: Mapped[str] = mapped_column(String(64), index=True)
     occurrence_key: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(20))

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, case, cast, exists, func, or_, select
+from sqlalchemy import Date, case, cast, exists, func, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
@@ -64,30 +64,27 @@ class ReportRepository:
         """Per unit and sender (by unit then sender) the period's messages and their results,
         and per unit and day (in ``tz``) how many first reached the provider.
 
-        Two passes over the period's part of the log: one grouped by campaign, sender and
-        hour or day (counts, segments, results, titles, days), one for distinct numbers."""
-        first = _first_reached(start, end)
-        bucket, day_of = local_day(self.session, first.c.at, tz)
-        delivered = DeliveryRow.status == Status.DELIVERED.value
-        query = _of_the_period(first).add_columns(
-            CampaignRow.title, bucket, func.count(), func.sum(DeliveryRow.segments),
-            func.sum(case((delivered, 1), else_=0)),
-            func.sum(case((DeliveryRow.status.in_(_FAILED), 1), else_=0)),
-        ).group_by(CampaignRow.unit, _SENDER, CampaignRow.title, bucket)  # fmt: skip
+        One statement, one pass over the period's part of the log: its deliveries are
+        gathered once (a materialized CTE), then grouped twice, by campaign, sender and day
+        (counts, segments, results, titles, days) and by number (distinct subscribers)."""
         groups: dict[tuple[str, str], _Group] = defaultdict(_Group)
         daily: Counter[tuple[str, date]] = Counter()
-        for unit, sender, title, value, n, segments, done, failed in self.session.execute(query):
+        query, day_of = _period_sms(self.session, start, end, tz)
+        for kind, unit, sender, title, day, n, segments, done, failed in self.session.execute(
+            query
+        ):
             group = groups[(unit, sender)]
+            if kind == _NUMBERS:
+                group.numbers, group.reached = n, int(done or 0)
+                continue
             group.sent, group.segments = group.sent + n, group.segments + int(segments or 0)
             group.delivered, group.failed = group.delivered + done, group.failed + failed
             group.titles.add(title)
-            daily[(unit, day_of(value))] += n
-        for unit, sender, numbers, reached in self.session.execute(_distinct_numbers(first)):
-            groups[(unit, sender)].numbers, groups[(unit, sender)].reached = numbers, reached
+            daily[(unit, day_of(day))] += n
         for unit, sender, refused in self.session.execute(_refused(start, end)):
             groups[(unit, sender)].failed += refused
         totals = [
-            SmsTotals(unit, sender, g.sent, g.segments, g.delivered, g.failed, int(g.reached or 0),
+            SmsTotals(unit, sender, g.sent, g.segments, g.delivered, g.failed, g.reached,
                       g.numbers, tuple(sorted(g.titles)))
             for (unit, sender), g in sorted(groups.items())
         ]  # fmt: skip
@@ -95,6 +92,43 @@ class ReportRepository:
 
 
 _SENDER = func.coalesce(DeliveryRow.sender, "")
+_DAYS, _NUMBERS = "days", "numbers"
+
+
+def _period_sms(
+    session: Session, start: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[Any, Callable[[Any], date]]:
+    """The statement :meth:`ReportRepository.sms_month` reads: rows of kind ``days`` (unit,
+    sender, title, day, messages, segments, delivered, failed) and ``numbers`` (unit, sender,
+    numbers sent to, numbers delivered to); and how to read a day."""
+    first = _first_reached(start, end)
+    bucket, day_of = local_day(session, first.c.at, tz)
+    delivered = case((DeliveryRow.status == Status.DELIVERED.value, 1), else_=0)
+    failed = case((DeliveryRow.status.in_(_FAILED), 1), else_=0)
+    period = (
+        _of_the_period(first)
+        .add_columns(CampaignRow.title, bucket.label("day"), DeliveryRow.phone,
+                     DeliveryRow.segments, delivered.label("delivered"), failed.label("failed"))
+        .cte("period_sms")
+        .prefix_with("MATERIALIZED")  # read twice, computed once
+    )  # fmt: skip
+    c = period.c
+    days = select(
+        literal(_DAYS), c.unit, c.sender, c.title, c.day, func.count(), func.sum(c.segments),
+        func.sum(c.delivered), func.sum(c.failed),
+    ).group_by(c.unit, c.sender, c.title, c.day)  # fmt: skip
+    # Grouped by number first, then counted: PostgreSQL sorts far less than for COUNT(DISTINCT).
+    per_number = (
+        select(c.unit, c.sender, func.max(c.delivered).label("delivered"))
+        .group_by(c.unit, c.sender, c.phone)
+        .subquery()
+    )
+    n = per_number.c
+    numbers = select(
+        literal(_NUMBERS), n.unit, n.sender, null(), null(), func.count(), null(),
+        func.sum(n.delivered), null(),
+    ).group_by(n.unit, n.sender)  # fmt: skip
+    return days.union_all(numbers), day_of
 
 
 def _first_reached(start: datetime, end: datetime) -> Subquery:
@@ -122,28 +156,12 @@ def _first_reached(start: datetime, end: datetime) -> Subquery:
 def _of_the_period(first: Subquery) -> Any:
     """The period's deliveries, not the test sends (they go to staff, not the public)."""
     return (
-        select(CampaignRow.unit, _SENDER)
+        select(CampaignRow.unit, _SENDER.label("sender"))
         .select_from(first)
         .join(DeliveryRow, DeliveryRow.id == first.c.delivery_id)
         .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
         .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
         .where(OccurrenceRow.test.is_(False))
-    )
-
-
-def _distinct_numbers(first: Subquery) -> Any:
-    """(unit, sender, numbers sent to, numbers delivered to): grouped by number first, then
-    counted (PostgreSQL sorts far less than for two COUNT(DISTINCT))."""
-    delivered = func.max(case((DeliveryRow.status == Status.DELIVERED.value, 1), else_=0))
-    per_number = (
-        _of_the_period(first)
-        .add_columns(delivered.label("delivered"))
-        .group_by(CampaignRow.unit, _SENDER, DeliveryRow.phone)
-        .subquery()
-    )
-    unit, sender = per_number.c[0], per_number.c[1]
-    return select(unit, sender, func.count(), func.sum(per_number.c.delivered)).group_by(
-        unit, sender
     )
 
 
