@@ -27,7 +27,7 @@ demo: $(STAMP) espeak-ng
 	$(BIN)/dispatcher broadcast pull --commune "Xã Tân Đoàn" --date 16/09/2024
 	$(BIN)/dispatcher log --campaign 2g-shutdown-2024 --status failed
 	$(BIN)/dispatcher report monthly --month $$(date +%Y-%m)
-	$(BIN)/dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 --at "02/10/2024 06:00"
+	$(BIN)/dispatcher broadcast confirm --commune "Xã Tân Đoàn" --campaign 2g-shutdown-2024 --at "02/10/2024 06:00" --duration 420
 	@# Outreach by other means, as the communes report it (recorded once: a second demo keeps them).
 	$(BIN)/dispatcher activity list --month 2024-10 --format jsonl | grep -q . || \
 	  $(BIN)/dispatcher activity import campaigns/activities/2024-10-van-quan.csv
