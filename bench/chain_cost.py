@@ -18,7 +18,9 @@ off), with that checkout's ``dispatcher`` for ``send`` (and for ``db upgrade`` o
 **msg/s** is the sending phase read from the delivery log (first ``sending`` to last
 ``accepted``); **whole cmd** is over the whole command (it includes writing and, after the
 chain, chaining the 20,000 ``pending`` events); **CPU s/1k** is the send process's CPU time per
-1,000 messages.
+1,000 messages; **paired** is the median over rounds of each round's ratio to the first
+checkout's send in the same round (a shared machine's load drifts between rounds, less within
+one, so this is steadier than the ratio of medians).
 
 ``--trace`` then runs one more send per checkout and database (0 ms), in a child process of the
 checkout's python that wraps ``UnitOfWork.commit`` (and the chain's ``seal`` where it exists)
@@ -101,14 +103,25 @@ def _variant(text: str) -> tuple[str, str]:
 def _checkout(python: str) -> str:
     """Where that venv's dispatcher package comes from, and the commit there."""
     where = subprocess.run(
-        [python, "-c", "import dispatcher, pathlib; print(pathlib.Path(dispatcher.__file__)"
-                       ".resolve().parents[1])"],  # fmt: skip
-        capture_output=True, text=True, check=True, cwd="/",
-    ).stdout.strip()  # fmt: skip
-    head = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"],
-                          capture_output=True, text=True).stdout.strip()  # fmt: skip
-    dirty = subprocess.run(["git", "-C", where, "status", "--short", "dispatcher", "cli.py"],
-                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+        [
+            python,
+            "-c",
+            "import dispatcher, pathlib; print(pathlib.Path(dispatcher.__file__)"
+            ".resolve().parents[1])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    ).stdout.strip()
+    head = subprocess.run(
+        ["git", "-C", where, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "-C", where, "status", "--short", "dispatcher", "cli.py"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     return f"{where} @ {head}" + (" + uncommitted changes" if dirty else "")
 
 
@@ -138,9 +151,12 @@ def _rounds(
                     finally:
                         lib.dispatcher_bin = own  # type: ignore[assignment]
                     series[(db, name)].samples.append(sample)
-                    print(f"  {db} {name}: {sample.rate:,.0f}/s sending, "
-                          f"{sample.whole_rate:,.0f}/s whole command, "
-                          f"CPU {sample.cpu_per_1k_s:.2f} s/1k", flush=True)  # fmt: skip
+                    print(
+                        f"  {db} {name}: {sample.rate:,.0f}/s sending, "
+                        f"{sample.whole_rate:,.0f}/s whole command, "
+                        f"CPU {sample.cpu_per_1k_s:.2f} s/1k",
+                        flush=True,
+                    )
     return series
 
 
@@ -156,8 +172,8 @@ def _table(
         f"simulator latency {latency:g} ms; {args.count:,} recipients, batch {args.batch_size}, "
         f"concurrency {args.concurrency}; medians of {args.repeats} interleaved rounds",
         f"| database | code | msg/s | min | max | ÷ {base} | whole cmd msg/s | ÷ {base} "
-        f"| CPU s/1k | ÷ {base} | ms/msg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| CPU s/1k | ÷ {base} | ms/msg | paired ÷ {base}: msg/s, CPU |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for db in dbs:
         first = series[(db, base)]
@@ -169,9 +185,17 @@ def _table(
                 f"| {db} | {name} | {rate:,.0f} | {min(rates):,.0f} | {max(rates):,.0f} "
                 f"| {rate / first.median():.2f} | {whole:,.0f} "
                 f"| {whole / first.median('whole_rate'):.2f} | {cpu:.2f} "
-                f"| {cpu / first.median('cpu_per_1k_s'):.2f} | {1000 / rate:.3f} |"
+                f"| {cpu / first.median('cpu_per_1k_s'):.2f} | {1000 / rate:.3f} "
+                f"| {_paired(one, first, 'rate'):.2f}, {_paired(one, first, 'cpu_per_1k_s'):.2f} |"
             )
     return "\n".join(lines)
+
+
+def _paired(one: throughput.Series, base: throughput.Series, attribute: str) -> float:
+    """Median over rounds of this round's value ÷ the baseline's in the same round: robust to
+    the load drifting between rounds (both sends of a round ran within a minute)."""
+    pairs = zip(one.samples, base.samples, strict=True)
+    return statistics.median(getattr(a, attribute) / getattr(b, attribute) for a, b in pairs)
 
 
 # --- --trace: commits and seals timed in the send process --------------------------------------
@@ -200,9 +224,7 @@ def _traces(args: argparse.Namespace, dbs: list[str], pythons: dict[str, str]) -
     return "\n".join(lines)
 
 
-def _trace_one(
-    args: argparse.Namespace, db: str, name: str, python: str, campaign: Path
-) -> str:
+def _trace_one(args: argparse.Namespace, db: str, name: str, python: str, campaign: Path) -> str:
     tag = lib.stamp()
     out = WORK / f"trace-{tag}.json"
     with (
@@ -213,8 +235,9 @@ def _trace_one(
             WORK / f"config-{tag}.yaml", url, args.batch_size, args.concurrency, 1e6, 100_000
         )
         command = [python, __file__, "--trace-child", str(campaign), f"bench-{tag}", str(out)]
-        done = subprocess.run(command, cwd=WORK, env=lib.send_env(sim.url, config),
-                              capture_output=True, text=True)  # fmt: skip
+        done = subprocess.run(
+            command, cwd=WORK, env=lib.send_env(sim.url, config), capture_output=True, text=True
+        )
         config.unlink()
         if done.returncode != 0:
             raise SystemExit(f"traced send failed:\n{done.stderr[-2000:]}")
@@ -226,14 +249,18 @@ def _trace_one(
     seals = [s for s in events["seal"] if start <= s[0] <= end and s[2] > 0]
     commit_ms = statistics.mean(c[1] - c[0] for c in commits) * 1000 if commits else 0.0
     if not seals:
-        return (f"| {db} | {name} | {phase.accepted / phase.sending_s:,.0f} | {len(commits)} "
-                f"| {commit_ms:.2f} | – | – | – | – | – |")  # fmt: skip
+        return (
+            f"| {db} | {name} | {phase.accepted / phase.sending_s:,.0f} | {len(commits)} "
+            f"| {commit_ms:.2f} | – | – | – | – | – |"
+        )
     seal_s = sum(s[1] - s[0] for s in seals)
     records = sum(s[2] for s in seals)
     share = seal_s / sum(c[1] - c[0] for c in commits) * 100
-    return (f"| {db} | {name} | {phase.accepted / phase.sending_s:,.0f} | {len(commits)} "
-            f"| {commit_ms:.2f} | {len(seals)} | {seal_s / len(seals) * 1000:.2f} "
-            f"| {records / len(seals):.1f} | {seal_s / records * 1e6:.0f} | {share:.0f} % |")  # fmt: skip
+    return (
+        f"| {db} | {name} | {phase.accepted / phase.sending_s:,.0f} | {len(commits)} "
+        f"| {commit_ms:.2f} | {len(seals)} | {seal_s / len(seals) * 1000:.2f} "
+        f"| {records / len(seals):.1f} | {seal_s / records * 1e6:.0f} | {share:.0f} % |"
+    )
 
 
 def _trace_child(campaign: str, key: str, out: str) -> int:
