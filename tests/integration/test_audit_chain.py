@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, text
 
 from dispatcher.core.chain import GENESIS, link
 from dispatcher.reports.log_verify import Anchor, Verdict, verify_chain
+from dispatcher.store import chain as chain_store
 from dispatcher.store.airings import Confirmation
 from dispatcher.store.chain import CHAINED
 from dispatcher.store.db import make_engine
@@ -261,3 +262,24 @@ def test_the_migration_chains_the_history_already_there(
         assert _verify(engine).broken is not None
     finally:
         engine.dispose()
+
+
+def test_the_walk_is_the_same_in_pages_of_any_size(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _history(engine)
+    whole = _verify(engine)
+    monkeypatch.setattr(chain_store, "PAGE", 2)  # every page boundary, and scattered ids
+    assert _verify(engine) == whole and whole.broken is None and whole.records > 20
+    with engine.connect() as conn:
+        first, last = conn.execute(text("SELECT min(id), max(id) FROM delivery_log")).one()
+    assert last - first >= 2 * 2  # read as a list, not a range, at this page size
+    with unit_of_work_factory(engine)() as uow:
+        page = [(1, "delivery_log", first, ""), (2, "delivery_log", last, ""),
+                (3, "delivery_log", 10**12, "")]  # fmt: skip
+        found = uow.chain._records_of(page)
+    assert sorted(found["delivery_log"]) == [first, last]  # the far id is simply not there
+    _without_triggers(engine, "delivery_log",
+                      f"UPDATE delivery_log SET detail = 'x' WHERE id = {last}")  # fmt: skip
+    broken = _verify(engine).broken
+    assert broken is not None and (broken.table, broken.record_id) == ("delivery_log", last)
