@@ -347,11 +347,15 @@ class _Db:
     def indexes(self, table: str) -> list[tuple[str, str]]:
         """(name, definition) of the table's indexes that back no constraint."""
         if self.sqlite:
-            query = ("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
-                     " AND sql IS NOT NULL")
+            query = (
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                " AND sql IS NOT NULL"
+            )
             return list(self.conn.execute(query, (table,)).fetchall())
-        query = ("SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = %s AND NOT "
-                 "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)")
+        query = (
+            "SELECT indexname, indexdef FROM pg_indexes i WHERE tablename = %s AND NOT "
+            "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        )
         return list(self.conn.execute(query, (table,)).fetchall())
 
 
@@ -484,7 +488,7 @@ def _airings(db: _Db, days: list[date], now: datetime) -> None:
     for day in days:
         for c in range(CAMPAIGNS):
             u = c // 2
-            for hour in ([6, 17] if c % 2 == 0 else [11]):
+            for hour in [6, 17] if c % 2 == 0 else [11]:
                 at = datetime.combine(day, datetime.min.time().replace(hour=hour), TZ)
                 for commune in _communes(u):
                     i += 1
@@ -506,8 +510,10 @@ def _airings(db: _Db, days: list[date], now: datetime) -> None:
 
 def _activities(db: _Db, days: list[date], now: datetime) -> None:
     """300 records over the days, then 30 corrections (of ids 1..30) and 20 voids (31..50)."""
-    columns = ("kind, corrects_id, unit_code, unit_name, form, count, day, means, content, "
-               "campaign_id, note, reason, source, recorded_by, recorded_at")
+    columns = (
+        "kind, corrects_id, unit_code, unit_name, form, count, day, means, content, "
+        "campaign_id, note, reason, source, recorded_by, recorded_at"
+    )
     insert = f"INSERT INTO outreach_activities ({columns}) VALUES ({', '.join(['%s'] * 15)})"
     records = []
     for i in range(300):
