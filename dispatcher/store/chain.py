@@ -61,6 +61,7 @@ class _Pending:
     """What one transaction appended to one table and has not chained yet."""
 
     ids: set[int] = field(default_factory=set)
+    records: dict[int, tuple[Any, ...]] = field(default_factory=dict)  # values already known
     selections: list[tuple[int, datetime]] = field(default_factory=list)
 
 
@@ -71,6 +72,21 @@ def _pending(session: Session) -> dict[str, _Pending]:
 def note_ids(session: Session, table: str, ids: Iterable[int]) -> None:
     """This transaction appended the records ``ids`` of ``table``."""
     _pending(session).setdefault(table, _Pending()).ids.update(ids)
+
+
+def note_records(session: Session, table: str, records: Iterable[Sequence[Any]]) -> None:
+    """This transaction appended these records of ``table``: their canonical values, in the
+    order of :data:`CHAINED`'s columns, as ``INSERT … RETURNING`` gave them back (through the
+    columns' types, as a read would), so the seal need not read them again."""
+    known = _pending(session).setdefault(table, _Pending()).records
+    for values in records:
+        known[values[0]] = tuple(values)
+
+
+def chained_columns(table: str) -> list[Any]:
+    """The columns of ``table`` that make a record's canonical content, in order."""
+    model, names = CHAINED[table]
+    return [getattr(model, name) for name in names]
 
 
 def last_id(session: Session, table: str) -> int:
@@ -112,13 +128,17 @@ def seal(session: Session) -> None:
                 seq, previous = seq + 1, link(previous, table, values)
                 rows.append({"seq": seq, "source": table, "record_id": values[0],
                              "hash": previous})  # fmt: skip
-            session.execute(insert(ChainRow), rows)
+            session.connection().execute(_CHAIN_INSERT, rows)  # Core: no ORM bookkeeping
+
+
+_CHAIN_INSERT = insert(ChainRow)
+_HEAD = select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()).limit(1)
 
 
 def chain_head(session: Session) -> tuple[int, str]:
-    """The last position and its hash; (0, GENESIS) for an empty chain. One row: LIMIT 1."""
-    query = select(ChainRow.seq, ChainRow.hash).order_by(ChainRow.seq.desc()).limit(1)
-    row = session.execute(query).first()
+    """The last position and its hash; (0, GENESIS) for an empty chain. One row: LIMIT 1,
+    read on the connection (Core), as it is on every commit."""
+    row = session.connection().execute(_HEAD).first()
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
@@ -128,15 +148,19 @@ def _lock(session: Session) -> None:
 
 
 def _records(session: Session, table: str, pending: _Pending) -> Iterator[list[tuple[Any, ...]]]:
-    """The pending records' canonical values, a page at a time, each page chained before the
-    next is read (so a selection never takes a record twice)."""
-    model, names = CHAINED[table]
-    columns = [getattr(model, name) for name in names]
-    ids = sorted(pending.ids)
-    for start in range(0, len(ids), PAGE):
-        chunk = ids[start : start + PAGE]
-        query = select(*columns).where(columns[0].in_(chunk)).order_by(columns[0])
-        yield [tuple(row) for row in session.execute(query)]
+    """The pending records' canonical values by id, a page at a time, each page chained
+    before the next is read (so a selection never takes a record twice): those the writer
+    handed over as they were inserted, the others read back."""
+    columns = chained_columns(table)
+    missing = sorted(pending.ids - pending.records.keys())
+    known = pending.records
+    for start in range(0, len(missing), PAGE):
+        chunk = missing[start : start + PAGE]
+        query = select(*columns).where(columns[0].in_(chunk))
+        known.update((row[0], tuple(row)) for row in session.connection().execute(query))
+    ordered = [known[record_id] for record_id in sorted(known)]
+    for start in range(0, len(ordered), PAGE):
+        yield ordered[start : start + PAGE]
     for after_id, at in pending.selections:
         yield from _selected(session, table, after_id, at)
 

@@ -14,7 +14,7 @@ from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dispatcher.store.chain import last_id, note_ids, note_selection
+from dispatcher.store.chain import chained_columns, last_id, note_records, note_selection
 from dispatcher.store.models import DeliveryEventRow, DeliveryRow, OccurrenceRow
 
 TABLE = "delivery_log"
@@ -48,8 +48,8 @@ def log_events(
         }
         for row, detail, error_code in events
     ]
-    added = session.scalars(insert(DeliveryEventRow).returning(DeliveryEventRow.id), values)
-    note_ids(session, TABLE, added)
+    added = session.execute(insert(DeliveryEventRow).returning(*chained_columns(TABLE)), values)
+    note_records(session, TABLE, added)
 
 
 def log_selected(
