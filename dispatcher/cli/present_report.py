@@ -15,12 +15,9 @@ from dispatcher.core import schedule
 from dispatcher.core.files import replace_file
 from dispatcher.core.schedule import format_date_vi
 from dispatcher.reports.due import DueReport
-from dispatcher.reports.monthly import MonthlyReport, ReportRow, vi_number
+from dispatcher.reports.monthly import COLUMNS, MonthlyReport, ReportRow, vi_number
 
 BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
-RESULT = "Kết quả (người/thuê bao đã tiếp cận)"
-REPORT_HEADER = ["STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
-                 "Phương tiện", RESULT, "Ghi chú"]  # fmt: skip
 TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Phương tiện",
                 "Kết quả", "Ghi chú")  # fmt: skip
 TOTAL = "Tổng cộng"
@@ -47,15 +44,12 @@ def write_text(path: Path, text: str) -> None:
 
 
 def _csv(report: MonthlyReport) -> str:
-    rows: list[list[Any]] = [
-        [i, r.unit, r.form, r.content, r.count, r.count_unit, r.means, r.result, r.note]
-        for i, r in enumerate(report.rows, start=1)
-    ]
+    rows: list[list[Any]] = [list(r.cells(i)) for i, r in enumerate(report.rows, start=1)]
     total = ["", TOTAL, "", "", sum(r.count for r in report.rows), "", "", "", ""]
     missing = [["", r.unit, r.form, r.content, r.count, r.count_unit, r.means, "",
                 f"{r.note}: {_times(r.times)}"] for r in report.unconfirmed]  # fmt: skip
     anchor = ["", ANCHOR_LABEL, report.chain_head[0], report.chain_head[1]]
-    return "".join(csv_line(row) for row in [REPORT_HEADER, *rows, total, *missing, anchor])
+    return "".join(csv_line(row) for row in [list(COLUMNS), *rows, total, *missing, anchor])
 
 
 def _table(report: MonthlyReport) -> str:

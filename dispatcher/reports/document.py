@@ -28,15 +28,14 @@ from dispatcher.reports import docx_layout as layout
 from dispatcher.reports.activity_fields import parse_day
 from dispatcher.reports.chart import chart_png
 from dispatcher.reports.docx_layout import CENTER, JUSTIFY, RIGHT, paragraph
-from dispatcher.reports.monthly import MonthlyReport, ReportRow, vi_number
+from dispatcher.reports.monthly import COLUMNS, MonthlyReport, ReportRow, vi_number
 from dispatcher.settings.config import DocumentSettings
 
 ORGANISATION_PT, HEADER_PT, TABLE_PT, LIST_PT, SMALL_PT = 12, 13, 11, 11, 9
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 TITLE = "BÁO CÁO"
-TABLE_HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Phương tiện",
-                "Kết quả (người/thuê bao đã tiếp cận)", "Ghi chú")  # fmt: skip
+TABLE_HEADER = tuple(c for c in COLUMNS if c != "Đơn vị tính")  # with the count, on paper
 COLUMNS_MM = (10, 20, 21, 20, 17, 26, 28, 23)  # 165: the text's width on A4
 CELL_MARGIN_MM = 1  # Word's 1.9 mm each side would wrap these narrow columns further
 # Issuer | nation: wider than the text, 10 mm into the left margin as the decree's samples

@@ -30,6 +30,10 @@ FORM_SMS = "Tin nhắn SMS"
 FORM_LOUDSPEAKER = "Phát thanh trên loa truyền thanh cơ sở"
 NOTE_UNCONFIRMED = "Chưa xác nhận (không tính)"
 NOTE_AIRED = "Đã được xã xác nhận"
+RESULT_COLUMN = "Kết quả (người/thuê bao đã tiếp cận)"
+# The report's columns as filed (CSV, .xlsx): the count and what it counts in apart.
+COLUMNS = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
+           "Phương tiện", RESULT_COLUMN, "Ghi chú")  # fmt: skip
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _KIND = re.compile(r"^(?:Xã|Phường|Thị trấn|Đặc khu)(?= )")
 _UNIT_WORDS = re.compile(r"^(?:ubnd\s+)?(?:xa|phuong|thi tran|huyen|tinh)\s+")
@@ -71,6 +75,11 @@ class ReportRow:
     content: str = ""  # Nội dung: the campaigns' titles, or what the unit recorded
     sms: SmsResult | None = None
     airing: AiringResult | None = None
+
+    def cells(self, number: int | str) -> tuple[int | str, ...]:
+        """The row under :data:`COLUMNS`, numbered ``number``."""
+        return (number, self.unit, self.form, self.content, self.count, self.count_unit,
+                self.means, self.result, self.note)  # fmt: skip
 
     @property
     def result(self) -> str:

@@ -26,10 +26,8 @@ from dispatcher.core.files import replace_with
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.reports.chart import chart_png
-from dispatcher.reports.monthly import MonthlyReport, ReportRow
+from dispatcher.reports.monthly import COLUMNS, MonthlyReport, ReportRow
 
-HEADER = ("STT", "Đơn vị", "Hình thức truyền thông", "Nội dung", "Số lượt", "Đơn vị tính",
-          "Phương tiện", "Kết quả (người/thuê bao đã tiếp cận)", "Ghi chú")  # fmt: skip
 UNCONFIRMED_HEADER = ("STT", "Đơn vị", "Phương tiện", "Số lượt", "Giờ phát dự kiến")
 MAX_WIDTH = 60  # characters; longer text wraps
 CHART_PX = (800, 450)  # shown at half its pixels: a screen's width, sharp when printed
@@ -74,11 +72,9 @@ def _sheet(sheet: Worksheet, report: MonthlyReport, rows: Sequence[ReportRow], u
     sheet.append([f"Từ ngày {format_date_vi(report.start.date())} đến ngày "
                   f"{format_date_vi(last_day)}"])  # fmt: skip
     sheet.append([])
-    _header(sheet, HEADER)
+    _header(sheet, COLUMNS)
     for number, row in enumerate(rows, start=1):
-        texts = [_safe(t) for t in (row.unit, row.form, row.content)]
-        sheet.append([number, *texts, row.count, row.count_unit, _safe(row.means),
-                      _safe(row.result), _safe(row.note)])  # fmt: skip
+        sheet.append([_cell(value) for value in row.cells(number)])
     total = sheet.max_row + 1
     sheet.append(["", "Tổng cộng", "", "", sum(r.count for r in rows), "", "", "", ""])
     for cell in sheet[total]:
