@@ -154,12 +154,16 @@ def _first_reached(start: datetime, end: datetime) -> Subquery:
 
 
 def _of_the_period(first: Subquery) -> Any:
-    """The period's deliveries, not the test sends (they go to staff, not the public)."""
+    """The period's deliveries, by unit and sender."""
+    query = select(CampaignRow.unit, _SENDER.label("sender")).select_from(first)
+    return _public(query.join(DeliveryRow, DeliveryRow.id == first.c.delivery_id))
+
+
+def _public(query: Any) -> Any:
+    """``query`` over deliveries joined to their campaign, without the test sends (they go to
+    staff, not the public)."""
     return (
-        select(CampaignRow.unit, _SENDER.label("sender"))
-        .select_from(first)
-        .join(DeliveryRow, DeliveryRow.id == first.c.delivery_id)
-        .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
+        query.join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
         .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
         .where(OccurrenceRow.test.is_(False))
     )
@@ -176,13 +180,10 @@ def _refused(start: datetime, end: datetime) -> Any:
     reached = exists(
         select(event.id).where(event.delivery_id == DeliveryRow.id, event.status.in_(_REACHED))
     )
+    query = select(CampaignRow.unit, _SENDER, func.count()).select_from(DeliveryRow)
     return (
-        select(CampaignRow.unit, _SENDER, func.count())
-        .select_from(DeliveryRow)
-        .join(CampaignRow, CampaignRow.id == DeliveryRow.campaign_id)
-        .join(OccurrenceRow, OccurrenceRow.id == DeliveryRow.occurrence_id)
-        .where(DeliveryRow.status == Status.FAILED.value, OccurrenceRow.test.is_(False))
-        .where(failed_in_period, ~reached)
+        _public(query)
+        .where(DeliveryRow.status == Status.FAILED.value, failed_in_period, ~reached)
         .group_by(CampaignRow.unit, _SENDER)
     )
 
