@@ -168,8 +168,8 @@ def _records(session: Session, table: str, pending: _Pending) -> Iterator[list[t
 def _selected(
     session: Session, table: str, after_id: int, at: datetime
 ) -> Iterator[list[tuple[Any, ...]]]:
-    model, names = CHAINED[table]
-    columns = [getattr(model, name) for name in names]
+    model = CHAINED[table][0]
+    columns = chained_columns(table)
     key = columns[0]
     while True:
         query = (
@@ -240,8 +240,7 @@ class ChainRepository:
                 wanted.setdefault(source, set()).add(record_id)
         found: dict[str, dict[int, tuple[Any, ...]]] = {}
         for table, ids in wanted.items():
-            model, names = CHAINED[table]
-            columns = [getattr(model, name) for name in names]
+            columns = chained_columns(table)
             low, high = min(ids), max(ids)
             dense = high - low < 2 * PAGE
             where = columns[0].between(low, high) if dense else columns[0].in_(sorted(ids))
