@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
-import secrets
 import unicodedata
 from collections.abc import Collection, Iterable, Iterator
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +13,7 @@ from dispatcher.broadcast.calendar import Airing
 from dispatcher.broadcast.document import content_fingerprint, docx_fingerprint, script_docx
 from dispatcher.broadcast.layout import WRAP_WIDTH, duration_vi, tidy
 from dispatcher.core.errors import BadInput, DispatcherError
+from dispatcher.core.files import write_whole
 from dispatcher.core.schedule import format_datetime_vi, weekday_vi
 from dispatcher.sms.encoding import fold_vietnamese
 
@@ -166,20 +164,7 @@ def _write_atomic(path: Path, data: bytes) -> bool:
         if path.is_file() and path.read_bytes() == data:
             return False  # unchanged: keep the mtime, so folder-sync tools see no change
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Same folder, so os.replace is a rename on one file system; O_EXCL with a random name
-        # so two writers never share a temporary file; 0o666 so the umask decides, as for any file.
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())  # the data is on disk before the name points at it
-            os.replace(temporary, path)
-        except BaseException:
-            with suppress(FileNotFoundError):
-                temporary.unlink()
-            raise
+        write_whole(path, lambda handle: handle.write(data))
     except OSError as exc:
         raise DispatcherError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return True

@@ -23,31 +23,57 @@ def replace_file(path: Path, data: bytes) -> Path:
 
 
 def replace_with(path: Path, write: Callable[[BinaryIO], object], what: str = "the report") -> Path:
+    """:func:`write_whole`, with :class:`BadInput` naming the file when it cannot be written
+    (no such folder, no permission, a full disk); a writer's own errors pass through."""
+    try:
+        write_whole(path, write)
+    except OSError as exc:
+        if not isinstance(exc, FileWriteError) and exc.errno not in _FILE_ERRORS:
+            raise  # the writer's, not the file's (a lost database connection, say)
+        raise BadInput(Problem(f"cannot write {what}: {exc.strerror}", file=str(path))) from exc
+    return path
+
+
+class FileWriteError(OSError):
+    """Creating, syncing or renaming the file failed (not the writer producing its data)."""
+
+
+def write_whole(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``.
 
-    Beside, so the rename stays on one file system and is atomic. Created with the mode any
-    new file gets (0666 less the umask: a report is for sharing, unlike a tempfile's 0600).
-    :class:`BadInput` naming the file when it cannot be written (no such folder, no
-    permission, a full disk); whatever fails, nothing is left behind and ``path`` is as it was.
+    Beside, so the rename stays on one file system and is atomic; O_EXCL with a random name,
+    so two writers never share a temporary file; created with the mode any new file gets
+    (0666 less the umask, unlike a tempfile's 0600); on disk (fsync) before the name points at
+    it. Whatever fails, nothing is left behind and ``path`` is as it was. The file's own
+    failures are :class:`FileWriteError`; what ``write`` raises passes through as it is.
     """
     folder = path.parent if str(path.parent) else Path(".")
     temporary = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
     try:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
-        raise _cannot(path, what, exc) from exc
+        raise FileWriteError(exc.errno, exc.strerror, str(path)) from exc
     try:
         with os.fdopen(descriptor, "wb") as out:
             write(out)
-        os.replace(temporary, path)
-    except BaseException as exc:
+            out.flush()
+            _on_disk(out.fileno(), temporary)
+        _renamed(temporary, path)
+    except BaseException:
         with suppress(OSError):
             os.unlink(temporary)
-        if isinstance(exc, OSError) and exc.errno in _FILE_ERRORS:
-            raise _cannot(path, what, exc) from exc
         raise
-    return path
 
 
-def _cannot(path: Path, what: str, exc: OSError) -> BadInput:
-    return BadInput(Problem(f"cannot write {what}: {exc.strerror}", file=str(path)))
+def _on_disk(descriptor: int, path: Path) -> None:
+    try:
+        os.fsync(descriptor)
+    except OSError as exc:
+        raise FileWriteError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def _renamed(temporary: Path, path: Path) -> None:
+    try:
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise FileWriteError(exc.errno, exc.strerror, str(path)) from exc

@@ -21,7 +21,6 @@ from dispatcher.broadcast import (
     with_suffix,
     write_scripts,
 )
-from dispatcher.broadcast import files as broadcast_files
 from dispatcher.core.errors import BadInput, DispatcherError
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -130,7 +129,7 @@ def test_failed_replace_keeps_the_old_file_and_no_temporary(
     def crash(src: object, dst: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(broadcast_files.os, "replace", crash)
+    monkeypatch.setattr(os, "replace", crash)  # the rename in dispatcher.core.files
     with pytest.raises(DispatcherError, match="No space left") as caught:
         write_scripts([(MORNING, "Bản mới.\n")], tmp_path, CAMPAIGN_ID)
     assert str(path) in caught.value.message
