@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, select
@@ -150,11 +151,8 @@ class AiringRepository:
         """Per unit and commune, by unit then commune: the airings that aired in [start, end)."""
         row = AiringConfirmationRow
         query = (
-            select(AiringRow.unit, row.commune, func.count(), func.sum(row.duration_s),
-                   func.count(row.duration_s))
-            .select_from(row)
-            .join(AiringRow, _same_airing())
-            .where(row.aired_at >= start, row.aired_at < end)
+            _aired_in(select(AiringRow.unit, row.commune, func.count(), func.sum(row.duration_s),
+                             func.count(row.duration_s)), start, end)
             .group_by(AiringRow.unit, row.commune)
             .order_by(AiringRow.unit, row.commune)
         )  # fmt: skip
@@ -172,13 +170,8 @@ class AiringRepository:
         """Confirmed airings per unit and day they aired (in ``tz``)."""
         row = AiringConfirmationRow
         bucket, day_of = local_day(self.session, row.aired_at, tz)
-        query = (
-            select(AiringRow.unit, bucket, func.count())
-            .select_from(row)
-            .join(AiringRow, _same_airing())
-            .where(row.aired_at >= start, row.aired_at < end)
-            .group_by(AiringRow.unit, bucket)
-        )
+        query = _aired_in(select(AiringRow.unit, bucket, func.count()), start, end)
+        query = query.group_by(AiringRow.unit, bucket)
         daily: Counter[tuple[str, date]] = Counter()
         for unit, value, n in self.session.execute(query):
             daily[(unit, day_of(value))] += int(n)
@@ -198,15 +191,17 @@ class AiringRepository:
 
 
 def _aired_titles(start: datetime, end: datetime) -> Select[str, str, str]:
+    query = select(AiringRow.unit, AiringConfirmationRow.commune, CampaignRow.title)
+    query = _aired_in(query, start, end)
+    return query.join(CampaignRow, CampaignRow.id == AiringConfirmationRow.campaign_id).distinct()
+
+
+def _aired_in(query: Any, start: datetime, end: datetime) -> Any:
+    """``query`` over the confirmations of airings that aired in [start, end), each joined to
+    its planned airing."""
     row = AiringConfirmationRow
-    return (
-        select(AiringRow.unit, row.commune, CampaignRow.title)
-        .select_from(row)
-        .join(AiringRow, _same_airing())
-        .join(CampaignRow, CampaignRow.id == row.campaign_id)
-        .where(row.aired_at >= start, row.aired_at < end)
-        .distinct()
-    )
+    query = query.select_from(row).join(AiringRow, _same_airing())
+    return query.where(row.aired_at >= start, row.aired_at < end)
 
 
 def _same_airing() -> ColumnElement[bool]:
