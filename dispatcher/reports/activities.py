@@ -28,7 +28,7 @@ from dispatcher.reports.activity_fields import (
     find_unit,
     parse_day,
 )
-from dispatcher.reports.forms import find_form, form_by_code
+from dispatcher.reports.forms import form_by_code, form_option
 from dispatcher.store.models import OutreachActivityRow
 from dispatcher.store.uow import UnitOfWork
 
@@ -207,12 +207,7 @@ def listing(rt: Runtime, wanted: ActivityFilter) -> list[ActivityView]:
             codes = sorted({u.code for u in find_unit(registry(rt), wanted.unit)})
         except LookupError as exc:
             raise BadInput(Problem(str(exc.args[0]), field="--unit")) from exc
-    form = None
-    if wanted.form is not None:
-        try:
-            form = find_form(wanted.form).code
-        except LookupError as exc:
-            raise BadInput(Problem(str(exc.args[0]), field="--form")) from exc
+    form = form_option(wanted.form).code if wanted.form is not None else None
     with rt.uow() as uow:
         found = uow.outreach.listed(first=wanted.first, last=wanted.last, unit_codes=codes,
                                     form=form, campaign_id=wanted.campaign_id)  # fmt: skip

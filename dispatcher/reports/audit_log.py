@@ -23,7 +23,7 @@ from dispatcher.core.outbox import DeliveryView, EventView, LogFilter
 from dispatcher.core.status import Status
 from dispatcher.reports.activities import month_days
 from dispatcher.reports.activity_fields import parse_day
-from dispatcher.reports.forms import find_form
+from dispatcher.reports.forms import form_option
 from dispatcher.reports.monthly import unit_match_key
 
 
@@ -90,10 +90,7 @@ def _sms_only(form: str | None) -> None:
     """The delivery log holds SMS; any other form is kept elsewhere, and said where."""
     if form is None:
         return
-    try:
-        found = find_form(form)
-    except LookupError as exc:
-        raise BadInput(Problem(str(exc.args[0]), field="--form")) from exc
+    found = form_option(form)
     if found.code == "sms":
         return
     where = ("`dispatcher report monthly` (airings confirmed, and those not)"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
+from dispatcher.core.errors import BadInput, Problem
 from dispatcher.sms.encoding import fold_vietnamese
 
 
@@ -68,3 +69,11 @@ def find_form(written: str) -> Form:
     maybe = f"did you mean {hint}? " if hint else ""
     message = f"'{written}' is not a form of communication ({maybe}forms: {codes})"
     raise LookupError(message)
+
+
+def form_option(written: str) -> Form:
+    """:func:`find_form` for a ``--form`` option: :class:`BadInput` naming it otherwise."""
+    try:
+        return find_form(written)
+    except LookupError as exc:
+        raise BadInput(Problem(str(exc.args[0]), field="--form")) from exc
