@@ -25,7 +25,7 @@ from dispatcher.cli.present_plan import plan_json as plan_json
 from dispatcher.cli.present_plan import plan_table as plan_table
 from dispatcher.core import schedule
 from dispatcher.core.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
-from dispatcher.core.status import RANK, REACHED_PROVIDER
+from dispatcher.core.status import RANK, REACHED_PROVIDER, Status
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.ops.worker import WorkerStats
 from dispatcher.safety.optouts import Change, ImportResult, OptOut
@@ -111,6 +111,12 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
     for run in report.runs:
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(run.result.counts.items()) if n)
         lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")
+        if run.result.unknown_reason:
+            lines.append(
+                f"  {run.result.counts.get(Status.UNKNOWN, 0)} unknown: "
+                f"{run.result.unknown_reason}; never resent blindly: the next `send` (or a "
+                "worker) asks the provider again"
+            )
         if run.result.over_budget:
             reached = sum(n for st, n in run.result.counts.items() if st in REACHED_PROVIDER)
             lines.append(

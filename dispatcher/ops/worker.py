@@ -28,6 +28,7 @@ from dispatcher.sending import tracking
 from dispatcher.sending.liveness import registered
 from dispatcher.sending.pacing import Pacer, Pacing
 from dispatcher.sending.sender import BudgetCheck, Progress, RunResult, Sender
+from dispatcher.sending.settling import SettlePolicy
 from dispatcher.sending.shared_pacing import SharedPacer
 from dispatcher.store.workers import HaltState, Identity, Job
 
@@ -119,6 +120,7 @@ class Worker:
             pacer=self._pacer, identity=self._me, lease=timedelta(seconds=sending.lease_s),
             gate=sending_gate(job.campaign_id, rule),
             budget=_budget_check(campaign, self._rt, job.campaign_id),
+            settle=SettlePolicy.from_settings(sending),  # its own unknowns, before it moves on
         )  # fmt: skip
         self._current = sender
         try:

@@ -32,6 +32,7 @@ from dispatcher.sending.liveness import registered
 from dispatcher.sending.materialize import campaign_pacer, materialize
 from dispatcher.sending.pacing import Pacer
 from dispatcher.sending.sender import BudgetCheck, Gate, Progress, RunResult, Sender
+from dispatcher.sending.settling import SettlePolicy
 from dispatcher.settings.config import Settings
 from dispatcher.store.repository import Repository
 
@@ -335,6 +336,7 @@ async def run_sender(
                     concurrency=sending.concurrency, on_progress=on_progress, pacer=pacer,
                     identity=me, lease=timedelta(seconds=sending.lease_s), gate=gate,
                     budget=budget, wait_for_others=True,
+                    settle=SettlePolicy.from_settings(sending),
                 )  # fmt: skip
                 with stop_on_signals(sender.stop):
                     return await sender.run(occurrence_id)

@@ -4,7 +4,8 @@ Crash safety comes from the order of writes: a row is committed as ``sending`` (
 before its request is made, and its outcome is committed after. At most ``batch_size`` rows are
 ever claimed and not yet recorded, so a process killed at any moment leaves at most one batch
 ``sending``; the next run marks those ``unknown`` and asks the provider about each before anything
-is resent (:meth:`Sender.recover`).
+is resent (:meth:`Sender.recover`). The run's own unknown outcomes (a 500, a timeout) are settled
+the same way before it returns, in bounded rounds (:mod:`dispatcher.sending.settling`).
 
 Database work runs on one dedicated thread, so the event loop keeps requests flowing while a
 transaction commits; the requests themselves are bounded by ``concurrency`` and paced per sender.
@@ -16,17 +17,18 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from dispatcher.core.clock import Clock
 from dispatcher.core.outbox import OutboundMessage, Outcome
-from dispatcher.core.status import FINAL, REACHED_PROVIDER, Status
+from dispatcher.core.status import Status
 from dispatcher.gateways.base import Gateway, SendResult
 from dispatcher.safety.budgets import Room
 from dispatcher.safety.halting import AUTOMATIC, engage, stop_message
 from dispatcher.sending.pacing import Pacing
+from dispatcher.sending.progress import Progress, RunResult, count, count_settled
+from dispatcher.sending.settling import NO_ROUNDS, Reconciler, SettlePolicy, wait_unless
 from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import Identity
 
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
-RECONCILE_CONCURRENCY = 8  # provider lookups in flight while settling unknown outcomes
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
 OTHERS_POLL_S = 0.5  # `send` looks this often at rows another worker holds...
 OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worker's)
@@ -43,36 +44,6 @@ OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worke
 Gate = Callable[[UnitOfWork, datetime], str | None]
 # How many more segments the budgets allow now (locking them till commit); None: no budget.
 BudgetCheck = Callable[[UnitOfWork, datetime], Room | None]
-
-
-@dataclass
-class Progress:
-    total: int
-    done: int = 0  # rows that reached a status other than pending/sending in this run
-    reached: int = 0
-    failed: int = 0
-    unknown: int = 0
-    elapsed_s: float = 0.0  # since the run began, on the sender's clock, at the last update
-
-    @property
-    def rate(self) -> float:
-        return self.done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-
-@dataclass(frozen=True)
-class RunResult:
-    counts: dict[Status, int]
-    halted: str | None
-    stopped: bool
-    blocked: str | None = None  # paused, canceled, halted by an operator, quiet hours
-    over_budget: str | None = None  # which budget stopped the run, and how far it got
-
-    @property
-    def complete(self) -> bool:
-        """Every recipient reached the provider or was deliberately not sent (opted out);
-        none failed, is unknown, or is left pending."""
-        settled = REACHED_PROVIDER | {Status.SKIPPED, Status.CANCELED}
-        return all(status in settled for status, n in self.counts.items() if n)
 
 
 class Sender:
@@ -93,6 +64,7 @@ class Sender:
         wait_for_others: bool = False,
         gate: Gate | None = None,
         budget: BudgetCheck | None = None,
+        settle: SettlePolicy = NO_ROUNDS,
     ) -> None:
         self._uow = uow
         self._gateway = gateway
@@ -115,6 +87,11 @@ class Sender:
         self._gate_checked = float("-inf")
         self._started = 0.0  # the run's start on clock.monotonic()
         self._db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatcher-db")
+        self._settle = settle
+        self._reconciler = Reconciler(uow, gateway, clock, self._db_thread, self._identity, lease)
+        self._own_unknown: set[int] = set()  # rows this run recorded unknown, not settled yet
+        self._unknown_at = float("-inf")  # when it last recorded one, on clock.monotonic()
+        self._unknown_reason: str | None = None
 
     def stop(self) -> None:
         self._stopping = True
@@ -135,10 +112,14 @@ class Sender:
             if progress.total and self._halt is None:
                 self._on_progress(progress)
                 await self._pump(occurrence_id, progress)
+                await self._settle_own(occurrence_id, progress)
             counts = await self._db(self._counts, occurrence_id)
             if self._wait_for_others and counts.get(Status.SENDING):
                 counts = await self._others_settle(occurrence_id, counts)
-            return RunResult(counts, self._halt, self._stopping, self._blocked, self._over_budget)
+            why = self._unsettled_reason() if counts.get(Status.UNKNOWN) else None
+            return RunResult(
+                counts, self._halt, self._stopping, self._blocked, self._over_budget, why
+            )
         finally:
             self._db_thread.shutdown(wait=True)
 
@@ -266,7 +247,11 @@ class Sender:
         taken = results[:]
         del results[: len(taken)]
         outcomes = await self._db(self._record, taken)
-        _count(progress, outcomes)
+        count(progress, outcomes)
+        unknown = {o.delivery_id for o in outcomes if o.status is Status.UNKNOWN}
+        if unknown:
+            self._own_unknown |= unknown
+            self._unknown_at = self._clock.monotonic()
         progress.elapsed_s = self._clock.monotonic() - self._started
         self._on_progress(progress)
         return len(taken)
@@ -324,51 +309,64 @@ class Sender:
             uow.commit()
         return outcomes
 
-    # -- crash recovery ------------------------------------------------------------------------
+    # -- settling unknown outcomes --------------------------------------------------------------
     async def recover(self, occurrence_id: int) -> None:
-        """Settle what a previous run left in flight: ``sending`` → ``unknown`` → reconciled.
+        """Settle what a previous run left in doubt, before anything is resent: its ``sending``
+        rows become ``unknown``, and once they have had the settle delay to show up at the
+        provider (counted from now: when their requests went out is not known), each is looked
+        up. The provider unreachable raises: nothing is sent while that is so."""
+        unknown = await self._reconciler.stranded(occurrence_id)
+        if not unknown:
+            return
+        log.warning("%d in doubt: asking the provider in %g s", len(unknown), self._settle.delay_s)
+        if not await self._waited(self._settle.delay_s):
+            return
+        settled = await self._reconciler.reconcile(unknown)
+        if settled.error is not None:
+            raise settled.error
 
-        Lookups run a few at a time (``RECONCILE_CONCURRENCY``); each costs the provider one
-        list request per UTC day of the attempt window (see the gateway)."""
-        unknown = await self._db(self._mark_stranded, occurrence_id)
-        limit = asyncio.Semaphore(RECONCILE_CONCURRENCY)
+    async def _settle_own(self, occurrence_id: int, progress: Progress) -> None:
+        """Rounds of: wait until this run's unknowns can show at the provider, look them up,
+        send again what it does not have (pacing, gates and budgets as ever)."""
+        for _ in range(self._settle.rounds):
+            doubtful = await self._reconciler.still_unknown(occurrence_id, self._own_unknown)
+            self._own_unknown = {m.delivery_id for m in doubtful}
+            left = self._unknown_at + self._settle.delay_s - self._clock.monotonic()
+            if not doubtful or not await self._waited(left):
+                return
+            settled = await self._reconciler.reconcile(doubtful)
+            self._own_unknown -= settled.ids
+            count_settled(progress, settled)
+            self._on_progress(progress)
+            if settled.error is not None:
+                self._unknown_reason = f"the provider could not be asked: {settled.error.message}"
+                return
+            if settled.released:
+                await self._pump(occurrence_id, progress)
 
-        async def reconcile(message: OutboundMessage) -> None:
-            async with limit:
-                taken = await self._db(self._sids_of, message.to, message.delivery_id)
-                found = await self._gateway.lookup(message, taken)
-                await self._db(self._settle, message, found)
+    def _unsettled_reason(self) -> str:
+        """Why the run ends with deliveries ``unknown``."""
+        if self._unknown_reason:
+            return self._unknown_reason
+        if self._stopping or self._halt:
+            return "the run stopped before the provider was asked about them"
+        if not self._settle.rounds:
+            return "not asked about in this run (sending.unknown_settle_rounds is 0)"
+        return (
+            f"still in doubt after {self._settle.rounds} rounds of asking the provider and "
+            "resending what it did not have"
+        )
 
-        await asyncio.gather(*(reconcile(m) for m in unknown))
+    async def _waited(self, seconds: float) -> bool:
+        """Wait ``seconds``; False when a stop or the halt came meanwhile (a halted sender does
+        not even ask the provider). A pause or quiet hours do not interrupt: asking sends
+        nothing, and what would go again is held by the gate as ever."""
 
-    def _mark_stranded(self, occurrence_id: int) -> list[OutboundMessage]:
-        """Rows that dead workers left in ``sending`` become ``unknown``; live workers' rows are
-        theirs to finish. Returns every ``unknown`` row of the occurrence, to reconcile."""
-        now = self._clock.now()
-        with self._uow() as uow:
-            dead = uow.workers.dead_claimants(occurrence_id, now, self._lease, self._identity)
-            stranded = uow.repo.in_flight(occurrence_id, dead) if dead else []
-            detail = "the previous run stopped during the attempt; outcome unknown"
-            uow.repo.apply([Outcome(i, Status.UNKNOWN, detail=detail) for i in stranded], now)
-            unknown = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
-            uow.commit()
-        if stranded:
-            log.warning("%d deliveries were in flight when the last run stopped", len(stranded))
-        return unknown
+        async def interrupted() -> bool:
+            await self._check_gate()
+            return self._stopping or self._halt is not None
 
-    def _sids_of(self, phone: str, delivery_id: int) -> set[str]:
-        with self._uow() as uow:
-            return uow.tracking.provider_ids_for(phone, except_delivery=delivery_id)
-
-    def _settle(self, message: OutboundMessage, found: Outcome | None) -> None:
-        now = self._clock.now()
-        with self._uow() as uow:
-            if found is not None:
-                uow.repo.apply([found], now)
-            else:
-                reason = "the provider has no record of it"
-                uow.repo.release([message.delivery_id], reason, now, Status.UNKNOWN)
-            uow.commit()
+        return await wait_unless(seconds, interrupted)
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:
@@ -377,14 +375,3 @@ async def _wait(event: asyncio.Event, timeout_s: float) -> None:
     except TimeoutError:
         return
     event.clear()
-
-
-def _count(progress: Progress, outcomes: list[Outcome]) -> None:
-    for outcome in outcomes:
-        progress.done += 1
-        if outcome.status in REACHED_PROVIDER:
-            progress.reached += 1
-        elif outcome.status is Status.UNKNOWN:
-            progress.unknown += 1
-        elif outcome.status in FINAL:
-            progress.failed += 1

@@ -71,6 +71,13 @@ class SendingSettings(_Frozen):
     queue_limit_hours: float = Field(10.0, gt=0, le=100)  # Twilio queues about 10 h per sender
     # An attempt whose outcome stays unknown this long becomes `failed` (unknown-outcome).
     unknown_max_age_minutes: int = Field(24 * 60, ge=1, le=30 * 24 * 60)
+    # A run asks the provider about its own unknown outcomes once the latest is this old: Twilio
+    # documents no bound on when a new message shows in its list, and a request we gave up on
+    # (request_timeout_s) may still be processed. The simulator lists at once: tests set ~0.
+    unknown_settle_seconds: float = Field(60.0, ge=0, le=3600)
+    # Look up → resend rounds a run makes for them; what is still unknown after is reported.
+    # 0: the run leaves them to the next one.
+    unknown_settle_rounds: int = Field(5, ge=0, le=20)
     # A worker silent this long is dead: its claimed rows become `unknown` and are reconciled.
     lease_s: float = Field(60.0, ge=5, le=3600)
     # At most `max_messages` per subscriber per `window_hours`, across campaigns; null: no cap.
