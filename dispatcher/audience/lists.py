@@ -1,9 +1,11 @@
-"""Subscriber lists: read ``.csv`` / ``.xlsx`` files and build a campaign's audience.
+"""Subscriber lists: read ``.csv`` / ``.txt`` / ``.xlsx`` files and build a campaign's audience.
 
-A list is a table with a header row and a ``phone`` column; every other column is kept as text
-for message templates. Problems that make a whole file unusable raise :class:`BadInput`; problems
-with single rows (a bad number, a repeat, an opted-out number) are sorted into the
-:class:`Audience` so they can be reported without stopping the campaign.
+A list is a table with a header row and a phone column (``phone``, ``Số điện thoại``, ``SĐT``…:
+see :mod:`dispatcher.audience.list_headers`); every other column is kept as text for message
+templates. Text files are read in the encoding their bytes show
+(:mod:`dispatcher.audience.list_encoding`). Problems that make a whole file unusable raise
+:class:`BadInput`; problems with single rows (a bad number, a repeat, an opted-out number) are
+sorted into the :class:`Audience` so they can be reported without stopping the campaign.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import unicodedata
 import warnings
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -25,10 +26,13 @@ from xml.etree import ElementTree
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
+from dispatcher.audience.list_encoding import decode_problem, detect_encoding, open_bytes
+from dispatcher.audience.list_headers import MAX_COLUMNS, PHONE_COLUMN, column_names
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.text import control_character
 
 __all__ = [
+    "MAX_COLUMNS",
     "PHONE_COLUMN",
     "DuplicateRow",
     "ExcludedRow",
@@ -41,9 +45,9 @@ __all__ = [
     "read_table",
 ]
 
-PHONE_COLUMN = "phone"
 _DELIMITERS = (",", ";", "\t")
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# Excel's "Unicode text" is a .txt; a CSV from elsewhere is sometimes named so too.
+TEXT_SUFFIXES = (".csv", ".txt")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,7 @@ def display_path(path: Path, base: Path | None = None) -> str:
 def read_list(
     path: Path, display: str | None = None, columns: Collection[str] | None = None
 ) -> Iterator[ListRow]:
-    """Yield the non-blank data rows of a ``.csv`` or ``.xlsx`` list, streaming.
+    """Yield the non-blank data rows of a ``.csv``, ``.txt`` or ``.xlsx`` list, streaming.
 
     The same as :func:`read_rows`, as :class:`ListRow` objects.
     """
@@ -127,33 +131,29 @@ def read_rows(
     ``display`` names the file in errors (default: ``path``). ``columns`` limits the fields kept
     besides the phone (default: all of them; a message template needs only its own). Line
     numbers are 1-based file lines (the header is line 1) or sheet row numbers. Raises
-    :class:`BadInput` for a file that cannot be used: missing, unreadable, not UTF-8, unknown
-    type, empty, or without a ``phone`` column (an unknown type at once, the others while the
-    rows are iterated).
+    :class:`BadInput` for a file that cannot be used: missing, unreadable, in no encoding that
+    can be told (see :func:`~dispatcher.audience.list_encoding.detect_encoding`), unknown type,
+    empty, or without a phone column (an unknown type at once, the others while the rows are
+    iterated).
     """
     display = display or path.as_posix()
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        rows = _csv_rows(path, display)
-    elif suffix == ".xlsx":
-        rows = _xlsx_rows(path, display)
-    else:
-        raise BadInput(
-            Problem(f"unknown list type {suffix or '(none)'!r}: use .csv or .xlsx", file=display)
-        )
-    return _table_rows(rows, display, columns)
+    return _table_rows(_rows_of(path, display, "list"), display, columns)
 
 
 def read_table(path: Path, display: str | None = None) -> Iterator[tuple[int, list[str]]]:
-    """``(line, cells)`` of a ``.csv`` or ``.xlsx`` table, header included, with the same checks
-    as a list (encoding, size, width, damaged files: :class:`BadInput` naming the file)."""
+    """``(line, cells)`` of a ``.csv``, ``.txt`` or ``.xlsx`` table, header included, with the
+    same checks as a list (encoding, size, width, damaged files: :class:`BadInput` naming it)."""
     display = display or path.as_posix()
+    return _rows_of(path, display, "file")
+
+
+def _rows_of(path: Path, display: str, kind: str) -> Iterator[tuple[int, list[str]]]:
     suffix = path.suffix.lower()
-    if suffix == ".csv":
+    if suffix in TEXT_SUFFIXES:
         return _csv_rows(path, display)
     if suffix == ".xlsx":
         return _xlsx_rows(path, display)
-    message = f"unknown file type {suffix or '(none)'!r}: use .csv or .xlsx"
+    message = f"unknown {kind} type {suffix or '(none)'!r}: use .csv, .txt or .xlsx"
     raise BadInput(Problem(message, file=display))
 
 
@@ -163,10 +163,9 @@ def _table_rows(
     """Turn ``(line, cells)`` pairs into rows, taking the first non-blank row as the header."""
     header_line, header = next(((line, cells) for line, cells in rows if any(cells)), (0, []))
     if not header:
-        message = "the file is empty: a header row with a 'phone' column is needed"
+        message = "the file is empty: a header row with a phone column is needed"
         raise BadInput(Problem(message, file=display))
-    names = _column_names(header, header_line, display)
-    phone_at = names.index(PHONE_COLUMN)
+    names, phone_at = column_names(header, header_line, display)
     others = [
         (at, name)
         for at, name in enumerate(names)
@@ -196,39 +195,23 @@ def _control_message(cells: list[str], names: list[str], found: str) -> str:
     )
 
 
-MAX_COLUMNS = 1_000  # an office's list has a few dozen; more is not a list of people
-
-
-def _column_names(header: list[str], line: int, display: str) -> list[str]:
-    # Templates address columns as lower-case NFC names, whatever the spreadsheet used.
-    if (found := control_character("\t".join(header))) is not None:
-        raise BadInput(Problem(f"the header has the control character {found}", display, line))
-    if len(header) > MAX_COLUMNS:
-        message = f"{len(header):,} columns: a list has at most {MAX_COLUMNS:,} (is it a list?)"
-        raise BadInput(Problem(message, display, line))
-    names = [unicodedata.normalize("NFC", cell).lower() for cell in header]
-    counts = Counter(names)  # linear: a 40,000-column header took 35 s with list.count
-    repeated = sorted(name for name, n in counts.items() if name and n > 1)
-    if repeated:
-        raise BadInput(Problem(f"column {repeated[0]!r} appears more than once", display, line))
-    if PHONE_COLUMN not in names:
-        found = ", ".join(repr(name) for name in names if name) or "none"
-        message = f"no {PHONE_COLUMN!r} column (columns found: {found})"
-        raise BadInput(Problem(message, file=display, line=line))
-    return names
-
-
 # --- CSV ----------------------------------------------------------------------------------------
 
 
 def _csv_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(first line of the record, stripped cells)``; blank lines come out as ``[]``."""
-    _reject_utf16(path, display)
-    with _open(path, display, text=True) as stream:
+    codec = detect_encoding(path, display)
+    with _open_text(path, display, codec) as stream:
         try:
-            yield from _csv_records(stream, display)
+            yield from _csv_records(map(_nfc, stream), display)
         except UnicodeDecodeError as exc:
-            raise _decode_problem(path, display) from exc
+            raise decode_problem(path, display, codec) from exc
+
+
+def _nfc(line: str) -> str:
+    # Windows-1258 writes most tone marks as separate characters (and a Mac may too, in UTF-8):
+    # composed, a name compares, counts and renders as the same name typed elsewhere.
+    return line if line.isascii() else unicodedata.normalize("NFC", line)
 
 
 def _csv_records(lines: Iterator[str], display: str) -> Iterator[tuple[int, list[str]]]:
@@ -265,42 +248,13 @@ def _has_content(line: str) -> bool:
     return bool(line.strip(" \r\n" + "".join(_DELIMITERS)))
 
 
-def _open(path: Path, display: str, *, text: bool = False) -> IO[Any]:
-    """Open for reading, as UTF-8 text or bytes; failures become BadInput."""
+def _open_text(path: Path, display: str, codec: str) -> IO[str]:
+    """Open for reading as ``codec`` text; failures become BadInput."""
     try:
-        # utf-8-sig drops the BOM Excel writes; newline="" is what the csv module expects.
-        return path.open("r", encoding="utf-8-sig", newline="") if text else path.open("rb")
-    except FileNotFoundError as exc:
-        raise BadInput(Problem("file not found", file=display)) from exc
+        # The codecs drop a BOM (utf-8-sig, utf-16); newline="" is what the csv module expects.
+        return path.open("r", encoding=codec, newline="")
     except OSError as exc:
         raise BadInput(Problem(f"cannot read the file ({exc.strerror})", file=display)) from exc
-
-
-def _reject_utf16(path: Path, display: str) -> None:
-    # Excel's "Unicode text" export is UTF-16; decoding it as UTF-8 would give a confusing error.
-    with _open(path, display) as stream:
-        if stream.read(2) in _UTF16_BOMS:
-            message = "UTF-16 text is not supported: save it as 'CSV UTF-8'"
-            raise BadInput(Problem(message, file=display, line=1))
-
-
-def _decode_problem(path: Path, display: str) -> BadInput:
-    """Find the first bytes that are not UTF-8, by line, for a message people can act on.
-
-    Reading goes through a buffered decoder, which cannot say where it failed; this second pass
-    only runs on a bad file. Lines split safely on b"\\n": no UTF-8 sequence contains that byte.
-    """
-    offset = 0
-    with _open(path, display) as stream:
-        for number, data in enumerate(stream, start=1):
-            try:
-                data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                byte = offset + exc.start + 1
-                message = f"not UTF-8 text (byte {byte} of the file): save it as 'CSV UTF-8'"
-                return BadInput(Problem(message, file=display, line=number))
-            offset += len(data)
-    return BadInput(Problem("not UTF-8 text: save it as 'CSV UTF-8'", file=display))
 
 
 def _sniff(header: str) -> str:
@@ -333,7 +287,8 @@ _XLSX_ERRORS = (ElementTree.ParseError, ValueError, KeyError, TypeError, EOFErro
 def _xlsx_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
     """Yield ``(row number, cells as text)`` from the first sheet; empty rows come out blank."""
     if not path.is_file():
-        _open(path, display).close()  # raises the same errors as for a CSV file
+        with open_bytes(path, display):  # the same errors as for a CSV file
+            pass
     _check_unpacked_size(path, display)
     try:
         yield from _sheet_rows(path, display)
@@ -359,7 +314,7 @@ def _check_unpacked_size(path: Path, display: str) -> None:
 
 def _sheet_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
     # The file is ours to close: openpyxl leaves it open when a damaged workbook stops it.
-    with _open(path, display) as handle:
+    with open_bytes(path, display) as handle:
         try:
             with warnings.catch_warnings():
                 # openpyxl warns about Excel features it does not keep (styles, data

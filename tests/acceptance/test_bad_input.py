@@ -167,16 +167,18 @@ CASES = [
     Case(
         "no-phone-column",
         _yaml(*HEAD, "sms:", "  text: Chào", "  recipients: [lists/no-phone.csv]"),
-        ("campaigns/lists/no-phone.csv:1: no 'phone' column (columns found: 'so dien thoai', "
-         "'ten')",),
-        {"campaigns/lists/no-phone.csv": "so dien thoai,ten\n0912345678,An\n"},
+        ("campaigns/lists/no-phone.csv:1: no phone column: name it one of 'phone', "
+         "'Số điện thoại', 'SĐT', 'Điện thoại' (columns found: 'so may', 'ten')",),
+        {"campaigns/lists/no-phone.csv": "so may,ten\n0912345678,An\n"},
     ),
     Case(
         "latin-1-list",
         _yaml(*HEAD, "sms:", "  text: Chào", "  recipients: [lists/latin-1.csv]"),
-        ("campaigns/lists/latin-1.csv:3: not UTF-8 text (byte 41 of the file): save it as "
+        ("campaigns/lists/latin-1.csv:3: not UTF-8 text (byte 44 of the file): save it as "
          "'CSV UTF-8'",),
-        {"campaigns/lists/latin-1.csv": b"phone,name\n0912345678,An\n0987654321,Nguy\xe1n\n"},
+        # UTF-8 names, then one Latin-1 byte: a damaged UTF-8 file, not a Windows code page.
+        {"campaigns/lists/latin-1.csv": "phone,name\n0912345678,Bình\n".encode()
+         + b"0987654321,Nguy\xe1n\n"},
     ),
     Case(
         "template-syntax-literal",
