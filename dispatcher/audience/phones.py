@@ -66,6 +66,11 @@ REASON_NOT_A_NUMBER = "not a phone number"
 REASON_INVALID = "not a valid Vietnamese number"
 REASON_FOREIGN = "not a Vietnamese number"
 REASON_LANDLINE = "landline: cannot receive SMS"
+REASON_FRACTION = "a number with a fraction, not a phone number: format the column as Text"
+REASON_ROUNDED = (
+    "a number Excel shortened (digits lost in its E notation): widen the column or format it as "
+    "Text, then save again"
+)
 
 _ACCEPTED_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 
@@ -76,7 +81,11 @@ _CLEAN = re.compile(r"\+?[0-9]+")
 # Excel and pandas write a number column back as floats: "912345678.0", "8.4912345678E10".
 # Nine or more digits before ".0" keeps grouped input such as "091.234.5670" out of this path.
 _EXCEL_FLOAT = re.compile(r"([0-9]{9,13})\.0+")
-_EXCEL_SCIENTIFIC = re.compile(r"[0-9]\.[0-9]+[eE]\+?[0-9]{1,2}")
+# Vietnamese Windows writes the decimal comma: "9,12345678E+08".
+_EXCEL_SCIENTIFIC = re.compile(r"[0-9][.,][0-9]+[eE]\+?[0-9]{1,2}")
+# Seven digits and more before one point are a number, not digit groups ("0912.345.678"): with a
+# fraction it was never a phone number ("91234567.8", a computed cell).
+_EXCEL_FRACTION = re.compile(r"[0-9]{7,}\.[0-9]*[1-9][0-9]*")
 # An old 11-digit mobile number in national, international or Excel-stripped form.
 _OLD_FORM = re.compile(r"(?:\+84|0084|84|0)?(1[0-9]{2})([0-9]{7})")
 # Forms whose national significant number is unambiguous, so phonenumbers.parse (~20 µs)
@@ -173,13 +182,23 @@ def _unicode_to_ascii(text: str) -> str:
 
 
 def _excel_number(text: str) -> str:
+    """The digits of a number Excel wrote as a float; raises :class:`InvalidPhone` when the
+    number is not whole, or when its E notation dropped digits (``8.49123E+10``)."""
     match = _EXCEL_FLOAT.fullmatch(text)
     if match:
         return match.group(1)
+    if _EXCEL_FRACTION.fullmatch(text):
+        raise InvalidPhone(REASON_FRACTION)
     if _EXCEL_SCIENTIFIC.fullmatch(text):
-        value = Decimal(text)  # the regex only lets valid literals through
-        if value == value.to_integral_value():
-            return str(int(value))
+        value = Decimal(text.replace(",", "."))  # the regex only lets valid literals through
+        if value != value.to_integral_value():
+            raise InvalidPhone(REASON_FRACTION)
+        exponent = value.as_tuple().exponent
+        # A positive exponent left in the Decimal is digits the notation did not carry: Excel
+        # rounds a number to fit a narrow column, so they cannot be told to be zeros.
+        if isinstance(exponent, int) and exponent > 0:
+            raise InvalidPhone(REASON_ROUNDED)
+        return str(int(value))
     return text
 
 
