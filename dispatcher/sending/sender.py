@@ -328,11 +328,15 @@ class Sender:
     async def _settle_own(self, occurrence_id: int, progress: Progress) -> None:
         """Rounds of: wait until this run's unknowns can show at the provider, look them up,
         send again what it does not have (pacing, gates and budgets as ever)."""
-        for _ in range(self._settle.rounds):
+        for round_ in range(1, self._settle.rounds + 1):
             doubtful = await self._reconciler.still_unknown(occurrence_id, self._own_unknown)
             self._own_unknown = {m.delivery_id for m in doubtful}
+            if not doubtful:
+                return
             left = self._unknown_at + self._settle.delay_s - self._clock.monotonic()
-            if not doubtful or not await self._waited(left):
+            log.info("%d unknown: asking the provider in %.0f s (round %d of %d)",
+                     len(doubtful), max(left, 0), round_, self._settle.rounds)  # fmt: skip
+            if not await self._waited(left):
                 return
             settled = await self._reconciler.reconcile(doubtful)
             self._own_unknown -= settled.ids
