@@ -94,7 +94,13 @@ def log_events(fmt: str, out: Path | None, no_bom: bool, full: bool,
 @log.command("verify")
 @click.option("--head", metavar="HASH", help="The chain head a report printed...")
 @click.option("--at", type=int, metavar="N", help="...at this position.")
-def verify(head: str | None, at: int | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    show_default="the CPUs it may use",
+    help="Processes walking the chain at once (a long chain is walked in parts).",
+)
+def verify(head: str | None, at: int | None, jobs: int | None) -> None:
     """Check that the logs (deliveries, airings, activities, opt-outs, approvals, halts...)
     are exactly as they were written: exit 0 when the audit chain is intact, 1 naming the
     first record that is not (edited, deleted, added or moved).
@@ -107,7 +113,7 @@ def verify(head: str | None, at: int | None) -> None:
     """
     expected = log_verify.anchor(head, at)
     with bootstrap.runtime(load_settings()) as rt:
-        verdict = log_verify.verify_log(rt, expected)
+        verdict = log_verify.verify_log(rt, expected, jobs or log_verify.default_jobs())
     click.echo(present_log.verdict(verdict))
     if verdict.broken is not None:
         raise SystemExit(1)

@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, insert, select, text
+from sqlalchemy import and_, exists, func, insert, select, text, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import NullType
 
 from dispatcher.core.chain import GENESIS, link
+from dispatcher.store.chain_text import times_as_text
 from dispatcher.store.models import (
     ActivityRow,
     AiringConfirmationRow,
@@ -192,15 +194,15 @@ def _chained(table: str, key: Any) -> ColumnElement[bool]:
 # -- reading it back, for `log verify` -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ChainEntry:
-    """One position of the chain with the record it names (``values``: None if it is gone)."""
+class ChainEntry(NamedTuple):
+    """One position of the chain with the record it names (``values``: None if it is gone;
+    its times and days as the ISO text the chain hashes)."""
 
     seq: int
     source: str
     record_id: int
     hash: str
-    values: tuple[Any, ...] | None
+    values: Sequence[Any] | None
 
 
 class ChainRepository:
@@ -211,42 +213,27 @@ class ChainRepository:
         """The last position and its hash; (0, GENESIS) for an empty chain."""
         return chain_head(self.session)
 
-    def walk(self) -> Iterator[ChainEntry]:
-        """Every position in order, each with its record, read a page at a time so memory
-        stays flat however long the chain: a page of positions, then each table's records of
-        that page in one query of its chained columns (a join of every table cost 70 columns
-        a row, converted, for the dozen one table has)."""
-        query = select(ChainRow.seq, ChainRow.source, ChainRow.record_id, ChainRow.hash)
-        query = query.order_by(ChainRow.seq).limit(PAGE)
-        after = 0
-        while True:
-            page = self.session.execute(query.where(ChainRow.seq > after)).all()
-            records = self._records_of(page)
-            for seq, source, record_id, digest in page:
-                values = records.get(source, {}).get(record_id)
-                yield ChainEntry(seq, source, record_id, digest, values)
-            if len(page) < PAGE:
-                return
-            after = page[-1][0]
+    def position(self, seq: int) -> str | None:
+        """The hash chained at position ``seq``, if that position exists."""
+        return self.session.scalar(select(ChainRow.hash).where(ChainRow.seq == seq))
 
-    def _records_of(self, page: Sequence[Any]) -> dict[str, dict[int, tuple[Any, ...]]]:
-        """The canonical values of the records a page of positions names, by table and id.
-        Each table's ids are read as one range when they are near each other (they were
-        committed together), kept only when named; as a list when they are scattered, so a
-        forged position naming a far id cannot make the range, and memory, unbounded."""
-        wanted: dict[str, set[int]] = {}
-        for _, source, record_id, _ in page:
-            if source in CHAINED:
-                wanted.setdefault(source, set()).add(record_id)
-        found: dict[str, dict[int, tuple[Any, ...]]] = {}
-        for table, ids in wanted.items():
-            columns = chained_columns(table)
-            low, high = min(ids), max(ids)
-            dense = high - low < 2 * PAGE
-            where = columns[0].between(low, high) if dense else columns[0].in_(sorted(ids))
-            found[table] = {row[0]: tuple(row) for row in self.session.execute(
-                select(*columns).where(where)) if row[0] in ids}  # fmt: skip
-        return found
+    def pages(self, after: int, last: int) -> Iterator[list[ChainEntry]]:
+        """The positions after ``after`` up to ``last``, in order, each with its record, a
+        page at a time so memory stays flat however long the chain. Per page, each table's
+        positions come joined to their records in one query of the chained columns (one row
+        read per record; a join of every table would cost 70 columns a row, and a read of
+        the positions then of the records two rows)."""
+        connection = self.session.connection()  # Core rows: the ORM's loading is not needed
+        while after < last:
+            upto = min(after + PAGE, last)
+            in_page = and_(ChainRow.seq > after, ChainRow.seq <= upto)
+            sources = connection.execute(select(ChainRow.source).where(in_page).distinct())
+            entries: list[ChainEntry] = []
+            for (source,) in sources.all():
+                entries += _joined(connection, source, in_page)
+            entries.sort()  # each table's run is in order already: a merge
+            yield entries
+            after = upto
 
     def unchained(self, table: str) -> int | None:
         """The first record of ``table`` that no chain position names."""
@@ -260,3 +247,33 @@ class ChainRepository:
         query = select(ChainRow.seq, ChainRow.source).where(ChainRow.source.not_in(CHAINED))
         row = self.session.execute(query.order_by(ChainRow.seq).limit(1)).first()
         return (row[0], row[1]) if row else None
+
+
+_CHAIN = (ChainRow.seq, ChainRow.source, ChainRow.record_id, ChainRow.hash)
+_TEXTS = {table: times_as_text(chained_columns(table)) for table in CHAINED}
+
+
+def _joined(connection: Any, source: str, in_page: ColumnElement[bool]) -> list[ChainEntry]:
+    """One table's positions in a page, each with its record's chained values."""
+    # `source || ''`: compared as is, SQLite walks the (source, record_id) index over the
+    # whole table for every page instead of the page's range of positions.
+    of_source = ChainRow.source.concat("") == source
+    if source not in CHAINED:  # a forged position: named, for the walk to report
+        rows = connection.execute(select(*_CHAIN).where(in_page, of_source)).all()
+        return [ChainEntry(row[0], row[1], row[2], row[3], None) for row in rows]
+    model, columns = CHAINED[source][0], chained_columns(source)
+    texts = _TEXTS[source]
+    stored = [type_coerce(c, NullType()) if i in texts else c for i, c in enumerate(columns)]
+    query = (
+        select(*_CHAIN, *stored)
+        .select_from(ChainRow)
+        .outerjoin(model, columns[0] == ChainRow.record_id)
+        .where(in_page, of_source)
+    )
+    entries = []
+    for row in connection.execute(query).all():
+        values = None if row[4] is None else list(row[4:])
+        for index, as_text in texts.items() if values else ():
+            values[index] = as_text(values[index])  # type: ignore[index]
+        entries.append(ChainEntry(row[0], row[1], row[2], row[3], values))
+    return entries

@@ -6,14 +6,20 @@ rewrite of the whole chain; several workers appending at once keep one gapless c
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from alembic import command
 from sqlalchemy import Engine, func, select, text
 
-from dispatcher.core.chain import GENESIS, link
-from dispatcher.reports.log_verify import Anchor, Verdict, verify_chain
+from dispatcher.core.chain import GENESIS, canonical, link
+from dispatcher.reports.log_verify import (
+    Anchor,
+    Verdict,
+    split,
+    verify_chain,
+    verify_in_parallel,
+)
 from dispatcher.store import chain as chain_store
 from dispatcher.store.airings import Confirmation
 from dispatcher.store.chain import CHAINED
@@ -50,8 +56,15 @@ def _history(engine: Engine) -> None:
 
 
 def _verify(engine: Engine, expected: Anchor | None = None) -> Verdict:
+    """The walk in one process, and in several processes of a few positions each (as `log
+    verify --jobs` walks a long chain): both give the same verdict, whatever was done."""
     with unit_of_work_factory(engine)() as uow:
-        return verify_chain(uow, expected)
+        whole = verify_chain(uow, expected)
+        last, _ = uow.chain.head()
+    segments = split(last, jobs=3, smallest=1)
+    url = engine.url.render_as_string(hide_password=False)
+    assert verify_in_parallel(url, segments, expected) == whole, segments
+    return whole
 
 
 def _sql(engine: Engine, *statements: str) -> None:
@@ -269,17 +282,39 @@ def test_the_walk_is_the_same_in_pages_of_any_size(
 ) -> None:
     _history(engine)
     whole = _verify(engine)
-    monkeypatch.setattr(chain_store, "PAGE", 2)  # every page boundary, and scattered ids
+    monkeypatch.setattr(chain_store, "PAGE", 2)  # every page boundary
     assert _verify(engine) == whole and whole.broken is None and whole.records > 20
     with engine.connect() as conn:
-        first, last = conn.execute(text("SELECT min(id), max(id) FROM delivery_log")).one()
-    assert last - first >= 2 * 2  # read as a list, not a range, at this page size
-    with unit_of_work_factory(engine)() as uow:
-        page = [(1, "delivery_log", first, ""), (2, "delivery_log", last, ""),
-                (3, "delivery_log", 10**12, "")]  # fmt: skip
-        found = uow.chain._records_of(page)
-    assert sorted(found["delivery_log"]) == [first, last]  # the far id is simply not there
+        last = conn.scalar(text("SELECT max(id) FROM delivery_log"))
     _without_triggers(engine, "delivery_log",
                       f"UPDATE delivery_log SET detail = 'x' WHERE id = {last}")  # fmt: skip
     broken = _verify(engine).broken
     assert broken is not None and (broken.table, broken.record_id) == ("delivery_log", last)
+
+
+def test_times_read_as_stored_hash_as_the_writer_hashed_them(engine: Engine) -> None:
+    """The walk reads times and days as the database keeps them (no datetime made): for
+    every record, what it hashes is what the typed read gives, on both databases, for a
+    time with and without a fraction, one given in another zone, and one SQL wrote itself."""
+    _history(engine)
+    with unit_of_work_factory(engine)() as uow:
+        for at in (datetime(2024, 10, 2, 6, 0, 0, 1, tzinfo=UTC),
+                   datetime(2024, 10, 2, 13, 0, 0, 500000, tzinfo=timezone(timedelta(hours=7))),
+                   datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)):  # fmt: skip
+            uow.repo.record_activity("pause", at, detail="giờ")
+        uow.commit()
+    _sql(engine, "INSERT INTO activity_log (at, kind, detail) "
+                 "VALUES ('2024-10-02 07:00:00', 'unhalt', 'viết bằng SQL')")  # fmt: skip
+    with unit_of_work_factory(engine)() as uow:
+        last, _ = uow.chain.head()
+        walked = [entry for page in uow.chain.pages(0, last) for entry in page]
+        typed = {}
+        for table in CHAINED:
+            for row in uow.repo.session.execute(select(*chain_store.chained_columns(table))):
+                typed[(table, row[0])] = canonical(table, tuple(row))
+    assert len(walked) == last > 20
+    for entry in walked:
+        assert entry.values is not None
+        assert canonical(entry.source, entry.values) == typed[(entry.source, entry.record_id)]
+    forged = typed[("activity_log", max(k[1] for k in typed if k[0] == "activity_log"))]
+    assert b'"2024-10-02T07:00:00+00:00"' in forged
