@@ -111,20 +111,30 @@ def validate(files: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=FileArg)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--preview",
+    metavar="N",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Show the first N messages as they will be sent (0: none).",
+)
 @FullFlag
-def plan(file: Path, as_json: bool, full: bool) -> None:
+def plan(file: Path, as_json: bool, preview: int, full: bool) -> None:
     """Show recipients, encoding, segments and the next occurrences, without sending.
 
-    The next 10 occurrences as they will fire (an occurrence inside quiet hours waits for them
-    to end), how long each takes at the senders' rates (a warning when longer than Twilio will
-    queue; exit code still 0), and what the file changed since the campaign was last sent.
+    The first messages as they will be sent, with their encoding and segments; the rows that
+    leave a column the text uses empty; the next 10 occurrences as they will fire (an occurrence
+    inside quiet hours waits for them to end), how long each takes at the senders' rates (a
+    warning when longer than Twilio will queue; exit code still 0), and what the file changed
+    since the campaign was last sent.
 
     \b
     Example: dispatcher plan campaigns/2g-shutdown-2024.yaml --json
     """
     settings = load_settings()
     with without_cyclic_gc():
-        result = planning.plan(file, SystemClock().now(), settings)
+        result = planning.plan(file, SystemClock().now(), settings, preview)
     if as_json:
         click.echo(presenters.plan_json(result, settings.tz))
     else:

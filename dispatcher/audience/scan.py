@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from dispatcher.audience.list_headers import column_names
 from dispatcher.audience.lists import (
     DuplicateRow,
     ExcludedRow,
@@ -34,6 +35,7 @@ from dispatcher.audience.lists import (
     Subscriber,
     display_path,
     read_rows,
+    read_table,
 )
 from dispatcher.audience.numbertable import NumberTable
 from dispatcher.audience.phones import COUNTRY_CODE, InvalidPhone, normalize
@@ -144,6 +146,15 @@ class AudienceScan:
         if self._summary is None:
             raise RuntimeError("the audience has not been read yet: iterate the scan first")
         return self._summary
+
+    def columns_of(self, display: str) -> list[str]:
+        """The columns of the recipient list shown as ``display``, in the file's order (the phone
+        column as ``phone``): read from its header, for a message naming what a list has."""
+        path = next(p for p in self._recipients if display_path(p, self._base) == display)
+        rows = read_table(path, display)
+        line, header = next(((line, cells) for line, cells in rows if any(cells)), (0, []))
+        names, _ = column_names(header, line, display)
+        return [name for name in names if name]
 
     def __iter__(self) -> Iterator[Subscriber]:
         """Read the lists (again) and yield the valid subscribers in file order."""

@@ -13,13 +13,15 @@ LRU), since lists repeat communes and names.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 
 import jinja2
 from jinja2 import meta
 
 from dispatcher.audience.lists import Subscriber
+from dispatcher.campaigns.preview import Preview
 from dispatcher.campaigns.spec import Campaign
 from dispatcher.core import templating
 from dispatcher.core.errors import BadInput, Problem
@@ -41,6 +43,7 @@ class Composition:
     longest: SmsInfo | None = None
     total_segments: int = 0
     encodings: set[str] = field(default_factory=set)
+    preview: Preview = field(default_factory=Preview)  # the first messages, empty columns
 
     @property
     def encoding(self) -> str | None:
@@ -76,6 +79,8 @@ Measured = tuple[str, SmsInfo]  # the body as sent, and what it costs
 # problem as (kind, what the message does wrong), e.g. ("template", "does not match template
 # 'TB01'").
 MessageCheck = Callable[[str], list[tuple[str, str]]]
+# A recipient list's columns, in order, by the file's name as shown (AudienceScan.columns_of).
+ColumnsOf = Callable[[str], Sequence[str]]
 
 
 def template_columns(campaign: Campaign) -> frozenset[str]:
@@ -89,29 +94,44 @@ def template_columns(campaign: Campaign) -> frozenset[str]:
 
 
 def compose_sms(
-    campaign: Campaign, recipients: Iterable[Subscriber], check: MessageCheck | None = None
+    campaign: Campaign,
+    recipients: Iterable[Subscriber],
+    check: MessageCheck | None = None,
+    *,
+    columns_of: ColumnsOf | None = None,
+    preview: int = 0,
 ) -> Composition:
     """Render and measure the message of every recipient, keeping only the totals.
 
     Nothing is sent here. ``recipients`` is read once, to the end, even when the template has
     no variables (then it is rendered once and the recipients are only counted). ``check``
     sees each distinct body as sent, in the same pass; its problems are located like the others.
+    ``columns_of`` names a list's columns when the template uses one it lacks. The first
+    ``preview`` messages are kept, and the rows leaving a used column empty are counted.
     """
-    result = Composition()
-    messages = _Messages(campaign, result, check)
+    result = Composition(preview=Preview(limit=preview))
+    messages = _Messages(campaign, result, check, columns_of)
     rows = iter(recipients)
     if messages.variables:
         for subscriber in rows:
-            measured = messages.of(subscriber)
-            if measured is not None:
-                _count(result, measured[1])
-    elif (first := next(rows, None)) is not None:
-        measured = messages.of(first)  # None too when the template does not compile
+            result.preview.check_empty(subscriber, messages.variables)
+            _count_one(result, subscriber, messages.of(subscriber))
+    else:  # one message for all: rendered once, the rest only counted
+        head = list(islice(rows, max(1, preview)))
+        measured = messages.of(head[0]) if head else None
         others = sum(1 for _ in rows)
-        if measured is not None:
-            _count(result, measured[1], 1 + others)
+        for subscriber in head:
+            _count_one(result, subscriber, measured)
+        if measured is not None and others:
+            _count(result, measured[1], others)
     result.problems.extend(messages.limiter.problems())
     return result
+
+
+def _count_one(result: Composition, subscriber: Subscriber, measured: Measured | None) -> None:
+    if measured is not None:
+        _count(result, measured[1])
+        result.preview.sample(subscriber, *measured)
 
 
 def render_deliveries(
@@ -144,11 +164,17 @@ class _Messages:
     """Each subscriber's message, rendered and measured unless its inputs were seen recently."""
 
     def __init__(
-        self, campaign: Campaign, result: Composition, check: MessageCheck | None = None
+        self,
+        campaign: Campaign,
+        result: Composition,
+        check: MessageCheck | None = None,
+        columns_of: ColumnsOf | None = None,
     ) -> None:
         self.campaign = campaign
         self.check = check
+        self.columns_of = columns_of
         self.limiter = _Limiter()
+        self._lacking: set[tuple[str, tuple[str, ...]]] = set()  # (file, columns) reported
         self.template, self._variable_set = _compile(campaign, result)
         self.variables = sorted(self._variable_set)
         self._cache: OrderedDict[tuple[str | None, ...], Measured | None] = OrderedDict()
@@ -171,7 +197,11 @@ class _Messages:
         if self.template is None:
             return None
         per_row = bool(self.variables)
-        text = _render(self.template, self._variable_set, subscriber, self.campaign, self.limiter)
+        try:
+            text = _render(self.template, subscriber, self.campaign, self.limiter)
+        except jinja2.UndefinedError as exc:
+            self._undefined(subscriber, exc)
+            return None
         if text is None:
             return None
         measured = _measure(text, self.campaign, subscriber, self.limiter, per_row)
@@ -181,6 +211,28 @@ class _Messages:
         for kind, message in issues:
             self.limiter.add(kind, _located(message, self.campaign, subscriber, per_row))
         return None if issues else measured
+
+    def _undefined(self, subscriber: Subscriber, exc: jinja2.UndefinedError) -> None:
+        """A misspelt variable, reported once per list at ``sms.text``, with the list's columns.
+
+        A list has the same columns on every row (short rows read as empty cells), so a column
+        missing from one row is missing from all of them: one problem says it all.
+        """
+        missing = sorted(self._variable_set - subscriber.fields.keys() - _env.globals.keys())
+        key = (subscriber.file, tuple(missing))
+        if key in self._lacking:
+            return
+        self._lacking.add(key)
+        if not missing:  # e.g. an attribute of a column that has none
+            problem = self.campaign.problem(["sms", "text"], f"template error: {exc.message}")
+            self.limiter.add("undefined", problem)
+            return
+        names = ", ".join(f"`{name}`" for name in missing)
+        verb = "is not a column" if len(missing) == 1 else "are not columns"
+        message = f"{names} {verb} of {subscriber.file}"
+        if self.columns_of is not None:
+            message += f": {', '.join(self.columns_of(subscriber.file))}"
+        self.limiter.add("undefined", self.campaign.problem(["sms", "text"], message))
 
 
 def _compile(campaign: Campaign, result: Composition) -> tuple[jinja2.Template | None, set[str]]:
@@ -210,24 +262,15 @@ def _syntax_error_line(campaign: Campaign, exc: jinja2.TemplateSyntaxError) -> i
 
 
 def _render(
-    template: jinja2.Template,
-    variables: set[str],
-    subscriber: Subscriber,
-    campaign: Campaign,
-    limiter: _Limiter,
+    template: jinja2.Template, subscriber: Subscriber, campaign: Campaign, limiter: _Limiter
 ) -> str | None:
+    """The message, or None when the template fails (the problem is in ``limiter``); a
+    variable the row lacks raises :class:`jinja2.UndefinedError` for the caller to report."""
     try:
         with templating.time_limit():
             return template.render(subscriber.fields).strip()
-    except jinja2.UndefinedError as exc:
-        missing = sorted(variables - subscriber.fields.keys() - _env.globals.keys())
-        names = ", ".join(f"`{name}`" for name in missing)
-        message = (
-            f"sms.text uses {names}, which this list row does not have"
-            if missing
-            else f"sms.text: {exc.message}"
-        )
-        limiter.add("undefined", Problem(message, subscriber.file, subscriber.line))
+    except jinja2.UndefinedError:
+        raise
     except jinja2.TemplateError as exc:
         limiter.add("render", campaign.problem(["sms", "text"], f"template error: {exc}"))
     return None

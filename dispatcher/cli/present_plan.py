@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from dispatcher.audience.phones import mask, mask_digits
 from dispatcher.audience.scan import MAX_KEPT_ROWS, AudienceSummary
 from dispatcher.campaigns.registry import Changes
+from dispatcher.cli.present_preview import preview_data, preview_lines
 from dispatcher.cli.present_safety import approval_text
 from dispatcher.core import schedule
 from dispatcher.safety.budgets import money
@@ -44,6 +45,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
             "units": longest.units if longest else 0,
         }
         data["total_segments"] = composition.total_segments
+        data |= preview_data(composition)
         data["rejected"] = _rejected(found)
         # Big lists keep only the first rows of each kind; the counts above are complete.
         data["rejected_not_listed"] = {
@@ -160,6 +162,8 @@ def plan_table(plan: Plan, _tz: ZoneInfo, full: bool = False) -> str:
             f"{s['segments']} segment(s)",
             f"Total:       {data['total_segments']} segments over all messages",
         ]
+        if plan.prepared.composition is not None:
+            lines += preview_lines(plan.prepared.composition, full)
         not_listed = sum(data["rejected_not_listed"].values())
         lines += _rejected_rows(data["rejected"], not_listed, full)
         lines += _pace_lines(plan)

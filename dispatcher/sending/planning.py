@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dispatcher.campaigns.preview import DEFAULT_PREVIEW
 from dispatcher.campaigns.registry import Changes, registered_changes
 from dispatcher.campaigns.timing import Schedule
 from dispatcher.core import schedule
@@ -55,9 +56,11 @@ class Plan:
         return self.sending_s is not None and self.sending_s > self.queue_limit_hours * 3600
 
 
-def plan(path: Path, now: datetime, settings: Settings) -> Plan:
-    """Check a campaign and foresee its next sends; reads the database only if it exists."""
-    prepared = prepare_campaign(path, settings)  # with the carriers' rules: notes in the plan
+def plan(path: Path, now: datetime, settings: Settings, preview: int = DEFAULT_PREVIEW) -> Plan:
+    """Check a campaign and foresee its next sends, keeping its first ``preview`` messages;
+    reads the database only if it exists."""
+    # With the carriers' rules: notes in the plan.
+    prepared = prepare_campaign(path, settings, preview=preview)
     try:  # the database once, if there is one: changes, the cap's count, the approval
         with existing_unit_of_work(settings.resolved_database_url) as uow:
             return _plan(prepared, now, settings, uow)

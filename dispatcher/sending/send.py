@@ -52,13 +52,18 @@ class Prepared:
 
 
 def prepare_campaign(
-    path: Path, settings: Settings | None = None, environ: Mapping[str, str] | None = None
+    path: Path,
+    settings: Settings | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    preview: int = 0,
 ) -> Prepared:
     """Load and check a campaign completely; raises :class:`BadInput` listing every problem.
 
     With ``settings``, also what the carriers will deliver (:mod:`dispatcher.safety.carrier_checks`:
     registered senders and templates, advertising), checked in the same pass over the lists;
-    ``environ`` (default: the process's) says whether the gateway is real.
+    ``environ`` (default: the process's) says whether the gateway is real. The first
+    ``preview`` messages are kept in the composition (for ``plan``).
     """
     campaign = load_campaign(path)
     units = _units(campaign, settings)
@@ -66,7 +71,8 @@ def prepare_campaign(
     audience = _audience(campaign)
     composition = None
     if audience is not None:  # one pass: counts, costs
-        composition = compose_sms(campaign, audience, carriers.check)
+        check, columns_of = carriers.check, audience.columns_of
+        composition = compose_sms(campaign, audience, check, columns_of=columns_of, preview=preview)
         problems += composition.problems
     if problems:
         raise BadInput(problems)

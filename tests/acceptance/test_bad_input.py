@@ -195,10 +195,8 @@ CASES = [
     Case(
         "undefined-variable",
         _yaml(*HEAD, "sms:", "  text: Xin chào {{ nmae }}", "  recipients: [lists/undefined.csv]"),
-        ("campaigns/lists/undefined.csv:2: sms.text uses `nmae`, which this list row does not "
-         "have",
-         "campaigns/lists/undefined.csv:3: sms.text uses `nmae`, which this list row does not "
-         "have"),
+        ("campaigns/undefined-variable.yaml:5: sms.text: `nmae` is not a column of "
+         "campaigns/lists/undefined.csv: phone, name",),
         {"campaigns/lists/undefined.csv": SMALL_LIST},
     ),
     Case(

@@ -136,3 +136,38 @@ def test_validate_and_plan_say_what_changed_since_the_campaign_was_sent(
     data = json.loads(_ok(workspace, "plan", SAMPLE, "--json"))
     assert data["changes"] == ["sms.quiet_hours", "sms.schedule.days"]
     assert data["registered_at"].endswith("+07:00")
+
+
+@SQLITE_ONLY
+def test_plan_previews_the_first_messages_masked_and_their_encoding(workspace: Workspace) -> None:
+    table = _ok(workspace, "plan", SAMPLE, "--preview", "2").splitlines()
+    start = table.index(
+        "Preview:     the first 2 of 272 messages as sent (--preview N for more, 0 for none)"
+    )
+    body = (  # `encoding: ascii`: the preview shows the text as sent, folded
+        "    UBND H.Van Quan: tu 0h 16/10/2024 may chi dung 2G se bi khoa, khong goi, nhan tin "
+        "duoc. Hay doi sang may 4G, giu nguyen so. Hoi UBND xa hoac cua hang nha mang."
+    )
+    assert table[start + 1 : start + 5] == [
+        "  +84 93x xxx 614 (campaigns/lists/2g-only.csv:3): GSM-7, 1 segment, 159 characters",
+        body,
+        "  +84 59x xxx 583 (campaigns/lists/2g-only.csv:4): GSM-7, 1 segment, 159 characters",
+        body,
+    ]
+    full = _ok(workspace, "plan", SAMPLE, "--preview", "1", "--full")
+    assert "  +84932256614 (campaigns/lists/2g-only.csv:3): GSM-7" in full
+    assert "Preview:" not in _ok(workspace, "plan", SAMPLE, "--preview", "0")
+    bad = workspace.run("plan", SAMPLE, "--preview", "-1")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+@SQLITE_ONLY
+def test_plan_points_out_a_column_some_rows_leave_empty(workspace: Workspace) -> None:
+    workspace.write("campaigns/lists/ten.csv", "phone,ten\n0912345678,An\n0987654321,\n")
+    text = workspace.campaign.read_text(encoding="utf-8")
+    text = text.replace("lists/2g-only.csv", "lists/ten.csv").replace(
+        "UBND H.Văn Quan:", "{{ ten }}:"
+    )
+    workspace.campaign.write_text(text, encoding="utf-8")
+    table = _ok(workspace, "plan", SAMPLE).splitlines()
+    assert "Empty:       1 row leaves {{ ten }} empty: campaigns/lists/ten.csv line 3" in table

@@ -226,3 +226,65 @@ def test_occurrences_due_now_respect_quiet_hours(
     assert [at for _, at in found[1]] == missed
     assert found[2] == upcoming
     assert all(key == at.isoformat(timespec="minutes") for key, at in found[0] + found[1])
+
+
+GAPPY_LIST = "phone,ten,xa\n0912345678,Bình,Tân Đoàn\n0987654321,,Tân Đoàn\n0905111222,  ,\n"
+
+
+def _gappy(folder: Path, text: str) -> Path:
+    (folder / "lists" / "a.csv").write_text(GAPPY_LIST, encoding="utf-8")
+    path = _campaign(folder)
+    path.write_text(path.read_text(encoding="utf-8").replace("Xin chào", text), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("preview", [0, 2, 5])
+def test_plan_keeps_the_first_messages_as_sent(folder: Path, preview: int) -> None:
+    path = _gappy(folder, "Chào {{ ten }} ở {{ xa }}")
+    data = presenters.plan_data(planning.plan(path, vn(1, 12), _settings(folder), preview))
+    expected = [
+        {"phone": "+84912345678", "file": "lists/a.csv", "line": 2, "body": "Chào Bình ở Tân Đoàn",
+         "encoding": "UCS-2", "segments": 1, "characters": 20},
+        {"phone": "+84987654321", "file": "lists/a.csv", "line": 3, "body": "Chào  ở Tân Đoàn",
+         "encoding": "UCS-2", "segments": 1, "characters": 16},
+        {"phone": "+84905111222", "file": "lists/a.csv", "line": 4, "body": "Chào  ở",
+         "encoding": "UCS-2", "segments": 1, "characters": 7},
+    ]  # fmt: skip
+    assert data["preview"] == expected[:preview]
+
+
+def test_a_text_without_variables_previews_each_recipient_with_the_one_message(
+    folder: Path,
+) -> None:
+    data = presenters.plan_data(planning.plan(_campaign(folder), vn(1, 12), _settings(folder), 2))
+    assert [(s["phone"], s["body"], s["encoding"]) for s in data["preview"]] == [
+        ("+84912345678", "Xin chào", "GSM-7"), ("+84987654321", "Xin chào", "GSM-7")
+    ]  # fmt: skip
+    assert data["empty_columns"] == []
+    assert data["total_segments"] == 3
+
+
+def test_plan_points_out_rows_that_leave_a_used_column_empty(folder: Path) -> None:
+    path = _gappy(folder, "Chào {{ ten }} ở {{ xa }}")
+    result = planning.plan(path, vn(1, 12), _settings(folder), 0)
+    assert presenters.plan_data(result)["empty_columns"] == [
+        {"column": "ten", "rows": 2,
+         "first": [{"file": "lists/a.csv", "line": 3}, {"file": "lists/a.csv", "line": 4}]},
+        {"column": "xa", "rows": 1, "first": [{"file": "lists/a.csv", "line": 4}]},
+    ]  # fmt: skip
+    table = presenters.plan_table(result, VN).splitlines()
+    assert "Empty:       2 rows leave {{ ten }} empty: lists/a.csv lines 3, 4" in table
+    assert "Empty:       1 row leaves {{ xa }} empty: lists/a.csv line 4" in table
+    assert not any(line.startswith("Preview:") for line in table)
+
+
+def test_a_long_gap_names_the_first_rows_and_counts_all(folder: Path) -> None:
+    rows = "".join(f"09123456{n:02},\n" for n in range(25))
+    (folder / "lists" / "a.csv").write_text("phone,ten\n" + rows, encoding="utf-8")
+    path = _campaign(folder)
+    path.write_text(path.read_text(encoding="utf-8").replace("Xin chào", "Chào {{ ten }}"))
+    table = presenters.plan_table(planning.plan(path, vn(1, 12), _settings(folder), 0), VN)
+    assert (
+        "Empty:       25 rows leave {{ ten }} empty: lists/a.csv lines 2, 3, 4, 5, 6, 7, 8, "
+        "9, 10, 11, …" in table.splitlines()
+    )
