@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from dispatcher.core.clock import Clock, SystemClock
+from dispatcher.gateways.base import simulator_run_identity
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
 from dispatcher.settings.config import Settings
@@ -69,6 +70,8 @@ def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
     from dispatcher.gateways.simulator import Simulator, SimulatorConfig
 
     # Made up per run: the private simulator accepts exactly these, nothing real is involved.
+    # The run id goes on every delivery it takes: once this command ends, no report can come.
+    run = simulator_run_identity(secrets.token_hex(8))
     account_sid = "AC" + secrets.token_hex(16)
     auth_token = secrets.token_hex(16)
     config = SimulatorConfig(latency_ms=rt.settings.simulator.latency_ms)
@@ -76,4 +79,4 @@ def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
         twilio = TwilioConfig(
             account_sid, auth_token, api_base_url=simulator.base_url, default_from=SIMULATOR_SENDER
         )
-        yield TwilioGateway(twilio, policy, sending.request_timeout_s)
+        yield TwilioGateway(twilio, policy, sending.request_timeout_s, identity=run)

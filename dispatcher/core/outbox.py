@@ -43,6 +43,9 @@ class Outcome:
     error_code: int | None = None
     error_message: str | None = None
     detail: str | None = None
+    # The gateway that produced it (``deliveries.gateway``), so polling later asks only a
+    # gateway that can know the message; None leaves the recorded one as it is.
+    gateway: str | None = None
 
 
 @dataclass(frozen=True)

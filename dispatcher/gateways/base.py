@@ -50,7 +50,41 @@ class ProviderStatus:
     price: str | None = None  # a decimal string with its currency, e.g. "-0.0075 USD"
 
 
+# -- which gateway took a message (``deliveries.gateway``) ------------------------------------
+# Only the gateway that took a message can report on it: the built-in simulator of a command
+# forgets everything when the command ends, and one Twilio account cannot see another's.
+LEGACY = "legacy"  # sent before the gateway was recorded: polled as before
+TWILIO_API = "https://api.twilio.com"
+_TWILIO, _SIMULATOR_RUN = "twilio:", "simulator-run:"
+
+
+def twilio_identity(account_sid: str, base_url: str | None) -> str:
+    """A Twilio account at one API (Twilio itself, or a server speaking its API)."""
+    return f"{_TWILIO}{account_sid}@{(base_url or TWILIO_API).rstrip('/')}"
+
+
+def simulator_run_identity(run_id: str) -> str:
+    """The built-in simulator of one command: gone, with its messages, when the command ends."""
+    return f"{_SIMULATOR_RUN}{run_id}"
+
+
+def is_simulator_run(identity: str) -> bool:
+    return identity.startswith(_SIMULATOR_RUN)
+
+
+def describe(identity: str) -> str:
+    """For people: "the built-in simulator of run 1f2e…", "Twilio account AC… at https://…"."""
+    if is_simulator_run(identity):
+        return f"the built-in simulator of run {identity.removeprefix(_SIMULATOR_RUN)}"
+    account, _, url = identity.removeprefix(_TWILIO).partition("@")
+    return f"Twilio account {account} at {url}" if url else identity
+
+
 class Gateway(Protocol):
+    # Which gateway this is (:func:`twilio_identity`, :func:`simulator_run_identity`): recorded
+    # on what it sends, and compared by polling with what a delivery went through.
+    identity: str
+
     async def send(self, message: OutboundMessage) -> SendResult:
         """Send one message; never raises for a per-message problem."""
         ...

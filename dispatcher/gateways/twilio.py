@@ -34,7 +34,7 @@ from dispatcher.audience.phones import mask
 from dispatcher.core.errors import ConfigError, GatewayError, GatewayHalt, Problem, ProviderNotFound
 from dispatcher.core.outbox import OutboundMessage, Outcome
 from dispatcher.core.status import Status, from_twilio
-from dispatcher.gateways.base import OptOutNotice, ProviderStatus, SendResult
+from dispatcher.gateways.base import OptOutNotice, ProviderStatus, SendResult, twilio_identity
 from dispatcher.gateways.retry import (
     HALT_CODES,
     ErrorKind,
@@ -90,8 +90,11 @@ class TwilioGateway:
         retry: RetryPolicy,
         timeout_s: float,
         status_callback_base: str | None = None,
+        identity: str | None = None,
     ) -> None:
         self.config = config
+        # The built-in simulator names its run; anything else is the account at its API.
+        self.identity = identity or twilio_identity(config.account_sid, config.api_base_url)
         self.retry = retry
         self.timeout_s = timeout_s
         # Where Twilio posts status callbacks (``dispatcher serve``); None: polling only.
@@ -165,12 +168,13 @@ class TwilioGateway:
             raise _Retryable(f"cannot connect: {exc}") from exc
         except (TimeoutError, aiohttp.ClientError) as exc:
             detail = "timed out" if isinstance(exc, TimeoutError) else f"connection lost: {exc}"
-            return _unknown(message, f"{detail}; the message may have been sent")
+            return _unknown(message, f"{detail}; the message may have been sent", self.identity)
         outcome = Outcome(
             message.delivery_id,
             from_twilio(created.status or "queued"),
             provider_id=created.sid,
             detail=f"segments={created.num_segments}" if created.num_segments else None,
+            gateway=self.identity,
         )
         return SendResult(message.delivery_id, outcome)
 
@@ -186,9 +190,14 @@ class TwilioGateway:
             halt = f"{reason} [{code}]"
             return SendResult(message.delivery_id, None, reason, halt=halt, halt_all=every)
         if kind is ErrorKind.AMBIGUOUS:
-            return _unknown(message, f"HTTP {status} code {code}: the message may have been sent")
+            detail = f"HTTP {status} code {code}: the message may have been sent"
+            return _unknown(message, detail, self.identity)
         outcome = Outcome(
-            message.delivery_id, Status.FAILED, error_code=code, error_message=_clean(text)
+            message.delivery_id,
+            Status.FAILED,
+            error_code=code,
+            error_message=_clean(text),
+            gateway=self.identity,
         )
         opted_out = UNSUBSCRIBED if code == UNSUBSCRIBED_CODE else None
         return SendResult(message.delivery_id, outcome, opted_out=opted_out)
@@ -210,7 +219,10 @@ class TwilioGateway:
                     if found.body == message.body and found.sid not in taken:
                         status = from_twilio(found.status or "queued")
                         detail = "reconciled: the provider has it"
-                        return Outcome(message.delivery_id, status, found.sid, detail=detail)
+                        return Outcome(
+                            message.delivery_id, status, found.sid, detail=detail,
+                            gateway=self.identity,
+                        )  # fmt: skip
                 page = await asyncio.wait_for(page.next_page_async(), self.timeout_s)
                 if page is None:
                     return None
@@ -244,8 +256,8 @@ class TwilioGateway:
         )
 
 
-def _unknown(message: OutboundMessage, detail: str) -> SendResult:
-    outcome = Outcome(message.delivery_id, Status.UNKNOWN, detail=detail)
+def _unknown(message: OutboundMessage, detail: str, gateway: str) -> SendResult:
+    outcome = Outcome(message.delivery_id, Status.UNKNOWN, detail=detail, gateway=gateway)
     return SendResult(message.delivery_id, outcome)
 
 

@@ -132,6 +132,10 @@ class DeliveryRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_id: Mapped[str | None] = mapped_column(String(64))
+    # Which gateway took it: "twilio:<account SID>@<base URL>", "simulator-run:<id>" (the built-in
+    # simulator of one command), "legacy" (sent before this was recorded), None (never tried).
+    # Only that gateway can know the message, so only it is polled (migration 0011).
+    gateway: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

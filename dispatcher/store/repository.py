@@ -235,6 +235,7 @@ class Repository:
             if row.sent_at is None and outcome.status in REACHED_PROVIDER:
                 row.sent_at = now  # what the frequency cap counts
             row.provider_id = outcome.provider_id or row.provider_id
+            row.gateway = outcome.gateway or row.gateway
             if outcome.error_code is not None:
                 row.error_code = outcome.error_code
             row.error_message = outcome.error_message or row.error_message
