@@ -38,6 +38,7 @@ from dispatcher.broadcast.units import (
     section,
     units_registry,
 )
+from dispatcher.campaigns.folder import IdAt, id_clashes
 from dispatcher.campaigns.registry import register_campaign
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core.errors import BadInput, DispatcherError, Problem
@@ -244,6 +245,9 @@ def _prepared(
     """The given campaigns (their errors are the user's), then the registered ones not given."""
     rate = rt.settings.broadcast.syllables_per_minute
     given = [load_campaign(path) for path in files]
+    ids = (IdAt(c.display_path, c.id, c.doc.line_of(["id"])) for c in given)
+    if clashes := id_clashes(ids):  # two given files would air as one campaign
+        raise BadInput(list(clashes.values()))
     prepared = [(c, CampaignScripts(c, units, rate)) for c in given]
     with rt.uow() as uow:
         sources = uow.repo.campaign_sources()

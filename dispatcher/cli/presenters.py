@@ -42,7 +42,9 @@ def validation(results: list[ValidationResult], tz: ZoneInfo) -> str:
     for result in results:
         lines += [str(p) for p in result.problems]
         lines += [f"warning: {p}" for p in result.warnings]
-        if not result.problems:
+        if result.skipped:
+            lines.append(f"{result.path}: {result.skipped}")
+        elif not result.problems:
             lines.append(f"{result.path}: ok")
         if result.changes is not None and result.changes.paths:
             lines.append(f"  {changes_note(result.changes, tz)}")

@@ -1,8 +1,9 @@
 """The scheduler of ``dispatcher serve``: turns due occurrences of the campaign folder into work.
 
-Each pass reads every campaign file in ``scheduler.campaigns_dir``. A file that does not load is
-reported once per version (its path and the problem) and skipped, never half-read; the others go
-on. Materializing is exactly-once in the database, so any number of schedulers may run.
+Each pass reads every campaign file in ``scheduler.campaigns_dir``. A file that does not load, or
+has the id of another file, is reported once per version (its path and the problem) and skipped,
+never half-read; the others go on. A YAML file that is no campaign is skipped with one line per
+process. Materializing is exactly-once in the database, so any number of schedulers may run.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from dispatcher.bootstrap import Runtime
+from dispatcher.campaigns.folder import campaign_files, survey
 from dispatcher.core.errors import BadInput, DispatcherError
 from dispatcher.sending import send as services
 
 log = logging.getLogger(__name__)
-CAMPAIGN_PATTERNS = ("*.yaml", "*.yml")
 
 
 # A pass that has not ended after this long is stuck (a file that does not finish reading, a
@@ -35,6 +36,7 @@ class SchedulerStats:
     materialized: list[str] = field(default_factory=list)  # "campaign/key"
     skipped: list[str] = field(default_factory=list)
     broken: dict[str, str] = field(default_factory=dict)  # file → first problem
+    not_campaigns: set[str] = field(default_factory=set)  # YAML files skipped (said once)
     pass_started: float | None = None  # clock.monotonic() of the running pass; None: idle
     current_file: str | None = None  # the file the running pass is on
 
@@ -45,15 +47,18 @@ class SchedulerStats:
         return now - self.pass_started
 
 
-def campaign_files(folder: Path) -> list[Path]:
-    return sorted({p for pattern in CAMPAIGN_PATTERNS for p in folder.glob(pattern)})
-
-
 def schedule_pass(rt: Runtime, stats: SchedulerStats) -> None:
     """One look at every campaign file; errors are per file and logged, never fatal."""
-    for path in campaign_files(rt.settings.resolved_campaigns_dir):
+    paths = campaign_files(rt.settings.resolved_campaigns_dir)
+    found = survey(paths)
+    for path in paths:
         stats.current_file = str(path)
+        if path in found.skipped:
+            _report_skipped(stats, path, found.skipped[path])
+            continue
         try:
+            if path in found.clashes:
+                raise BadInput(found.clashes[path])
             result = services.schedule_due(rt, path)
         except BadInput as exc:
             _report_broken(stats, path, exc)
@@ -72,6 +77,12 @@ def schedule_pass(rt: Runtime, stats: SchedulerStats) -> None:
         for key in result.skipped:
             log.warning("occurrence %s of %s missed its window: skipped", key, result.campaign_id)
     stats.passes += 1
+
+
+def _report_skipped(stats: SchedulerStats, path: Path, reason: str) -> None:
+    if str(path) not in stats.not_campaigns:
+        log.info("%s: %s", path, reason)
+        stats.not_campaigns.add(str(path))
 
 
 def _report_broken(stats: SchedulerStats, path: Path, exc: BadInput) -> None:

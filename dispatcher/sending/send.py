@@ -20,6 +20,7 @@ from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.broadcast.service import airings_to_register, broadcast_notes, check_broadcast
 from dispatcher.broadcast.units import units_registry
 from dispatcher.campaigns.compose import Composition, compose_sms, template_columns
+from dispatcher.campaigns.folder import survey
 from dispatcher.campaigns.registry import Changes, changes_in_database, register_campaign
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core import schedule
@@ -134,6 +135,7 @@ class ValidationResult:
     problems: list[Problem]
     warnings: list[Problem]
     changes: Changes | None = None  # None: not registered yet (or no database to ask)
+    skipped: str | None = None  # why the file is no campaign (then it is not checked)
 
 
 def validate(
@@ -145,15 +147,20 @@ def validate(
     a valid campaign already in the database says what its file changed since it was last
     registered (only when the database exists; it is never created here).
     """
-    results, campaigns = [], []
+    results, campaigns, found = [], [], survey(paths)
     for path in paths:
+        if path in found.skipped:  # settings or notes among `campaigns/*.yaml`: not an error
+            results.append(ValidationResult(str(path), [], [], skipped=found.skipped[path]))
+            continue
+        clash = [found.clashes[path]] if path in found.clashes else []
         try:
             prepared = prepare_campaign(path, settings, environ)
-            campaigns.append(prepared.campaign)
+            if not clash:
+                campaigns.append(prepared.campaign)
             warnings = prepared.warnings + prepared.notes
-            results.append(ValidationResult(str(path), [], warnings))
+            results.append(ValidationResult(str(path), clash, warnings))
         except BadInput as exc:
-            results.append(ValidationResult(str(path), exc.problems, []))
+            results.append(ValidationResult(str(path), clash + exc.problems, []))
     changed = changes_in_database(settings, campaigns) if settings and campaigns else {}
     by_path = {str(c.path): changed.get(c.id) for c in campaigns}
     return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]

@@ -285,7 +285,8 @@ def validated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Validated]:
     shutil.copytree(REPO / "audio" / "templates", root / "audio" / "templates")
     ws = Workspace(root, _base_env())
     for case in CASES:
-        ws.write(case.path, case.campaign)
+        # Each its own id, as campaigns validated together must have (a test of its own below).
+        ws.write(case.path, case.campaign.replace(f"{HEAD[0]}\n", f"id: {case.name}\n", 1))
         for relative, content in case.files.items():
             if isinstance(content, bytes):
                 (root / relative).write_bytes(content)
@@ -305,6 +306,19 @@ def test_validate_reports_the_good_file_and_every_bad_one_and_exits_2(
     assert lines[0] == f"{SAMPLE}: ok"
     assert lines[-1] == f"{MISSING}: file not found"
     assert sum(line.endswith(": ok") for line in lines) == 1
+
+
+@SQLITE_ONLY
+def test_validate_of_two_files_with_one_id_names_both_and_exits_2(workspace: Workspace) -> None:
+    workspace.write("campaigns/ban-sao.yaml", workspace.campaign.read_text(encoding="utf-8"))
+    result = workspace.run("validate", SAMPLE, "campaigns/ban-sao.yaml")
+    assert (result.returncode, result.stderr) == (2, "")
+    assert result.stdout.splitlines() == [
+        f"{SAMPLE}:4: id: '2g-shutdown-2024' is also the id of campaigns/ban-sao.yaml: give each "
+        "campaign its own id",
+        "campaigns/ban-sao.yaml:4: id: '2g-shutdown-2024' is also the id of "
+        f"{SAMPLE}: give each campaign its own id",
+    ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

@@ -10,9 +10,10 @@ import pytest
 
 from dispatcher.broadcast import service as broadcast_service
 from dispatcher.broadcast import tidy
+from dispatcher.campaigns.folder import NOT_A_CAMPAIGN
 from dispatcher.campaigns.spec import load_campaign
 from dispatcher.core.errors import BadInput
-from dispatcher.sending.send import prepare_campaign
+from dispatcher.sending.send import prepare_campaign, validate
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = ["id: thu-nghiem", "title: Thử nghiệm", "unit: UBND xã Tân Đoàn"]  # lines 1-3
@@ -451,3 +452,29 @@ def test_two_communes_whose_names_fold_alike_are_refused_at_their_line(folder: P
          "Xã Tân Thạnh and Xã Tân Thành would share one scripts folder ('xa-tan-thanh'): "
          "put one of the two communes in a campaign of its own"),
     ]  # fmt: skip
+
+
+def test_validate_of_two_files_with_one_id_names_both(folder: Path) -> None:
+    first = _write(folder, *HEAD, *SMS)
+    second = folder / "ban-sao.yaml"
+    second.write_text(first.read_text(encoding="utf-8"), encoding="utf-8")
+    other = folder / "khac.yaml"
+    other.write_text(first.read_text(encoding="utf-8").replace("thu-nghiem", "khac"), "utf-8")
+    results = validate([first, second, other])
+    assert [[str(p) for p in r.problems] for r in results] == [
+        ["campaign.yaml:1: id: 'thu-nghiem' is also the id of ban-sao.yaml: give each campaign "
+         "its own id"],
+        ["ban-sao.yaml:1: id: 'thu-nghiem' is also the id of campaign.yaml: give each campaign "
+         "its own id"],
+        [],
+    ]  # fmt: skip
+    assert [r.problems for r in validate([first, Path("campaign.yaml")])] == [[], []]  # one file
+
+
+def test_validate_skips_a_yaml_file_that_is_no_campaign(folder: Path) -> None:
+    units = folder / "units.yaml"
+    units.write_text("source: GSO\nunits:\n  - {code: '20', name: Tỉnh Lạng Sơn}\n", "utf-8")
+    broken = _write(folder, "id: thu-nghiem", "sms: {}")
+    results = validate([units, broken])
+    assert (results[0].problems, results[0].skipped) == ([], NOT_A_CAMPAIGN)
+    assert results[1].skipped is None and results[1].problems  # a broken campaign is an error

@@ -181,3 +181,43 @@ def test_a_campaign_that_fails_unexpectedly_never_stops_the_others(
     schedule_pass(rt, stats)
     assert stats.passes == 1
     assert stats.materialized == [f"hang-ngay/{KEY}"]
+
+
+def test_two_files_with_one_id_are_neither_scheduled_and_each_names_the_other(
+    folder: Path, engine: Engine, db_url: str
+) -> None:
+    # An operator copies a campaign to start a new one and forgets to change its id.
+    original = folder / "hang-ngay.yaml"
+    (folder / "ban-sao.yaml").write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
+    rt = _service(engine, db_url, FakeClock(vn(2, 8, 0, 1)), folder)
+    stats = SchedulerStats()
+    schedule_pass(rt, stats)
+    assert (stats.materialized, stats.skipped) == ([], [])
+    assert stats.broken == {
+        str(folder / "ban-sao.yaml"): "ban-sao.yaml:1: id: 'hang-ngay' is also the id of "
+        "hang-ngay.yaml: give each campaign its own id",
+        str(original): "hang-ngay.yaml:1: id: 'hang-ngay' is also the id of ban-sao.yaml: give "
+        "each campaign its own id",
+    }
+    assert _outbox(rt) == ([], 0)
+    (folder / "ban-sao.yaml").unlink()  # fixed: the next pass schedules the campaign
+    assert _pass(rt).materialized == [f"hang-ngay/{KEY}"]
+
+
+def test_a_yaml_file_that_is_no_campaign_is_skipped_with_one_line(
+    folder: Path, engine: Engine, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    (folder / "units.yaml").write_text("source: GSO\nunits: []\n", encoding="utf-8")
+    (folder / "notes.yml").write_text("- a list, not a mapping\n", encoding="utf-8")
+    rt = _service(engine, db_url, FakeClock(vn(2, 8, 0, 1)), folder)
+    stats = SchedulerStats()
+    with caplog.at_level("INFO", logger="dispatcher.ops.scheduler"):
+        schedule_pass(rt, stats)
+        schedule_pass(rt, stats)
+    assert stats.broken == {}
+    assert stats.materialized == [f"hang-ngay/{KEY}"]
+    skipped = [r.getMessage() for r in caplog.records if "not a campaign" in r.getMessage()]
+    assert skipped == [
+        f"{folder / 'notes.yml'}: not a campaign (no id, sms or broadcast at the top): skipped",
+        f"{folder / 'units.yaml'}: not a campaign (no id, sms or broadcast at the top): skipped",
+    ]  # one line each, not one per pass
