@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import click
 
 from dispatcher.audience.phones import mask
-from dispatcher.cli.present_plan import changes_note
+from dispatcher.cli.present_plan import changes_note, date_time_vi
 from dispatcher.cli.present_plan import mask_if_phone as mask_if_phone  # plan output, re-exported
 from dispatcher.cli.present_plan import plan_data as plan_data
 from dispatcher.cli.present_plan import plan_json as plan_json
@@ -29,7 +29,7 @@ from dispatcher.core.status import RANK, REACHED_PROVIDER, Status
 from dispatcher.core.text import spreadsheet_safe
 from dispatcher.ops.worker import WorkerStats
 from dispatcher.safety.optouts import Change, ImportResult, OptOut
-from dispatcher.sending.send import SendReport, ValidationResult
+from dispatcher.sending.send import OccurrenceRun, SendReport, ValidationResult
 from dispatcher.sending.sender import Progress
 from dispatcher.sending.tracking import ReconcileResult
 from dispatcher.web.service import ServiceStats
@@ -111,6 +111,9 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
             "sending window and are never sent late"
         )
     for run in report.runs:
+        if run.done_before:
+            lines.append(done_before_line(report.campaign, run, tz))
+            continue
         counts = ", ".join(f"{n} {s.value}" for s, n in sorted(run.result.counts.items()) if n)
         lines.append(f"  {run.key}: {run.recipients} recipients: {counts or 'nothing'}")
         if run.result.unknown_reason:
@@ -142,6 +145,25 @@ def send_summary(report: SendReport, tz: ZoneInfo) -> str:
         lines.append(f"  next occurrence: {upcoming}")
     lines.append(DELIVERED_NOTE)
     return "\n".join(lines)
+
+
+def done_before_line(campaign: str, run: OccurrenceRun, tz: ZoneInfo) -> str:
+    """``  demo: nothing to send: all 15 already accepted on 02/10/2024 08:00 by an earlier run
+    …``: a second `send` of a complete occurrence, told apart from a run that sent."""
+    counts = run.result.counts
+    reached = sum(n for status, n in counts.items() if status in REACHED_PROVIDER)
+    total = sum(counts.values())
+    when = ""
+    if run.last_sent_at is not None:
+        when = f" on {date_time_vi(run.last_sent_at.astimezone(tz))}"
+    done = f"all {total} already accepted{when}"
+    if reached < total:  # failed, skipped or canceled ones stay so: a send never retries them
+        rest = ", ".join(
+            f"{n} {s.value}" for s, n in sorted(counts.items()) if n and s not in REACHED_PROVIDER
+        )
+        done = f"{reached} of {total} already accepted{when}, {rest} (not resent)"
+    where = f"dispatcher log --campaign {campaign} --occurrence {run.key}"
+    return f"  {run.key}: nothing to send: {done} by an earlier run (each message: `{where}`)"
 
 
 def send_exit_code(report: SendReport) -> int:

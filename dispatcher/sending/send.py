@@ -26,6 +26,7 @@ from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.signals import stop_on_signals
+from dispatcher.core.status import Status
 from dispatcher.safety.budgets import budget_rule
 from dispatcher.safety.carrier_checks import CarrierReview, review
 from dispatcher.safety.gates import clock_rule_for, effective_quiet_hours, sending_gate
@@ -173,6 +174,8 @@ class OccurrenceRun:
     scheduled_at: datetime
     recipients: int
     result: RunResult
+    done_before: bool = False  # complete before this run: it sent nothing
+    last_sent_at: datetime | None = None  # with done_before: when the last one reached them
 
 
 @dataclass(frozen=True)
@@ -323,6 +326,9 @@ def _send_occurrence(
     campaign, audience = prepared.campaign, prepared.audience
     assert audience is not None
     made = materialize(rt, campaign, audience, key, at)
+    if not made.created and (done := _done_before(rt, made.occurrence_id)) is not None:
+        counts, last = done  # a second `send` of it: say so, start no gateway
+        return OccurrenceRun(key, at, made.recipients, RunResult(counts, None, False), True, last)
     report = (lambda p: on_progress(key, p)) if on_progress else None
     pacer = campaign_pacer(rt.settings, campaign)
     gate = sending_gate(campaign.id, clock_rule_for(campaign, rt.settings))
@@ -330,6 +336,17 @@ def _send_occurrence(
     check = budget.room if budget is not None else None
     result = asyncio.run(run_sender(rt, made.occurrence_id, pacer, gate, report, check))
     return OccurrenceRun(key, at, made.recipients, result)
+
+
+def _done_before(
+    rt: Runtime, occurrence_id: int
+) -> tuple[dict[Status, int], datetime | None] | None:
+    """An occurrence with nothing left to send or to ask about: its counts and last sending."""
+    with rt.uow() as uow:
+        counts = uow.repo.status_counts(occurrence_id)
+        if any(counts.get(status) for status in (Status.PENDING, Status.SENDING, Status.UNKNOWN)):
+            return None
+        return counts, uow.workers.last_sent_at(occurrence_id)
 
 
 async def run_sender(

@@ -176,6 +176,13 @@ class WorkerRepository:
         query = select(CampaignRow.id, CampaignRow.state).where(CampaignRow.id.in_(ids))
         return {row.id: row.state for row in self.session.execute(query)}
 
+    def last_sent_at(self, occurrence_id: int) -> datetime | None:
+        """When the occurrence's last message first reached the provider (None: none did)."""
+        query = select(func.max(DeliveryRow.sent_at)).where(
+            DeliveryRow.occurrence_id == occurrence_id
+        )
+        return self.session.scalar(query)
+
 
 def _dead(worker: WorkerRow, now: datetime, lease: timedelta, me: Identity) -> bool:
     if worker.id == me.id:

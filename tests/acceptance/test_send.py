@@ -40,6 +40,13 @@ def test_each_recipient_gets_exactly_one_message_whatever_is_rerun(
     assert "272 recipients: 272 accepted" in first.stdout
     again = workspace.run("send", str(workspace.campaign), "--occurrence", "demo", env=sim.env)
     assert again.returncode == 0, again.stderr
+    # Told apart from the first run's summary: the second sent nothing, and says when it was done.
+    assert re.fullmatch(
+        r"  demo: nothing to send: all 272 already accepted on \d\d/\d\d/\d{4} \d\d:\d\d by an "
+        r"earlier run \(each message: `dispatcher log --campaign 2g-shutdown-2024 --occurrence "
+        r"demo`\)",
+        again.stdout.splitlines()[1],
+    ), again.stdout
     accepted = sim.accepted()
     counts = Counter(m["to"] for m in accepted)
     assert set(counts) == _expected(workspace)  # nobody skipped, no excluded number
@@ -88,6 +95,15 @@ def test_permanent_errors_fail_those_recipients_and_exit_1(
     optouts = workspace.run("optout", "list", "--format", "jsonl")
     listed = [json.loads(line) for line in optouts.stdout.splitlines()]
     assert [(o["phone"], o["source"]) for o in listed] == [(victim, "twilio-21610")]
+    again = workspace.run("send", str(workspace.campaign), "--occurrence", "x", env=sim.env)
+    assert again.returncode == 1, again.stderr  # still not everyone: a failure is not resent
+    assert re.search(
+        r"^  x: nothing to send: 271 of 272 already accepted on .*, 1 failed \(not resent\) by "
+        r"an earlier run",
+        again.stdout,
+        re.MULTILINE,
+    ), again.stdout
+    assert len(sim.accepted()) == 271
 
 
 def test_transient_errors_are_retried_until_sent(
