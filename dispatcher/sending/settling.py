@@ -154,7 +154,8 @@ class Reconciler:
             if found is not None:
                 uow.repo.apply([found], now)
             else:
-                uow.repo.release([message.delivery_id], NOT_AT_PROVIDER, now, Status.UNKNOWN)
+                uow.repo.release([message.delivery_id], NOT_AT_PROVIDER, now, Status.UNKNOWN,
+                                 attempt=message.attempt)  # fmt: skip
             uow.commit()
 
 

@@ -246,15 +246,24 @@ class Repository:
         return applied
 
     def release(
-        self, delivery_ids: Sequence[int], reason: str, now: datetime, expected: Status
+        self,
+        delivery_ids: Sequence[int],
+        reason: str,
+        now: datetime,
+        expected: Status,
+        attempt: int | None = None,
     ) -> int:
         """Put rows back to ``pending``: claimed ones the provider provably never processed, and
         unknown ones the provider has no record of. Only rows still in ``expected`` move: a row
-        another worker has meanwhile reconciled or claimed again is not theirs to release."""
+        another worker has meanwhile reconciled or claimed again is not theirs to release; with
+        ``attempt``, only rows still at that attempt (the one the provider was asked about: a
+        row another process resent meanwhile, unknown again, may have been created by then)."""
         rows = [
             r
             for r in self._rows_by_id(delivery_ids).values()
-            if r.status == expected and can_release(Status(r.status))
+            if r.status == expected
+            and can_release(Status(r.status))
+            and (attempt is None or r.attempts == attempt)
         ]
         for row in rows:
             row.status = Status.PENDING

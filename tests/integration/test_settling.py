@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
@@ -215,3 +215,32 @@ def test_a_stop_while_waiting_to_settle_ends_the_run_at_once(engine: Engine) -> 
     assert result.stopped and result.counts == {Status.ACCEPTED: 1, Status.UNKNOWN: 1}
     assert result.unknown_reason == "the run stopped before the provider was asked about them"
     assert provider.looked_up_at == {}
+
+
+def test_a_release_only_moves_the_attempt_the_provider_was_asked_about(engine: Engine) -> None:
+    """Two processes settling the same occurrence: one asked about attempt 1 (absent), while
+    the other released, resent (attempt 2, which may have been created) and got an unknown
+    outcome again. The first one's late release must not send attempt 2's row once more."""
+    occurrence_id = _occurrence(engine, PHONES[:1])
+    now = datetime.now(UTC)
+
+    def claim_and_lose(at: datetime) -> OutboundMessage:  # a run started at ``at``
+        with unit_of_work_factory(engine)() as uow:
+            (message,), _ = uow.repo.claim(occurrence_id, 1, at, at, "w")
+            uow.repo.apply([Outcome(message.delivery_id, Status.UNKNOWN, detail="500")], now)
+            (unknown,) = uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN)
+            uow.commit()
+        return unknown
+
+    asked = claim_and_lose(now)
+    with unit_of_work_factory(engine)() as uow:  # the other process: absent, released...
+        assert uow.repo.release([asked.delivery_id], "absent", now, Status.UNKNOWN, asked.attempt)
+        uow.commit()
+    again = claim_and_lose(now + timedelta(seconds=1))  # ...sent again: unknown once more
+    assert (asked.attempt, again.attempt) == (1, 2)
+    with unit_of_work_factory(engine)() as uow:
+        late = uow.repo.release([asked.delivery_id], "absent", now, Status.UNKNOWN, asked.attempt)
+        assert late == 0
+        assert uow.repo.deliveries_in(occurrence_id, Status.UNKNOWN) == [again]
+        assert uow.repo.release([again.delivery_id], "absent", now, Status.UNKNOWN, again.attempt)
+        uow.commit()
