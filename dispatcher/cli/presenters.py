@@ -248,6 +248,10 @@ def reconcile_summary(result: ReconcileResult) -> str:
             f"  moved forward: {moved}",
             f"  not known to the provider (left as they are): {poll.not_found}",
             f"  could not be asked (asked again next time): {poll.errors}",
+            f"Not asked, sent through a gateway that cannot know them (an ended built-in "
+            f"simulator, another account): {poll.elsewhere}",
+            f"  failed as gateway-gone/gateway-changed after {result.max_age_minutes} minutes "
+            f"without a final status: {result.gone}",
             f"Unknown outcomes failed as unknown-outcome (never resent): {result.expired}",
             DELIVERED_NOTE,
         ]
@@ -277,6 +281,7 @@ def serve_stopped(stats: ServiceStats) -> str:
             f"  opt-outs by inbound keyword: {stats.opted_out}",
             f"  polls: {stats.polls} ({stats.polled_moved} deliveries moved forward)",
             f"  unknown outcomes failed as unknown-outcome: {stats.expired}",
+            f"  awaiting another gateway's report, failed as gateway-gone/-changed: {stats.gone}",
             f"  scheduler passes: {stats.scheduler.passes}"
             f" ({len(stats.scheduler.materialized)} occurrences queued)",
             *_worker_lines(stats.worker),

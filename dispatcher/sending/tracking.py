@@ -12,6 +12,13 @@ In Vietnam ``delivered`` is only the SMS centre's acknowledgement, not the hands
 An ``unknown`` outcome (the request may or may not have created a message) that stays unresolved
 past ``sending.unknown_max_age_minutes`` becomes ``failed`` with ``unknown-outcome``: it is
 reported, never silently resent (:func:`expire_unknown`).
+
+Only the gateway that took a message can report on it (``deliveries.gateway``). A poll never asks
+about messages sent through another one: the built-in simulator of a command that has ended, or
+another Twilio account or API. Past the same age those become ``failed`` with ``gateway-gone`` or
+``gateway-changed``, saying why (:func:`expire_elsewhere`). Rows sent before gateways were
+recorded (``legacy``) are polled as they always were. What a poll could not learn is summed up in
+one log line per pass, never one per delivery.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import logging
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dispatcher.audience.phones import InvalidPhone, mask, normalize
 from dispatcher.bootstrap import Runtime, gateway
@@ -35,14 +42,19 @@ from dispatcher.core.errors import (
 )
 from dispatcher.core.outbox import Outcome
 from dispatcher.core.status import Status, from_twilio
-from dispatcher.gateways.base import Gateway, ProviderStatus
+from dispatcher.gateways.base import LEGACY, Gateway, ProviderStatus, describe, is_simulator_run
 from dispatcher.sms.encoding import fold_vietnamese
+from dispatcher.store.tracking import Awaiting
+from dispatcher.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 POLL_CONCURRENCY = 8  # fetches in flight: polling must leave Twilio's concurrency cap to sends
 UNKNOWN_OUTCOME = "unknown-outcome"
+GATEWAY_GONE = "gateway-gone"  # the built-in simulator of a command that has ended
+GATEWAY_CHANGED = "gateway-changed"  # another Twilio account or API than the configured one
 EXPIRE_BATCH = 1_000
+EXAMPLES = 3  # deliveries named in a poll's summary line: enough to look one up, never a flood
 _SEPARATORS = re.compile(r"[\s.,;:!?]+")
 
 
@@ -54,16 +66,25 @@ class PollResult:
     moved: dict[Status, int] = field(default_factory=dict)  # moved forward, by new status
     not_found: int = 0  # the provider has no such message: left as they are
     errors: int = 0  # the provider could not be asked this time: asked again next pass
+    elsewhere: int = 0  # not asked: sent through a gateway that cannot be asked (see module doc)
+    examples: dict[str, list[str]] = field(default_factory=dict)  # a few, by what went wrong
 
     def count(self, applied: Sequence[Outcome]) -> None:
         for outcome in applied:
             self.moved[outcome.status] = self.moved.get(outcome.status, 0) + 1
+
+    def note(self, kind: str, example: str) -> None:
+        named = self.examples.setdefault(kind, [])
+        if len(named) < EXAMPLES:
+            named.append(example)
 
 
 @dataclass(frozen=True)
 class ReconcileResult:
     poll: PollResult
     expired: int  # unknown outcomes that became failed (unknown-outcome)
+    gone: int = 0  # awaiting a report from a gateway that cannot be asked: failed (gateway-…)
+    max_age_minutes: int = 0  # sending.unknown_max_age_minutes, after which both happen
 
 
 def require_provider_gateway(rt: Runtime, command: str) -> None:
@@ -95,29 +116,54 @@ async def _reconcile(rt: Runtime) -> ReconcileResult:
             polled = await poll_statuses(rt, gw)
         finally:
             await gw.aclose()
-    return ReconcileResult(polled, expire_unknown(rt))
+    minutes = rt.settings.sending.unknown_max_age_minutes
+    gone = expire_elsewhere(rt, gw.identity)
+    return ReconcileResult(polled, expire_unknown(rt), gone, minutes)
 
 
 # -- polling -----------------------------------------------------------------------------------
 async def poll_statuses(
     rt: Runtime, gw: Gateway, stopping: Callable[[], bool] = lambda: False
 ) -> PollResult:
-    """Ask the provider about every delivery with a provider id and no final status yet.
+    """Ask the gateway about every delivery it took that has no final status yet.
 
     Batches of ``status.poll_batch`` (id order), fetched a few at a time and applied per batch;
     ``stopping`` is checked between batches. A refused account (:class:`GatewayHalt`) ends the
-    pass after what was learned in its batch is recorded.
+    pass after what was learned in its batch is recorded. Deliveries sent through another
+    gateway are only counted; what could not be learned is logged in one line at the end.
     """
     result = PollResult()
+    ours = reachable(gw.identity)
+    try:
+        result.elsewhere = await asyncio.to_thread(_elsewhere, rt, ours)
+        await _poll_pages(rt, gw, ours, stopping, result)
+    finally:
+        _log_unlearned(result)
+    return result
+
+
+def reachable(identity: str) -> tuple[str, ...]:
+    """The recorded gateways whose messages ``identity`` can report on: its own, and those sent
+    before gateways were recorded (as before; NULL counts as those too)."""
+    return (identity, LEGACY)
+
+
+async def _poll_pages(
+    rt: Runtime,
+    gw: Gateway,
+    ours: tuple[str, ...],
+    stopping: Callable[[], bool],
+    result: PollResult,
+) -> None:
     limit = asyncio.Semaphore(POLL_CONCURRENCY)
     batch, after = rt.settings.status.poll_batch, 0
     while not stopping():
-        page = await asyncio.to_thread(_awaiting, rt, batch, after)
+        page = await asyncio.to_thread(_awaiting, rt, batch, after, ours)
         if not page:
             break
-        after = page[-1][0]
+        after = page[-1].delivery_id
         answers = await asyncio.gather(
-            *(_fetch(gw, provider_id, limit) for _, provider_id in page), return_exceptions=True
+            *(_fetch(gw, row.provider_id, limit) for row in page), return_exceptions=True
         )
         outcomes, halt = _triage(page, answers, result)
         result.count(await asyncio.to_thread(_apply, rt, outcomes))
@@ -125,12 +171,16 @@ async def poll_statuses(
             raise halt
         if len(page) < batch:
             break
-    return result
 
 
-def _awaiting(rt: Runtime, limit: int, after: int) -> list[tuple[int, str]]:
+def _awaiting(rt: Runtime, limit: int, after: int, ours: tuple[str, ...]) -> list[Awaiting]:
     with rt.uow() as uow:
-        return uow.tracking.awaiting_status(limit, after)
+        return uow.tracking.awaiting_status(limit, after, ours)
+
+
+def _elsewhere(rt: Runtime, ours: tuple[str, ...]) -> int:
+    with rt.uow() as uow:
+        return uow.tracking.elsewhere(ours)
 
 
 async def _fetch(gw: Gateway, provider_id: str, limit: asyncio.Semaphore) -> ProviderStatus:
@@ -139,28 +189,43 @@ async def _fetch(gw: Gateway, provider_id: str, limit: asyncio.Semaphore) -> Pro
 
 
 def _triage(
-    page: list[tuple[int, str]],
+    page: list[Awaiting],
     answers: Sequence[ProviderStatus | BaseException],
     result: PollResult,
 ) -> tuple[list[Outcome], GatewayHalt | None]:
     outcomes: list[Outcome] = []
     halt = None
-    for (delivery_id, provider_id), answer in zip(page, answers, strict=True):
+    for row, answer in zip(page, answers, strict=True):
         result.checked += 1
         if isinstance(answer, ProviderStatus):
-            outcomes.append(_polled(delivery_id, answer))
+            outcomes.append(_polled(row.delivery_id, answer))
         elif isinstance(answer, ProviderNotFound):
             result.not_found += 1
-            log.warning("delivery %d: %s", delivery_id, answer.message)
+            result.note("not_found", f"#{row.delivery_id} to {mask(row.phone)} ({row.provider_id})")
         elif isinstance(answer, GatewayError):
             result.errors += 1
-            log.warning("delivery %d (%s): %s", delivery_id, provider_id, answer.message)
+            result.note("errors", f"#{row.delivery_id}: {answer.message}")
         elif isinstance(answer, GatewayHalt):
             result.errors += 1
             halt = answer
         else:
             raise answer  # a bug, not an answer
     return outcomes, halt
+
+
+def _log_unlearned(result: PollResult) -> None:
+    """One warning for the whole pass, however many deliveries it could not learn about: the
+    same few hundred every minute would bury everything else in the log."""
+    parts = []
+    if result.not_found:
+        named = ", ".join(result.examples["not_found"])
+        parts.append(f"the provider has no message for {result.not_found} of {result.checked} "
+                     f"asked, left as they are (e.g. {named})")  # fmt: skip
+    if result.examples.get("errors"):
+        named = "; ".join(result.examples["errors"])
+        parts.append(f"{result.errors} could not be asked, asked again next pass (e.g. {named})")
+    if parts:
+        log.warning("status poll: %s", "; ".join(parts))
 
 
 def _polled(delivery_id: int, found: ProviderStatus) -> Outcome:
@@ -190,18 +255,54 @@ def expire_unknown(rt: Runtime) -> int:
     """
     minutes = rt.settings.sending.unknown_max_age_minutes
     detail = f"{UNKNOWN_OUTCOME}: unresolved for more than {minutes} minutes; not resent"
+
+    def stale(uow: UnitOfWork, older_than: datetime) -> list[Outcome]:
+        found = uow.tracking.stale_unknown(older_than, limit=EXPIRE_BATCH)
+        return [
+            Outcome(i, Status.FAILED, error_message=UNKNOWN_OUTCOME, detail=detail) for i in found
+        ]
+
+    return _expire(rt, stale)
+
+
+def expire_elsewhere(rt: Runtime, identity: str) -> int:
+    """Fail the deliveries awaiting a report from a gateway other than ``identity`` and unchanged
+    for longer than ``sending.unknown_max_age_minutes``: no poll through ``identity`` can learn
+    anything about them, and the built-in simulator of an ended command never will. The error
+    (``gateway-gone``, ``gateway-changed``) and the logged detail say so. Returns how many."""
+    minutes = rt.settings.sending.unknown_max_age_minutes
+    ours = reachable(identity)
+
+    def stale(uow: UnitOfWork, older_than: datetime) -> list[Outcome]:
+        found = uow.tracking.stale_elsewhere(ours, older_than, limit=EXPIRE_BATCH)
+        return [_gone(i, gateway, minutes) for i, gateway in found]
+
+    return _expire(rt, stale)
+
+
+def _gone(delivery_id: int, gateway: str, minutes: int) -> Outcome:
+    if is_simulator_run(gateway):
+        error = GATEWAY_GONE
+        why = f"sent through {describe(gateway)}, which has ended; no delivery report can come"
+    else:
+        error = GATEWAY_CHANGED
+        why = (f"sent through {describe(gateway)}, not the configured gateway; its delivery "
+               "report cannot be asked for")  # fmt: skip
+    detail = f"{error}: {why} (no final status for more than {minutes} minutes)"
+    return Outcome(delivery_id, Status.FAILED, error_message=error, detail=detail)
+
+
+def _expire(rt: Runtime, stale: Callable[[UnitOfWork, datetime], list[Outcome]]) -> int:
+    """Apply ``stale``'s failures in batches until a batch comes back short."""
+    minutes = rt.settings.sending.unknown_max_age_minutes
     expired = 0
     while True:
         now = rt.clock.now()
         with rt.uow() as uow:
-            stale = uow.tracking.stale_unknown(now - timedelta(minutes=minutes), limit=EXPIRE_BATCH)
-            fail = [
-                Outcome(i, Status.FAILED, error_message=UNKNOWN_OUTCOME, detail=detail)
-                for i in stale
-            ]
+            fail = stale(uow, now - timedelta(minutes=minutes))
             expired += len(uow.repo.apply(fail, now))
             uow.commit()
-        if len(stale) < EXPIRE_BATCH:
+        if len(fail) < EXPIRE_BATCH:
             return expired
 
 

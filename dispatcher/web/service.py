@@ -59,6 +59,7 @@ class ServiceStats:
     polls: int = 0  # polling passes
     polled_moved: int = 0  # deliveries a poll moved forward
     expired: int = 0  # unknown outcomes failed as unknown-outcome
+    gone: int = 0  # awaiting a report no gateway can give: failed as gateway-gone/-changed
     scheduler: SchedulerStats = field(default_factory=SchedulerStats)
     worker: WorkerStats = field(default_factory=WorkerStats)
 
@@ -123,22 +124,27 @@ async def _poll_until(
         try:
             polled = await tracking.poll_statuses(rt, gw, stop.is_set)
             expired = await asyncio.to_thread(tracking.expire_unknown, rt)
+            gone = await asyncio.to_thread(tracking.expire_elsewhere, rt, gw.identity)
             stats.polls += 1
             stats.polled_moved += sum(polled.moved.values())
             stats.expired += expired
-            _log_pass(polled, expired)
+            stats.gone += gone
+            _log_pass(polled, expired, gone)
         except DispatcherError as exc:
             log.error("status poll failed: %s", exc.message)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), rt.settings.status.poll_interval_s)
 
 
-def _log_pass(polled: tracking.PollResult, expired: int) -> None:
-    if polled.moved or polled.not_found or polled.errors or expired:
+def _log_pass(polled: tracking.PollResult, expired: int, gone: int) -> None:
+    """A pass that changed something, in one line. What it could not learn is already in the
+    poll's own summary line; a pass that only found the same nothing again says nothing more."""
+    if polled.moved or expired or gone:
         moved = ", ".join(f"{n} {status}" for status, n in polled.moved.items()) or "none"
         log.info("status poll: %d asked, moved: %s; %d not at the provider, %d errors; "
-                 "%d unknown failed", polled.checked, moved, polled.not_found, polled.errors,
-                 expired)  # fmt: skip
+                 "%d unknown failed; %d not asked (sent through another gateway), %d of them "
+                 "failed as gateway-gone/-changed", polled.checked, moved, polled.not_found,
+                 polled.errors, expired, polled.elsewhere, gone)  # fmt: skip
 
 
 # -- the web application -----------------------------------------------------------------------

@@ -145,6 +145,23 @@ def test_reconcile_moves_statuses_forward_without_serve(
     assert "Asked the provider about 0 deliveries" in again.stdout
 
 
+def test_reconcile_after_a_send_through_the_built_in_simulator_asks_nothing_and_warns_not(
+    workspace: Workspace, start_simulator: Callable[..., SimulatorProcess]
+) -> None:
+    # `make demo` then `reconcile` (issue 15): the demo's messages went to a simulator that
+    # ended with its command, so nobody can report on them, and nothing is asked about them.
+    sent = workspace.run("send", str(workspace.campaign), "--occurrence", "demo")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    sim = start_simulator()
+    result = workspace.run("reconcile", env=sim.env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Asked the provider about 0 deliveries" in result.stdout
+    assert f"another account): {RECIPIENTS}" in result.stdout
+    assert "failed as gateway-gone/gateway-changed after 1440 minutes" in result.stdout
+    assert "no message" not in result.stderr
+    assert _statuses(workspace) == Counter({"accepted": RECIPIENTS})  # final a day later
+
+
 def test_reconcile_and_serve_refuse_the_built_in_simulator(workspace: Workspace) -> None:
     for command in ("reconcile", "serve"):
         result = workspace.run(command)
