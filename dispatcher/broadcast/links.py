@@ -83,9 +83,7 @@ def issue_link(rt: Runtime, commune: str, days: int | None = None) -> CommuneLin
     if not 1 <= valid_days <= MAX_DAYS:
         raise BadInput(Problem(f"{valid_days} is not a number of days from 1 to {MAX_DAYS}",
                                field="--days"))  # fmt: skip
-    with rt.uow() as uow:
-        known = uow.repo.airings.communes()
-    key, name = _one_key(commune, known, "--commune", rt)
+    key, name = commune_key(rt, commune)
     token, now = new_token(), rt.clock.now()
     expires_at = now + timedelta(days=valid_days)
     who = operator(rt.environ)
@@ -102,6 +100,14 @@ def issue_link(rt: Runtime, commune: str, days: int | None = None) -> CommuneLin
     base = http.public_base_url or f"http://{http.host}:{http.port}"
     url = page_url(base, key, token)
     return CommuneLink(id=link_id, commune=name, key=key, url=url, expires_at=expires_at)
+
+
+def commune_key(rt: Runtime, written: str, field: str = "--commune") -> tuple[str, str]:
+    """The unit key of the one commune ``written`` names (a name, bare name, code or folder
+    slug of a commune with planned airings), and the name to show for it; else BadInput."""
+    with rt.uow() as uow:
+        known = uow.repo.airings.communes()
+    return _one_key(written, known, field, rt)
 
 
 def list_links(rt: Runtime, commune: str | None, *, every: bool = False) -> list[LinkRecord]:
@@ -192,7 +198,7 @@ def _keys(
 
 def _record(row: AccessTokenRow) -> LinkRecord:
     return LinkRecord(
-        id=row.id, commune=row.label, key=row.unit_key, created_at=row.created_at,
+        id=row.id, commune=row.label, key=row.unit_key or "", created_at=row.created_at,
         created_by=row.created_by, expires_at=row.expires_at, revoked_at=row.revoked_at,
         revoked_by=row.revoked_by,
     )  # fmt: skip

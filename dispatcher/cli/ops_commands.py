@@ -247,27 +247,52 @@ def worker(log_format: LogFormat) -> None:
 
 @click.command()
 @LOG_FORMAT
-def serve(log_format: LogFormat) -> None:
-    """Send scheduled campaigns, receive Twilio status callbacks, poll statuses, until stopped.
+@click.option(
+    "--host",
+    envvar="DISPATCHER_HTTP_HOST",
+    show_envvar=True,
+    help="Listen on this address instead of http.host (127.0.0.1: this machine only).",
+)
+@click.option(
+    "--port",
+    envvar="DISPATCHER_HTTP_PORT",
+    show_envvar=True,
+    type=click.IntRange(0, 65_535),
+    help="Listen on this port instead of http.port.",
+)
+def serve(log_format: LogFormat, host: str | None, port: int | None) -> None:
+    """Send scheduled campaigns, serve the communes' pages, take status callbacks, until stopped.
 
-    Listens on http.host:http.port of config.yaml (loopback by default). With
-    http.public_base_url set (the URL Twilio reaches, e.g. through a reverse proxy), sends ask
-    for status callbacks at <public_base_url>/twilio/status; every request must carry a valid
-    X-Twilio-Signature (key: $TWILIO_AUTH_TOKEN), else 403. Every status.poll_interval_s it
-    polls the provider for deliveries without a final status and fails the `unknown` ones
+    Listens on http.host:http.port of config.yaml (127.0.0.1:8080: this machine only), or
+    --host/--port. With the default gateway (simulator) the Twilio-compatible simulator runs
+    inside this process, and nothing reaches a real phone; gateway: twilio sends for real.
+    Pages need a sign-in: open a link of `dispatcher token create` (or `broadcast link`).
+    With http.public_base_url set (the URL Twilio reaches, e.g. through a reverse proxy), sends
+    ask for status callbacks at <public_base_url>/twilio/status; every request must carry a
+    valid X-Twilio-Signature (key: $TWILIO_AUTH_TOKEN), else 403. Every status.poll_interval_s
+    it polls the provider for deliveries without a final status and fails the `unknown` ones
     older than sending.unknown_max_age_minutes. SIGTERM or Ctrl-C stops it (exit 0).
 
     In Vietnam `delivered` is only the SMS centre's acknowledgement, not the handset's.
 
     \b
-    Example: DISPATCHER_GATEWAY=twilio dispatcher serve
+    Examples: dispatcher serve
+              dispatcher serve --port 8081
+              DISPATCHER_GATEWAY=twilio dispatcher serve
     """
     settings = load_settings()
+    if host is not None or port is not None:
+        bind = {"host": host, "port": port}
+        http_settings = settings.http.model_copy(
+            update={key: value for key, value in bind.items() if value is not None}
+        )
+        settings = settings.model_copy(update={"http": http_settings})
     logs.configure(log_format)
     interval, public = settings.status.poll_interval_s, settings.http.public_base_url
+    simulated = settings.gateway == "simulator"
 
     def ready(url: str) -> None:
-        click.echo(presenters.serve_started(url, public, interval))
+        click.echo(presenters.serve_started(url, public, interval, simulated))
         sys.stdout.flush()
 
     with bootstrap.runtime(settings) as rt:

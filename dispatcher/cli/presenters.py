@@ -258,8 +258,12 @@ def reconcile_summary(result: ReconcileResult) -> str:
     )
 
 
-def serve_started(url: str, public_base_url: str | None, poll_interval_s: float) -> str:
+def serve_started(
+    url: str, public_base_url: str | None, poll_interval_s: float, simulated: bool = False
+) -> str:
     lines = [f"Listening on {url} (Ctrl-C or SIGTERM stops)."]
+    if simulated:
+        lines.append("Gateway: the built-in simulator, in this process: no SMS reaches a phone.")
     if public_base_url:
         base = public_base_url.rstrip("/")
         lines.append(

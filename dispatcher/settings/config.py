@@ -30,6 +30,7 @@ from dispatcher.sms.carriers import CarrierSettings
 ENV_CONFIG = "DISPATCHER_CONFIG"
 ENV_DB_URL = "DISPATCHER_DB_URL"
 ENV_GATEWAY = "DISPATCHER_GATEWAY"
+ENV_HTTP = {"host": "DISPATCHER_HTTP_HOST", "port": "DISPATCHER_HTTP_PORT"}  # `serve` --host/--port
 ENV_QUIET_HOURS = quiet.ENV_VAR  # "22:00-07:00" or "off"; a campaign's own window still wins
 ENV_TWILIO_API_BASE_URL = "TWILIO_API_BASE_URL"  # a Twilio-compatible server instead of Twilio
 
@@ -118,6 +119,10 @@ class HttpSettings(_Frozen):
     public_base_url: str | None = None
     # How long a commune's page link works (`dispatcher broadcast link --days` overrides).
     link_days: int = Field(180, ge=1, le=3650)
+    # How long a browser stays signed in after opening a link (never past its token's expiry).
+    session_hours: int = Field(12, ge=1, le=24 * 90)
+    # Cookies marked Secure (sent over https only): auto when public_base_url is https.
+    secure_cookies: Literal["auto"] | bool = "auto"
 
 
 class OptOutSettings(_Frozen):
@@ -380,6 +385,9 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
     data["base_dir"] = path.parent.resolve() if path.is_file() else here.resolve()
     overrides = {"database_url": ENV_DB_URL, "gateway": ENV_GATEWAY}
     data.update({key: env[var] for key, var in overrides.items() if env.get(var)})
+    if any(env.get(var) for var in ENV_HTTP.values()) and isinstance(data.get("http") or {}, dict):
+        http = {key: env[var] for key, var in ENV_HTTP.items() if env.get(var)}
+        data["http"] = dict(data.get("http") or {}) | http
     if env.get(ENV_QUIET_HOURS) and isinstance(data.get("sending") or {}, dict):
         sending = dict(data.get("sending") or {}) | {"quiet_hours": env[ENV_QUIET_HOURS]}
         data["sending"] = sending | {"quiet_hours_source": quiet.ENV_VAR}
@@ -391,6 +399,8 @@ def load_settings(environ: dict[str, str] | None = None, cwd: Path | None = None
             var = overrides.get(str(error["loc"][0])) if error["loc"] else None
             if tuple(error["loc"][:2]) == ("sending", "quiet_hours"):
                 var = ENV_QUIET_HOURS
+            if error["loc"][:1] == ("http",) and len(error["loc"]) > 1:
+                var = ENV_HTTP.get(str(error["loc"][1]))
             if var and env.get(var):
                 problems[problems.index(problem)] = Problem(problem.message, field=f"${var}")
         raise ConfigError(problems) from exc

@@ -319,25 +319,48 @@ class OutreachActivityRow(Base):
 
 
 class AccessTokenRow(Base):
-    """A token that opens pages (today: one commune's page), kept as its SHA-256 digest only.
+    """A token that opens pages, kept as its SHA-256 digest only: an operator's, an auditor's
+    (read-only), or a commune's (its own unit's pages only).
 
     Never deleted: an expired or revoked token stays listed with who made and revoked it."""
 
     __tablename__ = "access_tokens"
-    __table_args__ = (CheckConstraint("role IN ('commune')", name="ck_access_tokens_role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('operator', 'auditor', 'commune')", name="ck_access_tokens_role"),
+        CheckConstraint(
+            "(role = 'commune') = (unit_key IS NOT NULL)", name="ck_access_tokens_unit"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)  # hex SHA-256 of the token
     role: Mapped[str] = mapped_column(String(16))
-    # The unit the token is for: a commune's code in the units registry (its name as written,
-    # without a registry); ``label`` is its name when the token was made, for listings.
-    unit_key: Mapped[str] = mapped_column(Text, index=True)
+    # The unit a commune's token is for: its code in the units registry (its name as written,
+    # without a registry); None for operators and auditors. ``label`` is what listings show:
+    # the commune's name when the token was made, or the holder's name.
+    unit_key: Mapped[str | None] = mapped_column(Text, index=True)
     label: Mapped[str] = mapped_column(Text)
+    holder: Mapped[str | None] = mapped_column(Text)  # the person given it ("Chị Lan")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_by: Mapped[str | None] = mapped_column(Text)
+
+
+class WebSessionRow(Base):
+    """A browser's session on ``dispatcher serve``, opened with a token: the cookie's value is
+    kept as its SHA-256 digest only. It ends at ``expires_at``, at logout (``ended_at``), or
+    when its token expires or is revoked (checked on every request)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("access_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ControlRow(Base):

@@ -10,16 +10,22 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import jinja2
 
+from dispatcher.auth.sessions import ROLE_NAMES_VI
+from dispatcher.auth.tokens import page_path
 from dispatcher.broadcast import duration_vi
 from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core import templating
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
 from dispatcher.store.airings import Confirmation
+
+if TYPE_CHECKING:
+    from dispatcher.web.access import Principal
 
 SOURCE_NAMES = {"cli": "dòng lệnh", "web": "trang của xã", "http": "HTTP"}
 AUDIO_TYPES = {".mp3": "audio/mpeg", ".wav": "audio/wav"}
@@ -146,8 +152,11 @@ def commune_page(
     airings: Sequence[CommuneAiring],
     today: date,
     link: Link,
-    token: str,
+    csrf: str | None,
     notice: str | None = None,
+    *,
+    viewer: str | None = None,
+    read_only: bool = False,
 ) -> str:
     """The page: today's airings, those of past days still to confirm, then the coming days'."""
     earlier = [a for a in airings if a.at.date() < today and a.confirmable]
@@ -158,7 +167,8 @@ def commune_page(
         return template.render(
         commune=commune, today=f"{weekday_vi(today)}, {format_date_vi(today)}",
         earlier=_days(earlier, link), today_airings=[_view(a, link) for a in todays],
-        coming=_days(coming, link), confirm_url=link("confirm"), token=token, notice=notice,
+        coming=_days(coming, link), confirm_url=link("confirm"), csrf=csrf, notice=notice,
+        viewer=viewer, read_only=read_only,
     )  # fmt: skip
 
 
@@ -185,6 +195,11 @@ _REFUSALS = {
     "expired": "Đường dẫn này đã hết hạn{until}. Xin liên hệ huyện để được cấp đường dẫn mới.",
     "revoked": "Đường dẫn này đã bị thu hồi. Xin liên hệ huyện để được cấp đường dẫn mới.",
     "unknown": "Đường dẫn không đúng hoặc không có quyền xem trang này.",
+    "signed-out": "Chưa đăng nhập hoặc phiên đăng nhập đã hết. Xin mở lại đường dẫn huyện đã "
+    "gửi, hoặc đăng nhập bằng mã truy cập.",
+    "csrf": "Biểu mẫu không hợp lệ hoặc đã hết hạn: không có gì thay đổi. Xin tải lại trang rồi "
+    "thử lại.",
+    "read-only": "Tài khoản kiểm tra chỉ được xem, không được thay đổi gì.",
 }
 
 
@@ -193,4 +208,25 @@ def refused_page(reason: str, expires_at: datetime | None, tz: tzinfo) -> str:
     revoked, or not a link to this page."""
     until = f" từ {format_datetime_vi(expires_at.astimezone(tz))}" if expires_at else ""
     message = _REFUSALS.get(reason, _REFUSALS["unknown"]).format(until=until)
-    return _environment().get_template("refused.html.j2").render(message=message)
+    login = reason in ("signed-out", "expired", "revoked")
+    return _environment().get_template("refused.html.j2").render(message=message, login=login)
+
+
+def forbidden_page(reason: str) -> str:
+    """The 403 page for a refused post: no valid CSRF token, or an auditor's."""
+    message = _REFUSALS[reason]
+    return _environment().get_template("refused.html.j2").render(message=message, login=False)
+
+
+def login_page(csrf: str, error: str | None) -> str:
+    """The form for signing in with a token (pasted), and why the last try failed."""
+    return _environment().get_template("login.html.j2").render(csrf=csrf, error=error)
+
+
+def home_page(principal: Principal, communes: Sequence[tuple[str, str]]) -> str:
+    """An operator's or auditor's start page: who is signed in, and the communes' pages."""
+    pages = [(name, page_path(key)) for key, name in communes]
+    return _environment().get_template("home.html.j2").render(
+        name=principal.name, role=ROLE_NAMES_VI.get(principal.role, principal.role),
+        read_only=not principal.can_change, pages=pages, csrf=principal.csrf,
+    )  # fmt: skip

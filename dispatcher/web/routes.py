@@ -1,10 +1,12 @@
 """The communes' routes on ``dispatcher serve``: the page, the "Đã phát" button, JSON and files.
 
-Every route is ``/c/<unit key>/…`` (the commune's code in the units registry) and needs an
-active link's token for exactly that commune (``?t=`` or the form's ``t``): a wrong, missing,
-expired or revoked token, or another commune's, gets 403 and changes nothing
-(:mod:`dispatcher.broadcast.links`). Bad parameters get 400 naming the parameter. The button
-posts a form and is redirected back to the page (303), so reloading the page never posts twice.
+Every route is ``/c/<unit key>/…`` (the commune's code in the units registry), guarded by
+:mod:`dispatcher.web.guard`: a signed-in browser (cookie) or a token sent with the request
+(``?t=``, the form's ``t``), of that very commune, or an operator's or auditor's; anything else
+gets 403 and changes nothing, and only operators and communes may press the button. Opening
+the page with a link's token signs the browser in and redirects to the page without it. Bad
+parameters get 400 naming the parameter. The button posts a form and is redirected back to the
+page (303), so reloading the page never posts twice.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
+from dispatcher.auth.sessions import COMMUNE
 from dispatcher.auth.tokens import page_path
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import confirmations as airings
 from dispatcher.broadcast.confirmations import CommuneAiring, ConfirmResult
-from dispatcher.broadcast.links import LinkRefused, PageAccess, check_link
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.store.airings import Confirmation
-from dispatcher.web import pages
+from dispatcher.web import guard, login, pages
+from dispatcher.web.access import Principal
 
 log = logging.getLogger(__name__)
 
@@ -48,62 +51,66 @@ Link = Callable[[str], str]
 def add_routes(app: web.Application, rt: Runtime) -> None:
     """Add the communes' routes to ``app`` (the application of ``dispatcher serve``)."""
     routes = _CommuneRoutes(rt)
-    app.router.add_get("/c/{key}", routes.page)
-    app.router.add_post("/c/{key}/confirm", routes.confirm)
-    app.router.add_get("/c/{key}/airings.json", routes.listing)
-    app.router.add_get("/c/{key}/script/{campaign}/{name}", routes.script)
-    app.router.add_get("/c/{key}/audio/{campaign}/{name}", routes.audio)
+    add, view = guard.add_route, guard.VIEW
+    add(app, "GET", "/c/{key}", routes.page, view, "commune-page")
+    add(app, "POST", "/c/{key}/confirm", routes.confirm, guard.CHANGE, "commune-confirm")
+    add(app, "GET", "/c/{key}/airings.json", routes.listing, view, "commune-airings")
+    add(app, "GET", "/c/{key}/script/{campaign}/{name}", routes.script, view, "commune-script")
+    add(app, "GET", "/c/{key}/audio/{campaign}/{name}", routes.audio, view, "commune-audio")
 
 
 class _CommuneRoutes:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
 
-    # -- access ------------------------------------------------------------------------------
-    async def _access(self, request: web.Request, token: str | None) -> PageAccess:
-        """The request's access to the commune of its path; else 403, saying why in Vietnamese
-        when the link has expired or was revoked (its holder had it; nothing is revealed)."""
+    # -- access (the guard has checked the principal may see this unit) ------------------------
+    def _key(self, request: web.Request) -> str:
         key = request.match_info["key"]
-        try:
-            if len(key) > MAX_KEY_CHARS:
-                raise LinkRefused("unknown")
-            return await asyncio.to_thread(check_link, self.rt, key, token)
-        except LinkRefused as refused:
-            log.warning("refused %s %s: %s link", request.method, request.path, refused.reason)
-            page = pages.refused_page(refused.reason, refused.expires_at, self.rt.settings.tz)
-            raise web.HTTPForbidden(
-                text=page, content_type="text/html", headers=_PAGE_HEADERS
-            ) from None
+        if len(key) > MAX_KEY_CHARS:
+            raise web.HTTPNotFound(text="no such page\n")
+        return key
 
-    def _link(self, key: str, token: str) -> Link:
-        base = page_path(key)
-        return lambda relative: f"{base}/{relative}?{urlencode({'t': token})}"
+    def _link(self, request: web.Request) -> Link:
+        """Links under the page: with the request's token when it came with one (scripts), bare
+        for a browser signed in by cookie."""
+        base = page_path(self._key(request))
+        who = guard.principal(request)
+        token = request.query.get("t") if who.csrf is None else None
+        query = f"?{urlencode({'t': token})}" if token else ""
+        return lambda relative: f"{base}/{relative}{query}"
 
     # -- the page and the button ---------------------------------------------------------------
     async def page(self, request: web.Request) -> web.Response:
-        token = request.query.get("t", "")
-        key = (await self._access(request, token)).key
+        key = self._key(request)
+        if "t" in request.query:  # a link with its token: sign in, and drop it from the URL
+            rest = {k: v for k, v in request.query.items() if k != "t"}
+            target = page_path(key) + (f"?{urlencode(rest)}" if rest else "")
+            raise await login.sign_in(request, self.rt, request.query["t"], "link", target)
+        who = guard.principal(request)
         today = airings.today(self.rt)
         start, end = today - timedelta(PAGE_DAYS_BEFORE), today + timedelta(PAGE_DAYS_AHEAD)
         found = await self._schedule(key, start, end)
         notice = _notice(found, request.query)
         name = found[-1].commune if found else await self._name(key)
-        html = pages.commune_page(name, found, today, self._link(key, token), token, notice)
+        html = pages.commune_page(
+            name, found, today, self._link(request), who.csrf, notice, viewer=who.name,
+            read_only=not who.can_change,
+        )  # fmt: skip
         return _html(html)
 
     async def confirm(self, request: web.Request) -> web.Response:
         _same_origin(request)
+        key, who = self._key(request), guard.principal(request)
         as_json = request.content_type == "application/json"
         fields = await (_json_fields(request) if as_json else _form_fields(request))
-        token = fields.get("t") or request.query.get("t", "")
-        access = await self._access(request, token)
-        key = access.key
+        token = None if who.csrf is not None else fields.get("t") or request.query.get("t")
+        keep = {"t": token} if token else {}
         try:
-            result = await asyncio.to_thread(self._confirm, access, fields, as_json)
+            result = await asyncio.to_thread(self._confirm, key, who, fields, as_json)
         except BadInput as exc:
             if as_json:
                 return web.json_response({"error": exc.message}, status=400, dumps=_dumps)
-            back = f"{page_path(key)}?{urlencode({'t': token})}"
+            back = page_path(key) + (f"?{urlencode(keep)}" if keep else "")
             page = pages.error_page(await self._name(key), exc.message, back)
             return _html(page, status=400)
         if as_json:
@@ -111,26 +118,26 @@ class _CommuneRoutes:
             return web.json_response(body, status=201 if result.created else 200, dumps=_dumps)
         done = "new" if result.created else "already"
         when = result.confirmation.scheduled_at.astimezone(result.tz).strftime("%Y-%m-%dT%H%M")
-        query = {"t": token, "done": done, "c": result.confirmation.campaign_id, "k": when}
+        query = keep | {"done": done, "c": result.confirmation.campaign_id, "k": when}
         raise web.HTTPSeeOther(f"{page_path(key)}?{urlencode(query)}")
 
     def _confirm(
-        self, access: PageAccess, fields: Mapping[str, str], as_json: bool
+        self, key: str, who: Principal, fields: Mapping[str, str], as_json: bool
     ) -> ConfirmResult:
         source = "http" if as_json else "web"
+        by = f"{source}:{key} link {who.token_id}" if who.role == COMMUNE else f"{source}:{who.who}"
         return airings.confirm(
-            self.rt, access.key, _required(fields, "campaign"), _required(fields, "at"),
+            self.rt, key, _required(fields, "campaign"), _required(fields, "at"),
             duration_s=_duration(fields.get("duration_s")), aired_at=fields.get("aired_at"),
-            source=source, by=f"{source}:{access.key} link {access.link_id}", by_key=True,
+            source=source, by=by, by_key=True,
         )  # fmt: skip
 
     # -- JSON and files ------------------------------------------------------------------------
     async def listing(self, request: web.Request) -> web.Response:
-        token = request.query.get("t", "")
-        key = (await self._access(request, token)).key
+        key = self._key(request)
         start, end = _range(request.query, airings.today(self.rt))
         found = await self._schedule(key, start, end)
-        link = self._link(key, token)
+        link = self._link(request)
         body = {
             "commune": found[-1].commune if found else await self._name(key),
             "from": start.isoformat(), "to": end.isoformat(),
@@ -139,7 +146,7 @@ class _CommuneRoutes:
         return web.json_response(body, dumps=_dumps)
 
     async def script(self, request: web.Request) -> web.Response:
-        key = (await self._access(request, request.query.get("t"))).key
+        key = self._key(request)
         match = _SCRIPT_FILE.fullmatch(request.match_info["name"])
         airing = await self._airing(request, key, match["key"] if match else None)
         script = airing.script(match["language"]) if match else None
@@ -150,7 +157,7 @@ class _CommuneRoutes:
         return web.Response(text=text, content_type="text/plain", charset="utf-8")
 
     async def audio(self, request: web.Request) -> web.StreamResponse:
-        key = (await self._access(request, request.query.get("t"))).key
+        key = self._key(request)
         match = _AUDIO_FILE.fullmatch(request.match_info["name"])
         airing = await self._airing(request, key, match["key"] if match else None)
         script = airing.script(match["language"]) if match else None
@@ -198,8 +205,8 @@ def _same_origin(request: web.Request) -> None:
         raise web.HTTPForbidden(text="forbidden: posted from another site\n")
 
 
-# The token is in the page's URL: no referrer carries it away, no cache keeps the page.
-_PAGE_HEADERS = {"Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
+# A token may be in the URL (scripts): no referrer carries it away, no cache keeps the page.
+_PAGE_HEADERS = guard.PAGE_HEADERS
 
 
 def _html(text: str, status: int = 200) -> web.Response:

@@ -24,7 +24,6 @@ from aiohttp import web
 from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 
-from dispatcher.auth.tokens import PAGE_PREFIX
 from dispatcher.bootstrap import Runtime, gateway
 from dispatcher.core.errors import BadInput, ConfigError, DispatcherError, Problem, StoreError
 from dispatcher.core.signals import stop_on_signals
@@ -35,6 +34,7 @@ from dispatcher.ops.scheduler import SchedulerStats, run_scheduler
 from dispatcher.ops.worker import Worker, WorkerStats
 from dispatcher.sending import tracking
 from dispatcher.sending.liveness import registered
+from dispatcher.web import guard, login
 from dispatcher.web import routes as commune_routes
 
 log = logging.getLogger(__name__)
@@ -68,9 +68,9 @@ def serve(rt: Runtime, on_ready: Callable[[str], None]) -> ServiceStats:
     """Run the HTTP service and the periodic status poll until SIGTERM or SIGINT.
 
     ``on_ready`` gets the URL once the port listens. Raises :class:`ConfigError` when the port
-    cannot be bound or the gateway is the built-in simulator.
+    cannot be bound. With the built-in simulator (``gateway: simulator``, the default) it runs
+    inside this process for as long as the service: nothing reaches a real phone.
     """
-    tracking.require_provider_gateway(rt, "serve")
     return asyncio.run(_serve(rt, on_ready))
 
 
@@ -151,11 +151,15 @@ def _log_pass(polled: tracking.PollResult, expired: int, gone: int) -> None:
 def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -> web.Application:
     """The aiohttp application (routes and error handling), without a listening socket."""
     handlers = _Handlers(rt, auth_token, stats or ServiceStats())
-    app = web.Application(middlewares=[_errors])
+    app = web.Application(middlewares=[_errors, guard.guard])  # every route's access policy
+    app[guard.RUNTIME] = rt
     app.on_response_prepare.append(_security_headers)
-    app.router.add_post(STATUS_PATH, handlers.status_callback)
-    app.router.add_post(INBOUND_PATH, handlers.inbound)
-    app.router.add_get(HEALTH_PATH, handlers.health)
+    # Public: Twilio's requests are checked by their signature, /health tells outsiders ok only.
+    add, public = guard.add_route, guard.PUBLIC
+    add(app, "POST", STATUS_PATH, handlers.status_callback, public, "twilio-status")
+    add(app, "POST", INBOUND_PATH, handlers.inbound, public, "twilio-inbound")
+    add(app, "GET", HEALTH_PATH, handlers.health, public, "health")
+    login.add_routes(app, rt)  # /login, /logout, /
     commune_routes.add_routes(app, rt)  # /c/<commune>: pages, "Đã phát", airings.json, files
     return app
 
@@ -180,7 +184,7 @@ async def _errors(
 
 
 # Every answer: no sniffing, no framing, no referrer; the pages load nothing from elsewhere and
-# post only to themselves. Pages of /c/ carry a token in their URL: never cached.
+# post only to themselves. Nothing is cached: pages are per person, some URLs carry a token.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; media-src 'self'; "
@@ -195,8 +199,7 @@ SECURITY_HEADERS = {
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if request.path.startswith(PAGE_PREFIX):
-        response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "no-store"
 
 
 class _Handlers:
