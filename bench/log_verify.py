@@ -8,7 +8,9 @@ as the scheduler does, which writes and chains N ``pending`` events; not timed).
 same round, each measured as a child process (wall time, peak resident set and CPU time from
 ``wait4``):
 
-- ``dispatcher log verify``;
+- ``dispatcher log verify --jobs 1`` (one process);
+- ``dispatcher log verify`` (as many processes as CPUs: its CPU time here is the parent's only,
+  the walking processes are not its children; compare wall times);
 - the baseline: a plain script that streams the same records through the DB-API driver and
   hashes each with hashlib (what reading and hashing cost, without the chain's checks).
 
@@ -64,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             with lib.fresh_database(db, f"bench_verify_{tag}") as url:
                 lib.materialize_in_child(url, campaign)
-                kinds = ["verify", "baseline"]
+                kinds = ["verify-1", "verify", "baseline"]
                 for run in range(1, args.runs + 1):
                     for kind in kinds:
                         measured = _measure(url, kind)
@@ -83,7 +85,8 @@ def _measure(url: str, kind: str) -> tuple[float, float, float]:
     if kind == "baseline":
         command = [sys.executable, "-c", BASELINE, url]
     else:
-        command = [lib.dispatcher_bin(), "log", "verify"]
+        jobs = ["--jobs", "1"] if kind == "verify-1" else []
+        command = [lib.dispatcher_bin(), "log", "verify", *jobs]
     return lib.measure_child(command, url, WORK)
 
 

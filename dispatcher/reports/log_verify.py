@@ -21,7 +21,8 @@ from itertools import repeat
 from dispatcher.bootstrap import Runtime
 from dispatcher.core.chain import GENESIS, link
 from dispatcher.core.errors import BadInput, Problem
-from dispatcher.store.chain import CHAINED, ChainEntry
+from dispatcher.store.chain import CHAINED
+from dispatcher.store.chain_walk import ChainEntry
 from dispatcher.store.db import make_engine
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 

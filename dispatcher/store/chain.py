@@ -14,15 +14,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, text, type_coerce
+from sqlalchemy import Select, and_, exists, func, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.types import NullType
 
 from dispatcher.core.chain import GENESIS, link
-from dispatcher.store.chain_text import times_as_text
 from dispatcher.store.models import (
     ActivityRow,
     AiringConfirmationRow,
@@ -191,89 +189,7 @@ def _chained(table: str, key: Any) -> ColumnElement[bool]:
     return exists().where(and_(ChainRow.source == table, ChainRow.record_id == key))
 
 
-# -- reading it back, for `log verify` -----------------------------------------------------------
-
-
-class ChainEntry(NamedTuple):
-    """One position of the chain with the record it names (``values``: None if it is gone;
-    its times and days as the ISO text the chain hashes)."""
-
-    seq: int
-    source: str
-    record_id: int
-    hash: str
-    values: Sequence[Any] | None
-
-
-class ChainRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def head(self) -> tuple[int, str]:
-        """The last position and its hash; (0, GENESIS) for an empty chain."""
-        return chain_head(self.session)
-
-    def position(self, seq: int) -> str | None:
-        """The hash chained at position ``seq``, if that position exists."""
-        return self.session.scalar(select(ChainRow.hash).where(ChainRow.seq == seq))
-
-    def pages(self, after: int, last: int) -> Iterator[list[ChainEntry]]:
-        """The positions after ``after`` up to ``last``, in order, each with its record, a
-        page at a time so memory stays flat however long the chain. Per page, each table's
-        positions come joined to their records in one query of the chained columns (one row
-        read per record; a join of every table would cost 70 columns a row, and a read of
-        the positions then of the records two rows)."""
-        connection = self.session.connection()  # Core rows: the ORM's loading is not needed
-        while after < last:
-            upto = min(after + PAGE, last)
-            in_page = and_(ChainRow.seq > after, ChainRow.seq <= upto)
-            sources = connection.execute(select(ChainRow.source).where(in_page).distinct())
-            entries: list[ChainEntry] = []
-            for (source,) in sources.all():
-                entries += _joined(connection, source, in_page)
-            entries.sort()  # each table's run is in order already: a merge
-            yield entries
-            after = upto
-
-    def unchained(self, table: str) -> int | None:
-        """The first record of ``table`` that no chain position names."""
-        model = CHAINED[table][0]
-        key = model.id  # type: ignore[attr-defined]
-        query = select(key).where(~_chained(table, key)).order_by(key).limit(1)
-        return self.session.scalar(query)
-
-    def foreign(self) -> tuple[int, str] | None:
-        """The first position naming a table that is not chained (a forged entry)."""
-        query = select(ChainRow.seq, ChainRow.source).where(ChainRow.source.not_in(CHAINED))
-        row = self.session.execute(query.order_by(ChainRow.seq).limit(1)).first()
-        return (row[0], row[1]) if row else None
-
-
-_CHAIN = (ChainRow.seq, ChainRow.source, ChainRow.record_id, ChainRow.hash)
-_TEXTS = {table: times_as_text(chained_columns(table)) for table in CHAINED}
-
-
-def _joined(connection: Any, source: str, in_page: ColumnElement[bool]) -> list[ChainEntry]:
-    """One table's positions in a page, each with its record's chained values."""
-    # `source || ''`: compared as is, SQLite walks the (source, record_id) index over the
-    # whole table for every page instead of the page's range of positions.
-    of_source = ChainRow.source.concat("") == source
-    if source not in CHAINED:  # a forged position: named, for the walk to report
-        rows = connection.execute(select(*_CHAIN).where(in_page, of_source)).all()
-        return [ChainEntry(row[0], row[1], row[2], row[3], None) for row in rows]
-    model, columns = CHAINED[source][0], chained_columns(source)
-    texts = _TEXTS[source]
-    stored = [type_coerce(c, NullType()) if i in texts else c for i, c in enumerate(columns)]
-    query = (
-        select(*_CHAIN, *stored)
-        .select_from(ChainRow)
-        .outerjoin(model, columns[0] == ChainRow.record_id)
-        .where(in_page, of_source)
-    )
-    entries = []
-    for row in connection.execute(query).all():
-        values = None if row[4] is None else list(row[4:])
-        for index, as_text in texts.items() if values else ():
-            values[index] = as_text(values[index])  # type: ignore[index]
-        entries.append(ChainEntry(row[0], row[1], row[2], row[3], values))
-    return entries
+def unchained_query(table: str) -> Select[Any]:
+    """The first record of ``table`` that no chain position names."""
+    key = CHAINED[table][0].id  # type: ignore[attr-defined]
+    return select(key).where(~_chained(table, key)).order_by(key).limit(1)

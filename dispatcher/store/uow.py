@@ -18,7 +18,8 @@ from dispatcher.store.approvals import ApprovalRepository
 from dispatcher.store.audit import AuditRepository
 from dispatcher.store.budgets import BudgetRepository
 from dispatcher.store.caps import CapRepository
-from dispatcher.store.chain import ChainRepository, forget_pending, note_flushed, seal
+from dispatcher.store.chain import forget_pending, note_flushed, seal
+from dispatcher.store.chain_walk import ChainRepository
 from dispatcher.store.db import current_revision, head_revision, make_engine
 from dispatcher.store.optouts import OptOutRepository
 from dispatcher.store.outreach import OutreachRepository

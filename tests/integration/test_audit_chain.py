@@ -21,6 +21,7 @@ from dispatcher.reports.log_verify import (
     verify_in_parallel,
 )
 from dispatcher.store import chain as chain_store
+from dispatcher.store import chain_walk
 from dispatcher.store.airings import Confirmation
 from dispatcher.store.chain import CHAINED
 from dispatcher.store.db import make_engine
@@ -282,7 +283,7 @@ def test_the_walk_is_the_same_in_pages_of_any_size(
 ) -> None:
     _history(engine)
     whole = _verify(engine)
-    monkeypatch.setattr(chain_store, "PAGE", 2)  # every page boundary
+    monkeypatch.setattr(chain_walk, "PAGE", 2)  # every page boundary
     assert _verify(engine) == whole and whole.broken is None and whole.records > 20
     with engine.connect() as conn:
         last = conn.scalar(text("SELECT max(id) FROM delivery_log"))
