@@ -2,9 +2,9 @@
 
 Communes are data, not code: they merge (Văn Quan went from 17 units to 15 in late 2024) and
 districts were abolished in 2025. The registry (``units_file`` in config.yaml, by default
-``campaigns/units.yaml``) lists every unit with its GSO code, its full name, its kind, the code of
-the unit above it and the days it existed; campaigns name their communes from it and airings go
-only to communes that exist on the airing's date.
+``units.yaml`` next to it) lists every unit with its GSO code, its full name, its kind, the code
+of the unit above it and the days it existed; campaigns name their communes from it and airings
+go only to communes that exist on the airing's date.
 
 A unit may keep its code, or its name, across a rearrangement, so neither names one unit for
 ever: two entries may share a code or a name only when their dates do not overlap.

@@ -5,7 +5,7 @@ column) by name or GSO code; each must be a commune of the registry, and exist o
 the broadcast. One merged away mid-campaign stops getting airings: :func:`commune_notes` says so
 (a note for ``validate`` and ``plan``, not an error).
 
-Without a registry file at the default path (``campaigns/units.yaml``, config key
+Without a registry file at the default path (``units.yaml`` next to config.yaml, config key
 ``units_file``) names are taken as written and never checked; a registry named explicitly in
 config.yaml must exist.
 """

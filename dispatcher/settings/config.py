@@ -278,7 +278,7 @@ class Settings(_Frozen):
     # nothing written here may make api.twilio.com, which reaches real phones, count as a test.
     gateway_is_real: Literal["auto", True] = "auto"
     # The administrative units registry (communes and their validity dates); relative to this file.
-    units_file: Path = Path("campaigns/units.yaml")
+    units_file: Path = Path("units.yaml")  # next to config.yaml: not in the campaigns folder
     # Directory that relative paths in this file are resolved against.
     base_dir: Path = Field(Path("."), exclude=True)
 

@@ -103,6 +103,7 @@ def _base_env() -> dict[str, str]:
 @pytest.fixture
 def workspace(tmp_path: Path, db_url: str) -> Workspace:
     shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     shutil.copytree(REPO / "audio" / "templates", tmp_path / "audio" / "templates")
     config = tmp_path / "config.yaml"
     config.write_text(

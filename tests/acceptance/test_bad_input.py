@@ -282,6 +282,7 @@ def validated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Validated]:
     """`dispatcher validate` over every case at once (validate touches no database)."""
     root = tmp_path_factory.mktemp("bad-campaigns")
     shutil.copytree(REPO / "campaigns", root / "campaigns")
+    shutil.copy(REPO / "units.yaml", root / "units.yaml")
     shutil.copytree(REPO / "audio" / "templates", root / "audio" / "templates")
     ws = Workspace(root, _base_env())
     for case in CASES:

@@ -124,7 +124,7 @@ def test_pull_with_nothing_that_day(workspace: Workspace) -> None:
     [
         (["--commune", "Xã Không Có", "--date", "16/09/2024"],
          "Error: --commune: 'Xã Không Có' is not a commune in the units registry "
-         "campaigns/units.yaml"),
+         "units.yaml"),
         (["--commune", "Xã Tân Đoàn", "--date", "31/09/2024"],
          "Error: --date: '31/09/2024' is not a date: day is out of range for month"),
         (["--commune", "Xã Tân Đoàn", "--from", "2024-09-16"],

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -73,6 +74,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sample]:
     """One run of validate and plan over the sample, and over a copy whose schedule is ahead."""
     root = tmp_path_factory.mktemp("sample")
     shutil.copytree(REPO / "campaigns", root / "campaigns")
+    shutil.copy(REPO / "units.yaml", root / "units.yaml")
     shutil.copytree(REPO / "audio" / "templates", root / "audio" / "templates")
     ws = Workspace(root, _base_env())  # plan needs no database: the default settings do
     start = datetime.now(VN).date() + timedelta(days=1)  # tomorrow: all of it is ahead
@@ -100,17 +102,40 @@ def test_validate_accepts_the_sample(sample: Sample) -> None:
     assert sample.validate == f"{SAMPLE}: ok\n"  # and exit 0, checked by _run_all
 
 
+def test_validate_passes_on_every_yaml_file_of_the_shipped_campaigns_folder(
+    tmp_path: Path,
+) -> None:
+    # `dispatcher validate campaigns/*.yaml` as an operator types it: the folder `serve` scans
+    # holds campaigns only (the units registry lives next to config.yaml).
+    shutil.copytree(REPO / "campaigns", tmp_path / "campaigns")
+    shutil.copytree(REPO / "audio" / "templates", tmp_path / "audio" / "templates")
+    shutil.copy(REPO / "config.yaml", tmp_path / "config.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
+    files = sorted(
+        p.relative_to(tmp_path).as_posix()
+        for pattern in ("*.yaml", "*.yml")
+        for p in (tmp_path / "campaigns").glob(pattern)
+    )
+    result = Workspace(tmp_path, _base_env()).run("validate", *files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines() == [f"{f}: ok" for f in files]
+
+
 def test_plan_table_counts_recipients_and_segments(sample: Sample) -> None:
     lines = sample.table.splitlines()
-    assert lines[:6] == [
+    assert lines[:5] == [
         "Campaign 2g-shutdown-2024: Dừng công nghệ di động 2G",
         "Recipients:  272 valid, 16 invalid, 10 duplicates, 2 excluded",
         "SMS:         GSM-7, longest message 159 characters = 1 segment(s)",
         "Total:       272 segments over all messages",
-        "Not sent to:",
-        # a value as written keeps only its first and last three digits (`--full`: all of it)
-        "  campaigns/lists/2g-only.csv:7: 020x xxxx 606: landline: cannot receive SMS",
+        "Preview:     the first 3 of 272 messages as sent (--preview N for more, 0 for none)",
     ]
+    rejected = lines.index("Not sent to:")
+    assert rejected == 5 + 3 * 2  # each of the 3 previewed messages: its number, then its body
+    # a value as written keeps only its first and last three digits (`--full`: all of it)
+    assert lines[rejected + 1] == (
+        "  campaigns/lists/2g-only.csv:7: 020x xxxx 606: landline: cannot receive SMS"
+    )
 
 
 def test_plan_table_masks_the_numbers_it_did_not_send_to(sample: Sample) -> None:

@@ -34,7 +34,7 @@ NOW = datetime(2024, 12, 20, 9, 0, tzinfo=VN)
 @pytest.fixture
 def rt(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     environ = {"USER": "can-bo-xa"}
     with runtime(settings(tmp_path, db_url), clock=FakeClock(NOW), environ=environ) as rt:
@@ -85,7 +85,7 @@ def test_every_problem_is_named_at_once_and_nothing_is_written(rt: Runtime) -> N
                                     date="31/02/2024", note="x\x00"))  # fmt: skip
     assert _problems(caught) == [
         "--date: '31/02/2024' is not a day like 05/12/2024 or 2024-12-05",
-        "--unit: 'Tan Doann' is not a unit in the units registry campaigns/units.yaml "
+        "--unit: 'Tan Doann' is not a unit in the units registry units.yaml "
         "(did you mean Xã Tân Đoàn?)",
         "--form: 'hopdan' is not a form of communication (did you mean meeting? forms: sms, "
         "loudspeaker, web, social, press, banner, leaflet, door_to_door, meeting, other)",
@@ -373,7 +373,7 @@ def test_a_period_cut_off_on_the_15th_counts_from_the_15th_of_the_month_before(
     tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     cut = settings(tmp_path, db_url, report={"period_start_day": 15})
     with runtime(cut, clock=FakeClock(NOW), environ={}) as rt:

@@ -50,7 +50,7 @@ def write_campaign(folder: Path, start: str = "2024-09-30", end: str = "2024-10-
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

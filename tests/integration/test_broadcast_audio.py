@@ -51,7 +51,7 @@ def espeak() -> None:
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An operator's folder: the shipped units registry, two recordings, no config file."""
     (tmp_path / "campaigns" / "ghi-am").mkdir(parents=True)
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     _recording(tmp_path / "campaigns" / "ghi-am" / "tan-doan.wav", 2.0)
     _recording(tmp_path / "campaigns" / "ghi-am" / "tay.mp3", 3.0)
     monkeypatch.chdir(tmp_path)
@@ -191,7 +191,7 @@ def test_without_a_voice_scripts_are_written_recordings_play_and_the_reason_is_s
          "communes"),
         (["    - {file: ghi-am/tay.mp3, commune: Xã Không Có}"],
          "13: broadcast.recordings[0].commune: 'Xã Không Có' is not a commune in the units "
-         "registry campaigns/units.yaml"),
+         "registry units.yaml"),
         (["    - {file: ghi-am/tay.mp3, commune: Tân Đoàn, at: '2024-08-05 06:30'}"],
          "13: broadcast.recordings[0].at: Tân Đoàn has no airing at 06:30 05/08/2024 "
          "(airings: 06:00, 05/08/2024–06/08/2024)"),

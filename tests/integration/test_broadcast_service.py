@@ -31,7 +31,7 @@ SCRIPT = "Bà con {{ commune|in_sentence }} gọi 1800 8098 trước 16/10/2024.
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An operator's folder: the shipped units registry, no config (the defaults apply)."""
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -67,7 +67,7 @@ def test_unknown_communes_are_errors_at_their_line(folder: Path) -> None:
     path = campaign(folder, *broadcast("[Xã Tân Doàn, Huyện Văn Quan]", "2024-08-01", "2024-08-31"))
     assert problems(path) == [
         "campaigns/thu-nghiem.yaml:5: broadcast.communes[0]: 'Xã Tân Doàn' is not a commune in "
-        "the units registry campaigns/units.yaml (did you mean Xã Tân Đoàn?)",
+        "the units registry units.yaml (did you mean Xã Tân Đoàn?)",
         "campaigns/thu-nghiem.yaml:5: broadcast.communes[1]: 'Huyện Văn Quan' is a district, not "
         "a commune",
     ]
@@ -77,7 +77,7 @@ def test_a_commune_list_file_is_checked_row_by_row(folder: Path) -> None:
     (folder / "campaigns" / "xa.csv").write_text("name\nXã Tân Đoàn\nXã Lạ\n", encoding="utf-8")
     path = campaign(folder, *broadcast("xa.csv", "2024-08-01", "2024-08-31"))
     assert problems(path) == [
-        "campaigns/xa.csv:3: 'Xã Lạ' is not a commune in the units registry campaigns/units.yaml"
+        "campaigns/xa.csv:3: 'Xã Lạ' is not a commune in the units registry units.yaml"
     ]
 
 
@@ -106,7 +106,7 @@ def test_a_commune_merged_mid_campaign_is_a_note_and_stops_airing(folder: Path) 
 
 
 def test_without_a_registry_names_are_taken_as_written(folder: Path) -> None:
-    (folder / "campaigns" / "units.yaml").unlink()
+    (folder / "units.yaml").unlink()
     path = campaign(folder, *broadcast("[Xã Không Có]", "2024-08-01", "2024-08-01"))
     assert problems(path) == []
 

@@ -51,7 +51,7 @@ def _campaign(folder: Path, campaign_id: str, commune: str, time: str) -> Path:
 @pytest.fixture
 def rt(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     (tmp_path / "campaigns").mkdir()
-    (tmp_path / "campaigns" / "units.yaml").write_text(UNITS, encoding="utf-8")
+    (tmp_path / "units.yaml").write_text(UNITS, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     with runtime(settings(tmp_path, db_url), clock=FakeClock(NOW), environ={"USER": "thu"}) as rt:
         for campaign_id, commune, time in (("loa-a", "Xã Tân Thành", "06:00"),

@@ -46,7 +46,7 @@ Steps = Callable[[TestClient[Any, Any]], Awaitable[T]]
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

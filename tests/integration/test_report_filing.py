@@ -32,7 +32,7 @@ DOCUMENT = {"report": {"document": {"issuer": "Phòng Văn hóa và Thông tin",
 @pytest.fixture
 def rt(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runtime]:
     (tmp_path / "campaigns").mkdir()
-    shutil.copy(REPO / "campaigns" / "units.yaml", tmp_path / "campaigns" / "units.yaml")
+    shutil.copy(REPO / "units.yaml", tmp_path / "units.yaml")
     monkeypatch.chdir(tmp_path)
     configured = settings(tmp_path, db_url, **DOCUMENT)
     with runtime(configured, clock=FakeClock(NOW), environ={"USER": "thu"}) as rt:

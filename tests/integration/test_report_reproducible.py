@@ -56,8 +56,8 @@ def rt(
     tmp_path: Path, db_url: str, script_cache: ScriptCache, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Runtime]:
     (tmp_path / "campaigns").mkdir()
-    units = Path(__file__).resolve().parents[2] / "campaigns" / "units.yaml"
-    (tmp_path / "campaigns" / "units.yaml").write_bytes(units.read_bytes())
+    units = Path(__file__).resolve().parents[2] / "units.yaml"
+    (tmp_path / "units.yaml").write_bytes(units.read_bytes())
     monkeypatch.chdir(tmp_path)
     with runtime(settings(tmp_path, db_url), clock=FakeClock(NOW), environ={"USER": "thu"}) as rt:
         path = write_campaign(tmp_path)

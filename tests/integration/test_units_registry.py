@@ -13,7 +13,7 @@ from dispatcher.core.errors import BadInput, ConfigError
 from dispatcher.settings.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = REPO / "campaigns" / "units.yaml"
+SHIPPED = REPO / "units.yaml"
 HEAD = ["units:", '  - {code: "20", name: Tỉnh Lạng Sơn, kind: tinh}']  # lines 1-2
 
 
@@ -145,7 +145,6 @@ def test_the_configured_registry(tmp_path: Path) -> None:
         str(caught.value.problems[0])
         == f"{tmp_path}/gone.yaml: units_file: units registry not found"
     )
-    (tmp_path / "campaigns").mkdir()
-    (tmp_path / "campaigns" / "units.yaml").write_text("\n".join(HEAD) + "\n", encoding="utf-8")
+    (tmp_path / "units.yaml").write_text("\n".join(HEAD) + "\n", encoding="utf-8")
     registry = units_registry(Settings.model_validate(base))
     assert registry is not None and [u.code for u in registry.units] == ["20"]
