@@ -7,16 +7,19 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from dispatcher.core.clock import Clock, SystemClock
 from dispatcher.gateways.base import simulator_run_identity
 from dispatcher.gateways.retry import RetryPolicy
-from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
 from dispatcher.settings.config import Settings
 from dispatcher.store.db import make_engine, require_current, upgrade
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
+
+if TYPE_CHECKING:  # the twilio client and aiohttp load only for a command that sends (~0.25 s)
+    from dispatcher.gateways.twilio import TwilioGateway
 
 SIMULATOR_SENDER = "DISPATCHER"  # the simulator needs a From; real campaigns name theirs
 
@@ -58,6 +61,8 @@ def runtime(
 @contextmanager
 def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
     """The configured gateway; with ``simulator``, a private simulator runs for its lifetime."""
+    from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
+
     sending = rt.settings.sending
     policy = RetryPolicy.from_settings(sending.retry)
     if rt.settings.gateway == "twilio":

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from dispatcher.core.errors import ConfigError, Problem, StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = "dispatcher.store:migrations"
 LOCK_KEY = 0x64697370  # "disp": the advisory lock that serializes migrations
@@ -65,6 +64,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # Alembic loads when a database is opened (~0.2 s)
+
     config = Config()
     config.set_main_option("script_location", MIGRATIONS)
     config.attributes["engine"] = engine
@@ -72,10 +73,14 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -96,6 +101,8 @@ def upgrade(engine: Engine) -> bool:
                     key = {"key": LOCK_KEY}
                     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), key)
                 config.attributes["connection"] = connection
+                from alembic import command
+
                 command.upgrade(config, "head")
         finally:
             if migrating is not engine:
