@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from dispatcher.core.outbox import NewDelivery
 from dispatcher.sending.pacing import Pacer, TokenBucket, assign_senders, duration_s
+from dispatcher.sending.send import pacing_for
+from dispatcher.settings.config import Settings
 
 
 class Clock:
@@ -98,3 +100,12 @@ def test_a_single_sender_takes_everything() -> None:
 
 def test_duration_at_the_combined_rate() -> None:
     assert duration_s(3600, ["A", "B"], lambda s: {"A": 10, "B": 20}[s or ""]) == 120
+
+
+def test_the_built_in_simulator_is_not_paced_any_real_gateway_is() -> None:
+    """The demo's send through the built-in simulator does not wait out Twilio's per-sender
+    rate; `gateway: twilio` (Twilio, or a standalone simulator standing in for it) keeps the
+    pacing exactly as configured."""
+    pacer = Pacer(1.0, 1, {})
+    assert pacing_for(Settings(gateway="simulator"), pacer) is None
+    assert pacing_for(Settings(gateway="twilio"), pacer) is pacer
