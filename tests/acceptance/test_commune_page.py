@@ -48,26 +48,21 @@ def _token_commands(workspace: Workspace, url: str) -> None:
     listing = _ok(workspace.run("token", "list"))
     assert url.split("t=")[1] not in listing
     header, tan_doan, trang_cac = listing.splitlines()
-    assert header.split() == ["ID", "COMMUNE", "CODE", "STATE", "MADE", "BY", "EXPIRES",
-                              "REVOKED", "BY"]  # fmt: skip
-    assert tan_doan.split()[:7] == [
-        "1",
-        "Xã",
-        "Tân",
-        "Đoàn",
-        "06307",
-        "active",
-        tan_doan.split()[6],
-    ]
+    assert header.split() == ["ID", "ROLE", "NAME", "COMMUNE", "CODE", "STATE", "MADE", "BY",
+                              "EXPIRES", "REVOKED", "BY"]  # fmt: skip
+    assert tan_doan.split()[:8] == ["1", "commune", "-", "Xã", "Tân", "Đoàn", "06307", "active"]
     assert " thu " in tan_doan and "Tràng Các" in trang_cac
     assert _refused(workspace.run("token", "revoke", "9")) == (
-        "Error: ID: no such link: 9 (see `dispatcher token list`)\n"
+        "Error: ID: no such token: 9 (see `dispatcher token list`)\n"
     )
     assert _refused(workspace.run("broadcast", "link", "--commune", "06307", "--days", "0")) == (
         "Error: --days: 0 is not a number of days from 1 to 3650\n"
     )
     done = _ok(workspace.run("token", "revoke", "--commune", "Tràng Các", "--reason", "lost"))
-    assert done == "Revoked 1 link(s): 2 (Xã Tràng Các). They open nothing from now on.\n"
+    assert done == (
+        "Revoked 1 token(s): 2 (Xã Tràng Các). They open nothing from now on, and the browsers "
+        "signed in with them are signed out.\n"
+    )
     assert [line.split()[0] for line in _ok(workspace.run("token", "list")).splitlines()] == [
         "ID",
         "1",
