@@ -23,9 +23,6 @@ from pathlib import Path
 from typing import IO, Any
 from xml.etree import ElementTree
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-
 from dispatcher.audience.list_encoding import decode_problem, detect_encoding, open_bytes
 from dispatcher.audience.list_headers import MAX_COLUMNS, PHONE_COLUMN, column_names
 from dispatcher.core.errors import BadInput, Problem
@@ -313,6 +310,11 @@ def _check_unpacked_size(path: Path, display: str) -> None:
 
 
 def _sheet_rows(path: Path, display: str) -> Iterator[tuple[int, list[str]]]:
+    # Imported here: openpyxl (and numpy, which it loads) is a third of `validate`'s start-up,
+    # and most lists are CSV.
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     # The file is ours to close: openpyxl leaves it open when a damaged workbook stops it.
     with open_bytes(path, display) as handle:
         try:

@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -27,12 +27,14 @@ from dispatcher.core import schedule
 from dispatcher.core.errors import EXIT_HALTED, EXIT_OK, EXIT_SOME_FAILED
 from dispatcher.core.status import RANK, REACHED_PROVIDER, Status
 from dispatcher.core.text import spreadsheet_safe
-from dispatcher.ops.worker import WorkerStats
-from dispatcher.safety.optouts import Change, ImportResult, OptOut
-from dispatcher.sending.send import OccurrenceRun, SendReport, ValidationResult
-from dispatcher.sending.sender import Progress
-from dispatcher.sending.tracking import ReconcileResult
-from dispatcher.web.service import ServiceStats
+
+if TYPE_CHECKING:  # annotations only: importing them would load the service layer at start-up
+    from dispatcher.ops.worker import WorkerStats
+    from dispatcher.safety.optouts import Change, ImportResult, OptOut
+    from dispatcher.sending.send import OccurrenceRun, SendReport, ValidationResult
+    from dispatcher.sending.sender import Progress
+    from dispatcher.sending.tracking import ReconcileResult
+    from dispatcher.web.service import ServiceStats
 
 DELIVERED_NOTE = "(In Vietnam 'delivered' is only the SMS centre's acknowledgement.)"
 
