@@ -10,7 +10,7 @@ settings left in the folder) is skipped with one line, not reported as a broken 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,11 +46,14 @@ class Survey:
     clashes: dict[Path, Problem] = field(default_factory=dict)  # an id another file has too
 
 
-def survey(paths: Sequence[Path]) -> Survey:
+def survey(paths: Sequence[Path], reading: Callable[[Path], None] | None = None) -> Survey:
     """Which files are no campaigns, and which share an id. A file that does not even parse is
-    neither: loading it reports its own problems."""
+    neither: loading it reports its own problems. ``reading(path)`` is told of each file before
+    it is read (a read can hang, on a dead network share: the caller can say where)."""
     found, ids, seen = Survey(), [], set()
     for path in paths:
+        if reading is not None:
+            reading(path)
         if path.resolve() in seen:  # the same file named twice is one campaign
             continue
         seen.add(path.resolve())

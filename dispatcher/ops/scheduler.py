@@ -50,7 +50,7 @@ class SchedulerStats:
 def schedule_pass(rt: Runtime, stats: SchedulerStats) -> None:
     """One look at every campaign file; errors are per file and logged, never fatal."""
     paths = campaign_files(rt.settings.resolved_campaigns_dir)
-    found = survey(paths)
+    found = survey(paths, reading=lambda path: setattr(stats, "current_file", str(path)))
     for path in paths:
         stats.current_file = str(path)
         if path in found.skipped:
