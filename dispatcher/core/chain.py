@@ -41,9 +41,7 @@ def _dumps(table: str, values: Sequence[object]) -> bytes:
 
 def link(previous: str, table: str, values: Sequence[object]) -> str:
     """The hash of one record, given the previous record's hash (hex)."""
-    digest = hashlib.sha256(bytes.fromhex(previous))
-    digest.update(canonical(table, values))
-    return digest.hexdigest()
+    return hashlib.sha256(bytes.fromhex(previous) + canonical(table, values)).hexdigest()
 
 
 def _moment(value: datetime) -> str:
@@ -54,7 +52,7 @@ def _moment(value: datetime) -> str:
 _JSON: dict[type, Callable[..., str]] = {
     str: encode_basestring,
     int: int.__repr__,
-    type(None): lambda _: "null",
+    type(None): {None: "null"}.get,  # a C call, not a lambda: most records hold a few
     datetime: _moment,
     date: lambda value: encode_basestring(value.isoformat()),
 }
