@@ -284,7 +284,10 @@ def _trace_child(campaign: str, key: str, out: str) -> int:
 
         def seal(session: Any) -> None:
             pending = session.info.get("audit_chain") or {}
-            noted = sum(len(p.ids) for p in pending.values())
+            noted = sum(  # ids read back, values handed over, and INSERT ... SELECTs
+                len(p.ids | set(getattr(p, "records", {}))) + len(getattr(p, "selections", []))
+                for p in pending.values()
+            )
             started = time.time()
             try:
                 original_seal(session)
