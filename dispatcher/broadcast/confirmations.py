@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast.commune_keys import matching_names, names_for_key
 from dispatcher.broadcast.scripts import AiringScript
-from dispatcher.broadcast.service import commune_airings
+from dispatcher.broadcast.service import HALTED_VI, commune_airings
 from dispatcher.broadcast.units import units_registry
-from dispatcher.core.errors import BadInput, Problem
+from dispatcher.core.errors import BadInput, DispatcherError, Problem
 from dispatcher.core.operator import operator
 from dispatcher.core.schedule import format_datetime_vi, instant, localize, occurrence_key
 from dispatcher.store.airings import AiringRepository, Confirmation, PlannedAiring
@@ -34,6 +34,10 @@ _VIETNAMESE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})[ T]+(\d{1,2}):(\d{2})")
 # Field names as each caller shows them: options on the command line, keys in forms and JSON.
 _CLI_FIELDS = {"commune": "--commune", "campaign": "--campaign", "at": "--at",
                "aired_at": "--aired-at", "duration_s": "--duration"}  # fmt: skip
+
+
+class CampaignHalted(DispatcherError):
+    """The campaign is paused or canceled: its airings cannot be confirmed (the pages: 409)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ def confirm(
     ``by_key``, a page's unit key, matched exactly (the pages' confirmations). An
     airing not in the plan is :class:`BadInput` naming the field and the nearest planned
     airings; so is one more than :data:`EARLY_CONFIRM` ahead, or an ``aired_at`` in the future.
+    A paused or canceled campaign's airing is :class:`CampaignHalted`.
     ``aired_at`` defaults to the scheduled time (to now, for an airing confirmed early).
     """
     if source not in SOURCES:
@@ -95,6 +100,9 @@ def confirm(
     now = instant(rt.clock.now())  # UTC, as the database gives times back
     with rt.uow() as uow:
         repo = uow.repo.airings
+        if (state := repo.halted_campaigns().get(campaign_id)) is not None:
+            why = HALTED_VI.get(state, state)
+            raise CampaignHalted(f"Không thể xác nhận: {why} ({campaign_id}).")
         planned, tz = _find_planned(rt, repo, commune, campaign_id, at, source, by_key)
         new = Confirmation(
             campaign_id=campaign_id, commune=planned.commune,

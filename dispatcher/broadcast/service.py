@@ -46,6 +46,9 @@ from dispatcher.settings.config import Settings
 
 log = logging.getLogger(__name__)
 
+# Why a campaign's airings are off the plan, as the communes read it (campaigns.state).
+HALTED_VI = {"paused": "chiến dịch đang tạm dừng", "canceled": "chiến dịch đã bị hủy"}
+
 
 @dataclass(frozen=True)
 class ScriptsResult:
@@ -222,7 +225,9 @@ def commune_scripts(
     """Every (campaign, script) of the commune in each campaign's ``window``, by time; and the
     registered campaigns skipped because their file (or its communes) no longer loads."""
     units = units_registry(rt.settings)
-    prepared, skipped = _prepared(rt, campaign_files, units)
+    prepared, skipped, halted = _prepared(rt, campaign_files, units)
+    if not prepared and halted:  # every campaign paused or canceled: nothing airs, no error
+        return [], skipped
     known = {name for _, s in prepared for c in s.communes for name in names_of(c)}
     wanted = set(names_for_key(commune, units, known)) if by_key else set()
     if not by_key:
@@ -241,19 +246,23 @@ def commune_scripts(
 
 def _prepared(
     rt: Runtime, files: Sequence[Path], units: UnitsRegistry | None
-) -> tuple[list[tuple[Campaign, CampaignScripts]], list[str]]:
-    """The given campaigns (their errors are the user's), then the registered ones not given."""
+) -> tuple[list[tuple[Campaign, CampaignScripts]], list[str], bool]:
+    """The given campaigns (their errors are the user's), then the registered ones not given;
+    paused and canceled ones left out (a given file named among the skipped), so nothing of
+    theirs is aired; and whether any campaign was left out so."""
     rate = rt.settings.broadcast.syllables_per_minute
     given = [load_campaign(path) for path in files]
     ids = (IdAt(c.display_path, c.id, c.doc.line_of(["id"])) for c in given)
     if clashes := id_clashes(ids):  # two given files would air as one campaign
         raise BadInput(list(clashes.values()))
-    prepared = [(c, CampaignScripts(c, units, rate)) for c in given]
     with rt.uow() as uow:
         sources = uow.repo.campaign_sources()
-    skipped = []
+        halted = uow.repo.airings.halted_campaigns()
+    # A file given is named when left out; registered ones just drop off the plan.
+    skipped = [f"{c.id}: {HALTED_VI.get(halted[c.id])}" for c in given if c.id in halted]
+    prepared = [(c, CampaignScripts(c, units, rate)) for c in given if c.id not in halted]
     for campaign_id, source in sources:
-        if any(c.id == campaign_id for c in given):
+        if campaign_id in halted or any(c.id == campaign_id for c in given):
             continue
         try:
             campaign = load_campaign(Path(source))
@@ -263,4 +272,4 @@ def _prepared(
         except DispatcherError as exc:
             log.warning("campaign %s (%s) skipped: %s", campaign_id, source, exc.message)
             skipped.append(f"{campaign_id} ({source}): {exc.message}")
-    return prepared, skipped
+    return prepared, skipped, bool(halted)

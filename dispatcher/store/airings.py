@@ -24,6 +24,9 @@ from dispatcher.store.models import AiringConfirmationRow, AiringRow, CampaignRo
 from dispatcher.store.reports import local_day
 
 PLANNED = "planned"
+# campaigns.state: a paused or canceled campaign's airings are off the plan (not listed, pulled,
+# confirmed or chased as unconfirmed) until it is resumed; confirmations already made still count.
+LIVE = "active"
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ class AiringRepository:
         query = select(CampaignRow.id, CampaignRow.timezone).order_by(CampaignRow.id)
         return {cid: zone for cid, zone in self.session.execute(query)}
 
+    def halted_campaigns(self) -> dict[str, str]:
+        """The state (``paused``, ``canceled``) of every campaign that is not active, by id."""
+        query = select(CampaignRow.id, CampaignRow.state).where(CampaignRow.state != LIVE)
+        return {cid: state for cid, state in self.session.execute(query)}
+
     def planned(
         self,
         campaign_id: str | None = None,
@@ -80,9 +88,9 @@ class AiringRepository:
         start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[PlannedAiring]:
-        """The planned (not canceled) airings, by time: of one campaign or all, of some
-        communes or all, scheduled in [start, end) or at any time."""
-        query = select(AiringRow).where(AiringRow.state == PLANNED)
+        """The planned (not canceled) airings of active campaigns, by time: of one campaign or
+        all, of some communes or all, scheduled in [start, end) or at any time."""
+        query = _live(select(AiringRow).where(AiringRow.state == PLANNED))
         if campaign_id is not None:
             query = query.where(AiringRow.campaign_id == campaign_id)
         if communes is not None:
@@ -178,9 +186,10 @@ class AiringRepository:
         return daily
 
     def unconfirmed_between(self, start: datetime, end: datetime) -> list[PlannedAiring]:
-        """Planned airings scheduled in [start, end) that no commune has confirmed, by time."""
+        """Planned airings of active campaigns scheduled in [start, end) that no commune has
+        confirmed, by time."""
         query = (
-            select(AiringRow)
+            _live(select(AiringRow))
             .outerjoin(AiringConfirmationRow, _same_airing())
             .where(AiringConfirmationRow.id.is_(None), AiringRow.state == PLANNED)
             .where(AiringRow.scheduled_at >= start, AiringRow.scheduled_at < end)
@@ -188,6 +197,12 @@ class AiringRepository:
         )
         rows = self.session.scalars(query)
         return [PlannedAiring(r.campaign_id, r.commune, r.scheduled_at, r.unit) for r in rows]
+
+
+def _live(query: Select[AiringRow]) -> Select[AiringRow]:
+    """``query`` over airings, kept to those of active campaigns (:data:`LIVE`)."""
+    query = query.join(CampaignRow, CampaignRow.id == AiringRow.campaign_id)
+    return query.where(CampaignRow.state == LIVE)
 
 
 def _aired_titles(start: datetime, end: datetime) -> Select[str, str, str]:

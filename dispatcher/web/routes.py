@@ -27,7 +27,7 @@ from dispatcher.auth.sessions import COMMUNE
 from dispatcher.auth.tokens import page_path
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import confirmations as airings
-from dispatcher.broadcast.confirmations import CommuneAiring, ConfirmResult
+from dispatcher.broadcast.confirmations import CampaignHalted, CommuneAiring, ConfirmResult
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.store.airings import Confirmation
@@ -107,12 +107,14 @@ class _CommuneRoutes:
         keep = {"t": token} if token else {}
         try:
             result = await asyncio.to_thread(self._confirm, key, who, fields, as_json)
-        except BadInput as exc:
+        except (BadInput, CampaignHalted) as exc:
+            # A paused or canceled campaign: a conflict with its state, not a bad form.
+            status = 409 if isinstance(exc, CampaignHalted) else 400
             if as_json:
-                return web.json_response({"error": exc.message}, status=400, dumps=_dumps)
+                return web.json_response({"error": exc.message}, status=status, dumps=_dumps)
             back = page_path(key) + (f"?{urlencode(keep)}" if keep else "")
             page = pages.error_page(await self._name(key), exc.message, back)
-            return _html(page, status=400)
+            return _html(page, status=status)
         if as_json:
             body = {"created": result.created, "confirmation": _confirmation(result.confirmation)}
             return web.json_response(body, status=201 if result.created else 200, dumps=_dumps)
