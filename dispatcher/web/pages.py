@@ -191,6 +191,28 @@ def error_page(commune: str, message: str, back: str | None) -> str:
     return template.render(commune=commune, message=message, back=back)
 
 
+# The answers a browser may meet besides a page, in Vietnamese: (heading, what to do).
+STATUS_TEXTS = {
+    403: ("Không có quyền truy cập", "Tài khoản hoặc đường dẫn này không được mở trang này."),
+    404: ("Không tìm thấy trang", "Trang hoặc tệp này không có: đường dẫn có thể bị sai, hoặc "
+          "lượt phát không còn trong lịch."),
+    405: ("Không thực hiện được", "Trang này không nhận yêu cầu như vậy."),
+    409: ("Không thực hiện được", "Yêu cầu không còn phù hợp với trạng thái hiện tại: xin tải "
+          "lại trang rồi thử lại."),
+    500: ("Lỗi hệ thống", "Đã có lỗi trong hệ thống và lỗi đã được ghi lại. Xin thử lại sau ít "
+          "phút; nếu vẫn lỗi, xin báo huyện."),
+    503: ("Tạm thời không dùng được", "Cơ sở dữ liệu tạm thời không dùng được. Xin thử lại sau "
+          "ít phút."),
+}  # fmt: skip
+
+
+def status_page(status: int) -> str:
+    """The page for an error answer (:data:`STATUS_TEXTS`) a browser gets instead of text."""
+    heading, message = STATUS_TEXTS[status]
+    template = _environment().get_template("status.html.j2")
+    return template.render(status=status, heading=heading, message=message)
+
+
 _REFUSALS = {
     "expired": "Đường dẫn này đã hết hạn{until}. Xin liên hệ huyện để được cấp đường dẫn mới.",
     "revoked": "Đường dẫn này đã bị thu hồi. Xin liên hệ huyện để được cấp đường dẫn mới.",

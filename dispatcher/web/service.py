@@ -34,7 +34,7 @@ from dispatcher.ops.scheduler import SchedulerStats, run_scheduler
 from dispatcher.ops.worker import Worker, WorkerStats
 from dispatcher.sending import tracking
 from dispatcher.sending.liveness import registered
-from dispatcher.web import guard, login
+from dispatcher.web import guard, login, pages
 from dispatcher.web import routes as commune_routes
 
 log = logging.getLogger(__name__)
@@ -168,19 +168,52 @@ def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -
 async def _errors(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Our errors as answers, never a traceback: bad input 400, database unavailable 503."""
+    """Our errors as answers, never a traceback: bad input 400, database unavailable 503; to a
+    browser, 403, 404, 405, 409, 500 and 503 are a page in Vietnamese (:func:`_for_browser`)."""
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        if not _for_browser(request, exc.status, exc.content_type):
+            raise
+        kept = {k: v for k, v in exc.headers.items() if k.lower() not in _BODY_HEADERS}  # Allow
+        return _page(exc.status, kept)
     except BadInput as exc:
         return web.Response(status=400, text=exc.message + "\n")
     except StoreError as exc:
         log.error("%s %s: %s", request.method, request.path, exc.message)
-        return web.Response(status=503, text="database unavailable\n")
+        return _plain_or_page(request, 503, "database unavailable\n")
     except Exception as exc:  # a bug: one log line per request, nothing of it to the caller
         log.error("%s %s: %s: %s", request.method, request.path, type(exc).__name__, exc)
-        return web.Response(status=500, text="internal error\n")
+        return _plain_or_page(request, 500, "internal error\n")
+
+
+# Machines' routes: Twilio's callbacks and the health check answer in plain text, always.
+_MACHINE_PATHS = frozenset({STATUS_PATH, INBOUND_PATH, HEALTH_PATH})
+
+
+def _for_browser(request: web.Request, status: int, content_type: str) -> bool:
+    """Whether an error answer goes out as a page: a status with a Vietnamese text, not one
+    already a page (the guard's refusals), to a person's browser, not a script asking JSON."""
+    if status not in pages.STATUS_TEXTS or content_type != "text/plain":
+        return False
+    if request.path in _MACHINE_PATHS or request.path.endswith(".json"):
+        return False
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    return not wants_json and request.content_type != "application/json"
+
+
+def _plain_or_page(request: web.Request, status: int, text: str) -> web.Response:
+    if _for_browser(request, status, "text/plain"):
+        return _page(status, {})
+    return web.Response(status=status, text=text)
+
+
+_BODY_HEADERS = frozenset({"content-type", "content-length"})  # the page's own replace them
+
+
+def _page(status: int, headers: dict[str, str]) -> web.Response:
+    return web.Response(status=status, text=pages.status_page(status), content_type="text/html",
+                        charset="utf-8", headers={**headers, **guard.PAGE_HEADERS})  # fmt: skip
 
 
 # Every answer: no sniffing, no framing, no referrer; the pages load nothing from elsewhere and
