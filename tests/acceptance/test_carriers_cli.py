@@ -29,9 +29,11 @@ def _config(ws: Workspace, **keys: Any) -> None:
 
 
 def _variant(ws: Workspace, name: str, old: str, new: str) -> str:
-    """The sample campaign with one line changed, beside it (its lists resolve the same)."""
+    """The sample campaign with one line changed, beside it (its lists resolve the same), under
+    an id of its own."""
     text = ws.campaign.read_text(encoding="utf-8")
-    assert old in text
+    assert old in text and "id: 2g-shutdown-2024\n" in text
+    text = text.replace("id: 2g-shutdown-2024\n", f"id: {name}\n")  # two files, one id: refused
     ws.write(f"campaigns/{name}.yaml", text.replace(old, new))
     return f"campaigns/{name}.yaml"
 

@@ -41,7 +41,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = compose._render
 
     def spy(*args: Any) -> str | None:
-        subscriber: Subscriber = args[2]
+        subscriber: Subscriber = args[1]  # _render(template, subscriber, campaign, limiter)
         seen.append(subscriber.fields.get("name", ""))
         return real(*args)
 
@@ -102,5 +102,7 @@ def test_deliveries_are_rendered_as_they_are_asked_for(tmp_path: Path) -> None:
 def test_a_message_that_fails_while_writing_the_outbox_raises(tmp_path: Path) -> None:
     greeting = campaign(tmp_path, "Chào {{ name }}")
     stranger = Subscriber("+84912345678", "list.csv", 9, {})
-    with pytest.raises(BadInput, match=r"list.csv:9: sms.text uses .name."):
+    with pytest.raises(
+        BadInput, match=r"campaign.yaml:5: sms.text: `name` is not a column of list.csv"
+    ):
         list(render_deliveries(greeting, [*people(["An"]), stranger]))
