@@ -24,7 +24,7 @@ from dispatcher.broadcast.units import units_registry
 from dispatcher.core.errors import BadInput, DispatcherError, Problem
 from dispatcher.core.operator import operator
 from dispatcher.core.schedule import format_datetime_vi, instant, localize, occurrence_key
-from dispatcher.store.airings import AiringRepository, Confirmation, PlannedAiring
+from dispatcher.store.airings import AiringRepository, Confirmation, Correction, PlannedAiring
 
 SOURCES = ("cli", "web", "http")
 EARLY_CONFIRM = timedelta(hours=1)  # an airing may be confirmed this long before its time
@@ -36,7 +36,11 @@ _CLI_FIELDS = {"commune": "--commune", "campaign": "--campaign", "at": "--at",
                "aired_at": "--aired-at", "duration_s": "--duration"}  # fmt: skip
 
 
-class CampaignHalted(DispatcherError):
+class AiringConflict(DispatcherError):
+    """The airing's state forbids the change (the pages answer 409): see the subclasses."""
+
+
+class CampaignHalted(AiringConflict):
     """The campaign is paused or canceled: its airings cannot be confirmed (the pages: 409)."""
 
 
@@ -103,7 +107,7 @@ def confirm(
         if (state := repo.halted_campaigns().get(campaign_id)) is not None:
             why = HALTED_VI.get(state, state)
             raise CampaignHalted(f"Không thể xác nhận: {why} ({campaign_id}).")
-        planned, tz = _find_planned(rt, repo, commune, campaign_id, at, source, by_key)
+        planned, tz = find_planned(rt, repo, commune, campaign_id, at, source, by_key)
         new = Confirmation(
             campaign_id=campaign_id, commune=planned.commune,
             scheduled_at=planned.scheduled_at,
@@ -115,14 +119,29 @@ def confirm(
             detail = _activity_detail(new, tz)
             key = occurrence_key(planned.scheduled_at.astimezone(tz))
             uow.repo.record_activity("airing-confirmed", now, campaign_id, key, detail)
+            made = repo.confirmation(campaign_id, planned.commune, planned.scheduled_at)
             uow.commit()
-            return ConfirmResult(new, True, tz)
+            assert made is not None  # as read back later: with its id
+            return ConfirmResult(made, True, tz)
         earlier = repo.confirmation(campaign_id, planned.commune, planned.scheduled_at)
-    assert earlier is not None  # the insert found it; confirmations are never deleted
+        assert earlier is not None and earlier.id is not None  # confirmations are never deleted
+        if earlier.undone:  # undone by the commune: pressing again redoes it, as first recorded
+            redo = Correction(
+                confirmation_id=earlier.id, kind="redo", corrects=earlier.last_correction,
+                recorded_by=new.confirmed_by, source=source, created_at=now,
+            )  # fmt: skip
+            if repo.add_correction(redo):
+                key = occurrence_key(planned.scheduled_at.astimezone(tz))
+                detail = f"{earlier.commune}: confirmed again by {new.confirmed_by} ({source})"
+                uow.repo.record_activity("airing-reconfirmed", now, campaign_id, key, detail)
+                uow.commit()
+                redone = repo.confirmation(campaign_id, planned.commune, planned.scheduled_at)
+                assert redone is not None
+                return ConfirmResult(redone, True, tz)
     return ConfirmResult(earlier, False, tz)
 
 
-def _find_planned(
+def find_planned(
     rt: Runtime,
     repo: AiringRepository,
     commune: str,
@@ -239,6 +258,7 @@ class CommuneAiring:
     confirmation: Confirmation | None
     in_plan: bool  # registered in the airing plan: only such airings can be confirmed
     confirmable: bool  # in the plan, not confirmed, and due (or at most EARLY_CONFIRM ahead)
+    undo_until: datetime | None = None  # confirmed, and may be undone until then (UTC)
 
     @property
     def key(self) -> str:
@@ -293,9 +313,12 @@ def commune_schedule(
         group.sort(key=lambda s: s.language is not None)  # Vietnamese first
         key = (campaign_id, group[0].commune, instant(at))
         confirmation = done.get(key)
+        if confirmation is not None and confirmation.undone:  # taken back: as if never pressed
+            confirmation = None
         in_plan = key in planned
         due = instant(at) - now <= EARLY_CONFIRM
         confirmable = in_plan and confirmation is None and due
+        until = undo_until(rt, confirmation) if confirmation is not None and in_plan else None
         found.append(
             CommuneAiring(
                 campaign_id=campaign_id,
@@ -306,9 +329,18 @@ def commune_schedule(
                 confirmation=confirmation,
                 in_plan=in_plan,
                 confirmable=confirmable,
+                undo_until=until,
             )
         )
     return found
+
+
+def undo_until(rt: Runtime, confirmation: Confirmation) -> datetime | None:
+    """Until when ``confirmation`` may be undone (UTC): ``broadcast.undo_minutes`` after it was
+    made or last redone; None when it cannot be (any more)."""
+    since = confirmation.stands_since or confirmation.created_at
+    until = instant(since) + timedelta(minutes=rt.settings.broadcast.undo_minutes)
+    return until if not confirmation.undone and instant(rt.clock.now()) < until else None
 
 
 def find_airing(

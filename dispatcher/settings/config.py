@@ -196,6 +196,8 @@ class BroadcastSettings(_Frozen):
 
     # A commune announcer reads about 140 syllables a minute (TV presenters 220-330).
     syllables_per_minute: float = Field(140.0, ge=60, le=400)
+    # How long after pressing "Đã phát" a commune may take it back (a press on the wrong airing).
+    undo_minutes: int = Field(15, ge=0, le=24 * 60)
 
 
 def _document_text(value: str) -> str:

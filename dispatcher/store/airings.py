@@ -2,6 +2,8 @@
 
 ``airings`` is the plan (filled when campaigns are registered); ``airing_confirmations`` is
 append-only, one row per airing, so confirming twice is a no-op that finds the first row.
+``airing_corrections`` undoes a confirmation (or redoes it): a confirmation counts unless its
+latest correction, the one nothing corrects, is an undo.
 """
 
 from __future__ import annotations
@@ -13,14 +15,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from dispatcher.store.chain import note_ids
-from dispatcher.store.models import AiringConfirmationRow, AiringRow, CampaignRow
+from dispatcher.store.models import (
+    AiringConfirmationRow,
+    AiringCorrectionRow,
+    AiringRow,
+    CampaignRow,
+)
 from dispatcher.store.reports import local_day
 
 PLANNED = "planned"
@@ -62,6 +69,22 @@ class Confirmation:
     duration_s: int | None
     confirmed_by: str
     source: str  # cli | web | http
+    created_at: datetime
+    id: int | None = None
+    undone: bool = False  # its latest correction is an undo: it does not count
+    stands_since: datetime | None = None  # when it was made, or last redone
+    last_correction: int | None = None  # the id of its latest correction, if any
+
+
+@dataclass(frozen=True, kw_only=True)
+class Correction:
+    """An undo of a confirmation, or a redo of an undo (``corrects``)."""
+
+    confirmation_id: int
+    kind: str  # undo | redo
+    corrects: int | None
+    recorded_by: str
+    source: str
     created_at: datetime
 
 
@@ -140,7 +163,37 @@ class AiringRepository:
             campaign_id=campaign_id, commune=commune, scheduled_at=scheduled_at
         )
         row = self.session.scalars(query).one_or_none()
-        return None if row is None else _confirmation(row)
+        return None if row is None else self._with_corrections([row])[0]
+
+    def add_correction(self, new: Correction) -> bool:
+        """Record ``new`` unless the correction it corrects has been corrected already (one
+        statement, as :meth:`add_confirmation`); True when it was recorded."""
+        values = {
+            "confirmation_id": new.confirmation_id, "kind": new.kind,
+            "corrects_id": new.corrects, "recorded_by": new.recorded_by, "source": new.source,
+            "created_at": new.created_at,
+        }  # fmt: skip
+        dialect = self.session.get_bind().dialect.name
+        insert_into = pg_insert if dialect == "postgresql" else sqlite_insert
+        query = insert_into(AiringCorrectionRow).values(values).on_conflict_do_nothing()
+        new_id = self.session.execute(query.returning(AiringCorrectionRow.id)).scalar()
+        if new_id is not None:
+            note_ids(self.session, "airing_corrections", [new_id])
+        return new_id is not None
+
+    def _with_corrections(self, rows: list[AiringConfirmationRow]) -> list[Confirmation]:
+        """The confirmations of ``rows``, each with its latest correction's effect."""
+        fix = AiringCorrectionRow
+        successor = _successor()
+        query = select(fix).where(fix.confirmation_id.in_([r.id for r in rows]))
+        query = query.where(~exists(select(successor.id).where(successor.corrects_id == fix.id)))
+        latest = {c.confirmation_id: c for c in self.session.scalars(query)} if rows else {}
+        found = []
+        for row in rows:
+            last = latest.get(row.id)
+            since = last.created_at if last is not None and last.kind == "redo" else row.created_at
+            found.append(_confirmation(row, last, since))
+        return found
 
     def confirmations(
         self, communes: Collection[str], start: datetime, end: datetime
@@ -153,7 +206,7 @@ class AiringRepository:
             .where(row.scheduled_at >= start, row.scheduled_at < end)
             .order_by(row.scheduled_at, row.campaign_id)
         )
-        return [_confirmation(r) for r in self.session.scalars(query)]
+        return self._with_corrections(list(self.session.scalars(query)))
 
     def aired_between(self, start: datetime, end: datetime) -> list[AiredTotals]:
         """Per unit and commune, by unit then commune: the airings that aired in [start, end)."""
@@ -191,7 +244,8 @@ class AiringRepository:
         query = (
             _live(select(AiringRow))
             .outerjoin(AiringConfirmationRow, _same_airing())
-            .where(AiringConfirmationRow.id.is_(None), AiringRow.state == PLANNED)
+            .where(or_(AiringConfirmationRow.id.is_(None), AiringConfirmationRow.id.in_(_undone())))
+            .where(AiringRow.state == PLANNED)
             .where(AiringRow.scheduled_at >= start, AiringRow.scheduled_at < end)
             .order_by(AiringRow.unit, AiringRow.commune, AiringRow.scheduled_at)
         )
@@ -216,7 +270,20 @@ def _aired_in(query: Any, start: datetime, end: datetime) -> Any:
     its planned airing."""
     row = AiringConfirmationRow
     query = query.select_from(row).join(AiringRow, _same_airing())
+    query = query.where(row.id.not_in(_undone()))
     return query.where(row.aired_at >= start, row.aired_at < end)
+
+
+def _successor() -> type[AiringCorrectionRow]:
+    """Another correction: the one that corrects a given one, if any."""
+    return aliased(AiringCorrectionRow)
+
+
+def _undone() -> Select[int]:
+    """The ids of the confirmations undone: their latest correction is an undo."""
+    fix, successor = AiringCorrectionRow, _successor()
+    latest = ~exists(select(successor.id).where(successor.corrects_id == fix.id))
+    return select(fix.confirmation_id).where(fix.kind == "undo", latest)
 
 
 def _same_airing() -> ColumnElement[bool]:
@@ -228,8 +295,14 @@ def _same_airing() -> ColumnElement[bool]:
     )
 
 
-def _confirmation(row: AiringConfirmationRow) -> Confirmation:
+def _confirmation(
+    row: AiringConfirmationRow, last: AiringCorrectionRow | None, since: datetime
+) -> Confirmation:
     return Confirmation(
+        id=row.id,
+        undone=last is not None and last.kind == "undo",
+        stands_since=since,
+        last_correction=None if last is None else last.id,
         campaign_id=row.campaign_id,
         commune=row.commune,
         scheduled_at=row.scheduled_at,

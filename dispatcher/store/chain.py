@@ -24,6 +24,7 @@ from dispatcher.core.chain import GENESIS, link
 from dispatcher.store.models import (
     ActivityRow,
     AiringConfirmationRow,
+    AiringCorrectionRow,
     ApprovalRow,
     Base,
     ChainRow,
@@ -42,6 +43,8 @@ CHAINED: dict[str, tuple[type[Base], tuple[str, ...]]] = {
     "airing_confirmations": (AiringConfirmationRow, (
         "id", "campaign_id", "commune", "scheduled_at", "aired_at", "duration_s", "confirmed_by",
         "source", "created_at")),
+    "airing_corrections": (AiringCorrectionRow, (
+        "id", "confirmation_id", "kind", "corrects_id", "recorded_by", "source", "created_at")),
     "outreach_activities": (OutreachActivityRow, (
         "id", "kind", "corrects_id", "unit_code", "unit_name", "form", "count", "day", "means",
         "content", "campaign_id", "note", "reason", "source", "recorded_by", "recorded_at")),

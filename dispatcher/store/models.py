@@ -206,6 +206,28 @@ class AiringConfirmationRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class AiringCorrectionRow(Base):
+    """An undo of a commune's confirmation, or a redo of that undo, in the append-only
+    ``airing_corrections``: the confirmation stands unless its latest correction is an undo."""
+
+    __tablename__ = "airing_corrections"
+    __table_args__ = (
+        CheckConstraint("kind IN ('undo', 'redo')", name="ck_airing_corrections_kind"),
+        CheckConstraint("source IN ('cli', 'web', 'http')", name="ck_airing_corrections_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    confirmation_id: Mapped[int] = mapped_column(ForeignKey("airing_confirmations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # undo | redo
+    # The correction this one corrects (a redo names its undo); unique: one successor each.
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("airing_corrections.id"), unique=True
+    )
+    recorded_by: Mapped[str] = mapped_column(Text)  # as confirmed_by
+    source: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ActivityRow(Base):
     """Append-only log of campaign-level events (occurrence skipped, run halted, ...)."""
 
@@ -397,4 +419,5 @@ APPEND_ONLY_TABLES = (
     "airing_confirmations",
     "approvals",
     "outreach_activities",
+    "airing_corrections",
 )

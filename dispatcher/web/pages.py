@@ -62,6 +62,8 @@ class AiringView:
     confirmed: str | None  # "Đã phát lúc …" when confirmed
     confirmable: bool
     note: str | None  # why it cannot be confirmed (yet)
+    key: str = ""  # 2024-10-16T0600: the airing in URLs and the confirm step's form
+    undo_until: str | None = None  # "06:15": the confirmation may be undone until then
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,9 @@ def _view(airing: CommuneAiring, link: Link) -> AiringView:
         audio_type=AUDIO_TYPES.get(path.suffix) if path else None,
         audio_name=path.name if path else None,
         confirmed=confirmed_text(airing.confirmation, airing), confirmable=airing.confirmable,
-        note=note,
+        note=note, key=airing.key,
+        undo_until=format_time_vi(airing.undo_until.astimezone(airing.at.tzinfo))
+        if airing.undo_until else None,
     )  # fmt: skip
 
 
@@ -168,17 +172,32 @@ def commune_page(
         commune=commune, today=f"{weekday_vi(today)}, {format_date_vi(today)}",
         earlier=_days(earlier, link), today_airings=[_view(a, link) for a in todays],
         coming=_days(coming, link), confirm_url=link("confirm"), csrf=csrf, notice=notice,
-        viewer=viewer, read_only=read_only,
+        viewer=viewer, read_only=read_only, undo_url=link("undo"),
     )  # fmt: skip
 
 
-def notice_text(airing: CommuneAiring, created: bool) -> str | None:
+def confirm_step_page(
+    commune: str, airing: CommuneAiring, link: Link, csrf: str | None, back: str
+) -> str:
+    """The step between "Đã phát" and the record: which airing, and a second button that posts."""
+    template = _environment().get_template("confirm_step.html.j2")
+    with templating.time_limit():
+        return template.render(
+        commune=commune, a=_view(airing, link), day=format_date_vi(airing.at.date()),
+        weekday=weekday_vi(airing.at.date()), confirm_url=link("confirm"), csrf=csrf, back=back,
+    )  # fmt: skip
+
+
+def notice_text(airing: CommuneAiring, created: bool, undone: bool = False) -> str | None:
     """The line shown after the button (the page the post redirects to): recorded just now,
-    or confirmed before; None when the airing has no confirmation."""
+    or confirmed before, or undone; None when the airing has no confirmation (and was not
+    just undone)."""
     confirmation = airing.confirmation
+    planned = f"{format_datetime_vi(airing.at)} ({airing.title})"
+    if undone:
+        return None if confirmation else f"Đã hoàn tác: lượt phát {planned} chưa được xác nhận."
     if confirmation is None:
         return None
-    planned = f"{format_datetime_vi(airing.at)} ({airing.title})"
     if created:
         return f"Đã ghi nhận: lượt phát {planned} đã được phát."
     when = format_datetime_vi(confirmation.created_at.astimezone(airing.at.tzinfo))

@@ -27,7 +27,8 @@ from dispatcher.auth.sessions import COMMUNE
 from dispatcher.auth.tokens import page_path
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import confirmations as airings
-from dispatcher.broadcast.confirmations import CampaignHalted, CommuneAiring, ConfirmResult
+from dispatcher.broadcast import undo as undoing
+from dispatcher.broadcast.confirmations import AiringConflict, CommuneAiring, ConfirmResult
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.store.airings import Confirmation
@@ -53,7 +54,9 @@ def add_routes(app: web.Application, rt: Runtime) -> None:
     routes = _CommuneRoutes(rt)
     add, view = guard.add_route, guard.VIEW
     add(app, "GET", "/c/{key}", routes.page, view, "commune-page")
+    add(app, "GET", "/c/{key}/confirm", routes.confirm_step, view, "commune-confirm-step")
     add(app, "POST", "/c/{key}/confirm", routes.confirm, guard.CHANGE, "commune-confirm")
+    add(app, "POST", "/c/{key}/undo", routes.undo, guard.CHANGE, "commune-undo")
     add(app, "GET", "/c/{key}/airings.json", routes.listing, view, "commune-airings")
     add(app, "GET", "/c/{key}/script/{campaign}/{name}", routes.script, view, "commune-script")
     add(app, "GET", "/c/{key}/audio/{campaign}/{name}", routes.audio, view, "commune-audio")
@@ -107,14 +110,8 @@ class _CommuneRoutes:
         keep = {"t": token} if token else {}
         try:
             result = await asyncio.to_thread(self._confirm, key, who, fields, as_json)
-        except (BadInput, CampaignHalted) as exc:
-            # A paused or canceled campaign: a conflict with its state, not a bad form.
-            status = 409 if isinstance(exc, CampaignHalted) else 400
-            if as_json:
-                return web.json_response({"error": exc.message}, status=status, dumps=_dumps)
-            back = page_path(key) + (f"?{urlencode(keep)}" if keep else "")
-            page = pages.error_page(await self._name(key), exc.message, back)
-            return _html(page, status=status)
+        except (BadInput, AiringConflict) as exc:
+            return await self._refused(key, exc, as_json, keep)
         if as_json:
             body = {"created": result.created, "confirmation": _confirmation(result.confirmation)}
             return web.json_response(body, status=201 if result.created else 200, dumps=_dumps)
@@ -123,11 +120,58 @@ class _CommuneRoutes:
         query = keep | {"done": done, "c": result.confirmation.campaign_id, "k": when}
         raise web.HTTPSeeOther(f"{page_path(key)}?{urlencode(query)}")
 
+    async def confirm_step(self, request: web.Request) -> web.Response:
+        """The page between "Đã phát" and the record (a GET: nothing changes), whose own button
+        posts; an airing that cannot be confirmed (any more) goes back to the page."""
+        key = self._key(request)
+        campaign, time = request.query.get("campaign", ""), request.query.get("k", "")
+        found = None
+        with suppress(BadInput):
+            call = airings.find_airing
+            found = await asyncio.to_thread(call, self.rt, key, campaign, time, by_key=True)
+        if found is None:
+            raise web.HTTPNotFound(text="no such airing\n")
+        who = guard.principal(request)
+        if not found.confirmable or not who.can_change:
+            raise web.HTTPSeeOther(page_path(key))
+        html = pages.confirm_step_page(
+            found.commune, found, self._link(request), who.csrf, page_path(key)
+        )
+        return _html(html)
+
+    async def undo(self, request: web.Request) -> web.Response:
+        _same_origin(request)
+        key, who = self._key(request), guard.principal(request)
+        fields = await _form_fields(request)
+        token = None if who.csrf is not None else fields.get("t") or request.query.get("t")
+        keep = {"t": token} if token else {}
+        source, by = _source_and_by(key, who, as_json=False)
+        try:
+            result = await asyncio.to_thread(
+                undoing.undo, self.rt, key, _required(fields, "campaign"),
+                _required(fields, "at"), source=source, by=by, by_key=True,
+            )  # fmt: skip
+        except (BadInput, AiringConflict) as exc:
+            return await self._refused(key, exc, False, keep)
+        when = result.confirmation.scheduled_at.astimezone(result.tz).strftime("%Y-%m-%dT%H%M")
+        query = keep | {"done": "undone", "c": result.confirmation.campaign_id, "k": when}
+        raise web.HTTPSeeOther(f"{page_path(key)}?{urlencode(query)}")
+
+    async def _refused(
+        self, key: str, exc: BadInput | AiringConflict, as_json: bool, keep: Mapping[str, str]
+    ) -> web.Response:
+        # A paused or canceled campaign, an undo too late: a conflict with the airing's state.
+        status = 409 if isinstance(exc, AiringConflict) else 400
+        if as_json:
+            return web.json_response({"error": exc.message}, status=status, dumps=_dumps)
+        back = page_path(key) + (f"?{urlencode(keep)}" if keep else "")
+        page = pages.error_page(await self._name(key), exc.message, back)
+        return _html(page, status=status)
+
     def _confirm(
         self, key: str, who: Principal, fields: Mapping[str, str], as_json: bool
     ) -> ConfirmResult:
-        source = "http" if as_json else "web"
-        by = f"{source}:{key} link {who.token_id}" if who.role == COMMUNE else f"{source}:{who.who}"
+        source, by = _source_and_by(key, who, as_json)
         return airings.confirm(
             self.rt, key, _required(fields, "campaign"), _required(fields, "at"),
             duration_s=_duration(fields.get("duration_s")), aired_at=fields.get("aired_at"),
@@ -193,6 +237,13 @@ class _CommuneRoutes:
 
 
 # -- requests and answers ---------------------------------------------------------------------
+
+
+def _source_and_by(key: str, who: Principal, as_json: bool) -> tuple[str, str]:
+    """The record's ``source`` and who made it: a commune's link, or an operator."""
+    source = "http" if as_json else "web"
+    by = f"{source}:{key} link {who.token_id}" if who.role == COMMUNE else f"{source}:{who.who}"
+    return source, by
 
 
 def _same_origin(request: web.Request) -> None:
@@ -272,11 +323,12 @@ def _day(value: str | None, field: str) -> date | None:
 
 def _notice(found: list[CommuneAiring], query: Mapping[str, str]) -> str | None:
     """After the button: what was recorded (the ``done``, ``c`` and ``k`` of the redirect)."""
-    if query.get("done") not in ("new", "already"):
+    done = query.get("done")
+    if done not in ("new", "already", "undone"):
         return None
     wanted = (query.get("c"), query.get("k"))
     airing = next((a for a in found if (a.campaign_id, a.key) == wanted), None)
-    return pages.notice_text(airing, query.get("done") == "new") if airing else None
+    return pages.notice_text(airing, done == "new", done == "undone") if airing else None
 
 
 def _airing_json(airing: CommuneAiring, link: Link) -> dict[str, Any]:

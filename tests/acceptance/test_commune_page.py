@@ -164,7 +164,14 @@ def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
         assert SCRIPT_TEXT in body  # today's script, open to read
         assert "Thử loa hôm nay" in body and "00:01" in body
         (button,) = browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']")
-        button.click()
+        button.click()  # the step page asks first: nothing is recorded yet
+        sure = WebDriverWait(browser, 10).until(
+            expected_conditions.presence_of_element_located(
+                (By.XPATH, "//button[normalize-space()='Có, đã phát']")
+            )
+        )
+        assert browser.title == "Xác nhận đã phát — Xã Tân Đoàn"
+        sure.click()
         # The click posts a form; the answer page may not be loaded yet when click() returns.
         notice = (
             WebDriverWait(browser, 10)
@@ -175,6 +182,7 @@ def test_the_commune_opens_its_link_reads_the_script_and_presses_da_phat(
         assert "done=new" in browser.current_url and "/confirm" not in browser.current_url
         assert browser.find_elements(By.XPATH, "//button[normalize-space()='Đã phát']") == []
         assert "Đã phát lúc 00:01" in browser.find_element(By.CSS_SELECTOR, "p.done").text
+        assert browser.find_elements(By.XPATH, "//button[starts-with(., 'Hoàn tác (đến ')]")
         browser.refresh()  # a reload shows the page again: it does not post again
         assert "/confirm" not in browser.current_url
         browser.save_screenshot(str(workspace.root / "commune-page.png"))

@@ -22,7 +22,7 @@ from dispatcher.reports.log_verify import (
 )
 from dispatcher.store import chain as chain_store
 from dispatcher.store import chain_walk
-from dispatcher.store.airings import Confirmation
+from dispatcher.store.airings import Confirmation, Correction
 from dispatcher.store.chain import CHAINED
 from dispatcher.store.db import make_engine
 from dispatcher.store.models import ChainRow, OutreachActivityRow
@@ -36,7 +36,7 @@ NOW = datetime(2024, 10, 2, 6, 0, tzinfo=UTC)
 
 def _history(engine: Engine) -> None:
     """A bit of everything the service logs: a send, an opt-out and its removal, an approval,
-    a halt, an airing confirmed, an outreach activity."""
+    a halt, an airing confirmed and undone, an outreach activity."""
     occurrence_id = _occurrence(engine, PHONES[:5])
     _run(engine, FakeGateway(), occurrence_id)
     with unit_of_work_factory(engine)() as uow:
@@ -46,6 +46,11 @@ def _history(engine: Engine) -> None:
         uow.repo.airings.add_confirmation(Confirmation(
             campaign_id="c", commune="Xã Tân Đoàn", scheduled_at=NOW, aired_at=NOW,
             duration_s=300, confirmed_by="cli:can-bo", source="cli", created_at=NOW))  # fmt: skip
+        confirmed = uow.repo.airings.confirmation("c", "Xã Tân Đoàn", NOW)
+        assert confirmed is not None and confirmed.id is not None
+        uow.repo.airings.add_correction(Correction(
+            confirmation_id=confirmed.id, kind="undo", corrects=None, recorded_by="web:06307",
+            source="web", created_at=NOW))  # fmt: skip
         uow.repo.session.add(OutreachActivityRow(
             kind="record", unit_code="xa-tan-doan", unit_name="Xã Tân Đoàn", form="meeting",
             count=2, day=date(2024, 10, 1), source="cli", recorded_by="can-bo",

@@ -41,7 +41,7 @@ def test_a_browser_gets_vietnamese_pages_for_404_403_and_405(rt: Runtime) -> Non
         await client.get(f"{PAGE}?t={TAN_DOAN}")  # signed in by cookie from here on
         script = await client.get(f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0700.txt")
         found.append(await _answer(script))
-        found.append(await _answer(await client.get(f"{PAGE}/confirm")))  # a GET: 405
+        found.append(await _answer(await client.get(f"{PAGE}/undo")))  # a GET: 405
         other = {"Origin": "https://elsewhere.example"}
         posted = await client.post(f"{PAGE}/confirm", data={"t": TAN_DOAN}, headers=other)
         found.append(await _answer(posted))

@@ -133,7 +133,7 @@ def test_the_page_shows_todays_scripts_and_a_button_per_airing_to_confirm() -> N
     assert "Những ngày trước, chưa xác nhận" in html and "Thứ Sáu, 11/10/2024" in html
     assert "Thứ Tư, 16/10/2024" in html  # the coming days
     assert html.count('<button type="submit">Đã phát</button>') == 1  # 11/10 only
-    assert '<input type="hidden" name="at" value="2024-10-11T17:30:00+07:00">' in html
+    assert '<input type="hidden" name="k" value="2024-10-11T1730">' in html  # the step's
     assert '<input type="hidden" name="t" value="TOKEN">' in html
     assert (
         "Đã phát lúc 06:00 14/10/2024, 7 phút (xác nhận 07:12 14/10/2024 qua trang của xã)" in html
@@ -151,7 +151,10 @@ def test_everything_on_the_page_is_escaped() -> None:
     html = pages.commune_page('Xã <b>"Lạ"</b>', [airing], date(2024, 10, 14), _link, 'T"><')
     assert "<script" not in html and "<b>" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
-    assert 'value="T&#34;&gt;&lt;"' in html
+    # The button opens the step page (a GET, no CSRF token); its form posts with the token.
+    step = pages.confirm_step_page('Xã <b>"Lạ"</b>', airing, _link, 'T"><', "/c/x")
+    assert "<script" not in step and "<b>" not in step
+    assert 'value="T&#34;&gt;&lt;"' in step
 
 
 def test_the_script_is_reflowed_for_a_phone_keeping_sentences_and_paragraphs() -> None:
