@@ -13,11 +13,19 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 TOKEN_BYTES = 24  # 192 bits, 32 URL-safe characters
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
 PAGE_PREFIX = "/c/"
+
+
+def token_state(revoked_at: datetime | None, expires_at: datetime, now: datetime) -> str:
+    """A token's (or a link's) state: ``active``, ``expired`` or ``revoked``."""
+    if revoked_at is not None:
+        return "revoked"
+    return "expired" if now >= expires_at else "active"
 
 
 def new_token() -> str:

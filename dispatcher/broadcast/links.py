@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dispatcher.auth.tokens import new_token, page_url, token_digest
+from dispatcher.auth.tokens import new_token, page_url, token_digest, token_state
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast.commune_keys import matching_names, names_for_key, unit_key
 from dispatcher.broadcast.units import units_registry
@@ -53,9 +53,7 @@ class LinkRecord:
 
     def state(self, now: datetime) -> str:
         """``active``, ``expired`` or ``revoked``."""
-        if self.revoked_at is not None:
-            return "revoked"
-        return "expired" if now >= self.expires_at else "active"
+        return token_state(self.revoked_at, self.expires_at, now)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from dispatcher.auth import sessions
 from dispatcher.auth.sessions import AUDITOR, CAN_CHANGE, COMMUNE, OPERATOR, ROLES
-from dispatcher.auth.tokens import new_token, token_digest
+from dispatcher.auth.tokens import new_token, token_digest, token_state
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import links
 from dispatcher.broadcast.commune_keys import unit_key
@@ -89,9 +89,7 @@ class TokenRecord:
 
     def state(self, now: datetime) -> str:
         """``active``, ``expired`` or ``revoked``."""
-        if self.revoked_at is not None:
-            return "revoked"
-        return "expired" if now >= self.expires_at else "active"
+        return token_state(self.revoked_at, self.expires_at, now)
 
 
 @dataclass(frozen=True)
