@@ -87,7 +87,7 @@ def activity_add(unit: str, form: str, count: int, day: str, means: str | None,
 @activity.command("import")
 @click.argument("file", type=FileArg)
 def activity_import_cmd(file: Path) -> None:
-    """Record every row of a .csv or .xlsx table, or none (every problem as file:line: column).
+    """Record every row of a .csv, .txt or .xlsx table, or none (each problem as file:line: column).
 
     Headers: Đơn vị, Hình thức, Số lượt, Ngày, and optionally Phương tiện, Nội dung, Ghi chú,
     Chiến dịch (or unit, form, count, date, means, content, note, campaign); STT is ignored.

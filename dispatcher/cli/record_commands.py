@@ -142,7 +142,8 @@ def optout_remove(phone: str, reason: str | None) -> None:
 @click.argument("file", type=FileArg)
 @click.option("--reason", metavar="TEXT", help="Reason for rows without a reason/note column.")
 def optout_import(file: Path, reason: str | None) -> None:
-    """Add every number of a .csv or .xlsx list with a `phone` column.
+    """Add every number of a .csv, .txt or .xlsx list with a phone column (`phone`, `Số điện
+    thoại`, `SĐT`...), saved by Excel or LibreOffice in any of their encodings.
 
     A row's `reason` or `note` column is kept as its reason. Unusable numbers are reported as
     `file:line` warnings and skipped; a file that cannot be read adds nothing (exit 2).
