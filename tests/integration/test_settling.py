@@ -11,17 +11,17 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from dispatcher.core.clock import SystemClock
 from dispatcher.core.errors import GatewayHalt
-from dispatcher.core.outbox import NewDelivery, OutboundMessage, Outcome
+from dispatcher.core.outbox import OutboundMessage, Outcome
 from dispatcher.core.status import Status
 from dispatcher.gateways.base import ProviderStatus, SendResult
 from dispatcher.sending.sender import RunResult, Sender
 from dispatcher.sending.settling import NO_ROUNDS, SettlePolicy
-from dispatcher.store.models import CampaignRow, DeliveryEventRow
 from dispatcher.store.uow import unit_of_work_factory
+from tests.integration.test_sender import _events, _occurrence
 
 PHONES = [f"+8491234{i:04d}" for i in range(6)]
 OK = "ok"  # created, and the answer came back
@@ -74,39 +74,14 @@ class Provider:
         return Counter(to for to, _ in self.created)
 
 
-def _occurrence(engine: Engine, phones: list[str] = PHONES) -> int:
-    now = datetime.now(UTC)
-    with unit_of_work_factory(engine)() as uow:
-        row = CampaignRow(
-            id="c", title="t", unit="u", timezone="UTC", source_path="c.yaml", fingerprint="f"
-        )
-        uow.repo.save_campaign(row, now)
-        occurrence = uow.repo.add_occurrence("c", "once", now, "open", now)
-        uow.repo.add_deliveries(
-            occurrence, [NewDelivery(p, "l.csv:1", "hello", "GSM-7", 1, None) for p in phones], now
-        )
-        uow.commit()
-        return occurrence.id
-
-
 def _run(engine: Engine, provider: Provider, occurrence_id: int, settle: SettlePolicy) -> RunResult:
     sender = Sender(unit_of_work_factory(engine), provider, SystemClock(), batch_size=10,
                     concurrency=4, settle=settle)  # fmt: skip
     return asyncio.run(sender.run(occurrence_id))
 
 
-def _events(engine: Engine, phone: str) -> list[str]:
-    with unit_of_work_factory(engine)() as uow:
-        query = (
-            select(DeliveryEventRow.status)
-            .where(DeliveryEventRow.phone == phone)
-            .order_by(DeliveryEventRow.id)
-        )
-        return list(uow.repo.session.scalars(query))
-
-
 def test_one_run_takes_what_the_provider_has_and_sends_the_rest_once(engine: Engine) -> None:
-    occurrence_id = _occurrence(engine)
+    occurrence_id = _occurrence(engine, PHONES)
     created, absent, twice_in_doubt = PHONES[:3]
     script = {created: [AFTER], absent: [BEFORE], twice_in_doubt: [BEFORE, AFTER]}
     provider = Provider(script=script)
