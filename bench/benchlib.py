@@ -368,6 +368,13 @@ def machine() -> str:
     return f"{platform.platform()}, {cores} CPUs ({model}), Python {platform.python_version()}"
 
 
+def print_header() -> None:
+    """What a run's figures are to be read against: the machine, the code, the load before."""
+    print(machine())
+    print(code_state())
+    print(f"load average before: {load()}", flush=True)
+
+
 def code_state() -> str:
     """The commit measured, and the files changed in the work tree on top of it."""
 

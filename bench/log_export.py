@@ -55,9 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--xlsx", action="store_true", help="also time --format xlsx")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    print(lib.machine())
-    print(lib.code_state())
-    print(f"load average before: {lib.load()}", flush=True)
+    lib.print_header()
     results: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         for size in (int(s) for s in args.sizes.split(",")):

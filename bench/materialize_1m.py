@@ -66,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         return _child(args.url, Path(args.child), args.launched)
     WORK.mkdir(parents=True, exist_ok=True)
-    print(lib.machine())
-    print(lib.code_state())
-    print(f"load average before: {lib.load()}", flush=True)
+    lib.print_header()
     started = time.monotonic()
     dbs = ["postgresql", "sqlite"] if args.db == "both" else [args.db]
     sizes = [int(size) for size in args.sizes.split(",")]

@@ -95,9 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-measure", action="store_true", help="set up (and --queries) only")
     args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    print(lib.machine())
-    print(lib.code_state())
-    print(f"load average before: {lib.load()}", flush=True)
+    lib.print_header()
     results: dict[tuple[str, int, str], list[tuple[float, float, float]]] = {}
     for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
         for size in (int(s) for s in args.sizes.split(",")):

@@ -82,9 +82,7 @@ class Series:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
-    print(lib.machine())
-    print(lib.code_state())
-    print(f"load average before: {lib.load()}", flush=True)
+    lib.print_header()
     started, tables = time.monotonic(), []
     if args.mode in ("unpaced", "both"):
         for latency in args.latency_ms or [100.0]:
