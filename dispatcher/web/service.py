@@ -34,7 +34,7 @@ from dispatcher.ops.scheduler import SchedulerStats, run_scheduler
 from dispatcher.ops.worker import Worker, WorkerStats
 from dispatcher.sending import tracking
 from dispatcher.sending.liveness import registered
-from dispatcher.web import guard, login, pages
+from dispatcher.web import audit_pages, guard, login, ops_pages, pages
 from dispatcher.web import routes as commune_routes
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,8 @@ def build_app(rt: Runtime, auth_token: str, stats: ServiceStats | None = None) -
     add(app, "GET", HEALTH_PATH, handlers.health, public, "health")
     login.add_routes(app, rt)  # /login, /logout, /
     commune_routes.add_routes(app, rt)  # /c/<commune>: pages, "Đã phát", airings.json, files
+    audit_pages.add_routes(app, rt)  # /audit: log search, exports, monthly report, verification
+    ops_pages.add_routes(app, rt)  # /ops: campaigns' progress; pause, resume, cancel, halt
     return app
 
 
