@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import jinja2
 
-from dispatcher.auth.sessions import ROLE_NAMES_VI
+from dispatcher.auth.sessions import AUDITOR, OPERATOR, ROLE_NAMES_VI
 from dispatcher.auth.tokens import page_path
 from dispatcher.broadcast import duration_vi
 from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
@@ -270,4 +270,5 @@ def home_page(principal: Principal, communes: Sequence[tuple[str, str]]) -> str:
     return _environment().get_template("home.html.j2").render(
         name=principal.name, role=ROLE_NAMES_VI.get(principal.role, principal.role),
         read_only=not principal.can_change, pages=pages, csrf=principal.csrf,
+        audit=principal.role in (OPERATOR, AUDITOR), ops=principal.role == OPERATOR,
     )  # fmt: skip
