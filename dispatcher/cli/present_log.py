@@ -4,8 +4,6 @@ rows of an .xlsx; all streamed."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -14,40 +12,21 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.audience.phones import mask, mask_in_text
-from dispatcher.cli.presenters import DELIVERED_NOTE, csv_line
+from dispatcher.cli.presenters import DELIVERED_NOTE
 from dispatcher.core import schedule
 from dispatcher.core.files import replace_with
 from dispatcher.core.outbox import DeliveryView, EventView
-from dispatcher.core.text import spreadsheet_safe
+
+# The exports' records and CSV are the service's, so the auditors' pages write the same bytes
+# (re-exported: the `log` command and its tests read them here).
+from dispatcher.reports.audit_log import EVENT_FIELDS as EVENT_FIELDS
+from dispatcher.reports.audit_log import LOG_FIELDS as LOG_FIELDS
+from dispatcher.reports.audit_log import csv_chunks
+from dispatcher.reports.audit_log import event_record as event_record
+from dispatcher.reports.audit_log import log_record as log_record
 
 if TYPE_CHECKING:
     from dispatcher.reports.log_verify import Verdict
-
-BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
-CHUNK_ROWS = 1000  # CSV rows written out at once
-LOG_FIELDS = ["campaign", "occurrence", "to", "status", "provider_id", "attempts", "error_code",
-              "error_message", "sent_at", "updated_at"]  # fmt: skip
-EVENT_FIELDS = ["id", "at", "campaign", "occurrence", "to", "status", "attempt", "provider_id",
-                "error_code", "detail"]  # fmt: skip
-
-
-def log_record(view: DeliveryView, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "campaign": view.campaign, "occurrence": view.occurrence, "to": view.to,
-        "status": view.status, "provider_id": view.provider_id, "attempts": view.attempts,
-        "error_code": view.error_code, "error_message": view.error_message,
-        "sent_at": view.sent_at.astimezone(tz).isoformat() if view.sent_at else None,
-        "updated_at": view.updated_at.astimezone(tz).isoformat(),
-    }  # fmt: skip
-
-
-def event_record(event: EventView, tz: ZoneInfo) -> dict[str, Any]:
-    return {
-        "id": event.id, "at": event.at.astimezone(tz).isoformat(), "campaign": event.campaign,
-        "occurrence": event.occurrence, "to": event.to, "status": event.status,
-        "attempt": event.attempt, "provider_id": event.provider_id,
-        "error_code": event.error_code, "detail": event.detail,
-    }  # fmt: skip
 
 
 def delivery_log(
@@ -95,28 +74,13 @@ def delivery_events(
 def _records(
     records: Iterable[dict[str, Any]], fields: list[str], fmt: str, bom: bool
 ) -> Iterator[str]:
-    """JSONL, or CSV in chunks of :data:`CHUNK_ROWS` rows through one writer (formula-like
-    text neutralised, as every CSV export is)."""
-    if fmt == "jsonl":
-        for record in records:
-            yield json.dumps(record, ensure_ascii=False) + "\n"
+    """JSONL, or CSV through the service's writer (formula-like text neutralised, as every CSV
+    export is)."""
+    if fmt == "csv":
+        yield from csv_chunks(records, fields, bom=bom)
         return
-    yield (BOM if bom else "") + csv_line(fields)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for count, record in enumerate(records, start=1):
-        writer.writerow([_cell(record[f]) for f in fields])
-        if count % CHUNK_ROWS == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    return spreadsheet_safe(value) if isinstance(value, str) else value
+    for record in records:
+        yield json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:

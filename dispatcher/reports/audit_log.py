@@ -5,15 +5,21 @@ the unit running the campaigns (``--unit``/``--commune``, written with or withou
 the form (the delivery log holds SMS: another form is an error naming where it is kept),
 occurrence, number (any written form), status, and a period (``--from``/``--to`` as dd/mm/yyyy
 or ISO, or ``--month``) read in the configured time zone. Everything is streamed: a million
-rows never sit in memory.
+rows never sit in memory; the auditors' pages read it a page at a time, by keyset.
+
+The exports' records and CSV are here, below the two faces, so that ``dispatcher log --format
+csv`` and the auditors' page ``/audit/log.csv`` write the very same bytes.
 """
 
 from __future__ import annotations
 
+import csv
 import difflib
-from collections.abc import Iterator
+import io
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.audience.phones import InvalidPhone, normalize
@@ -21,10 +27,18 @@ from dispatcher.bootstrap import Runtime
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.outbox import DeliveryView, EventView, LogFilter
 from dispatcher.core.status import Status
+from dispatcher.core.text import spreadsheet_safe
 from dispatcher.reports.activities import month_days
 from dispatcher.reports.activity_fields import parse_day
 from dispatcher.reports.forms import form_option
 from dispatcher.reports.monthly import unit_match_key
+
+BOM = "\ufeff"  # Excel on Windows reads a CSV as UTF-8 only with it
+CSV_CHUNK_ROWS = 1000  # CSV rows handed on at once
+LOG_FIELDS = ["campaign", "occurrence", "to", "status", "provider_id", "attempts", "error_code",
+              "error_message", "sent_at", "updated_at"]  # fmt: skip
+EVENT_FIELDS = ["id", "at", "campaign", "occurrence", "to", "status", "attempt", "provider_id",
+                "error_code", "detail"]  # fmt: skip
 
 
 def log_filter(
@@ -112,6 +126,71 @@ def delivery_events(rt: Runtime, filters: LogFilter) -> Iterator[EventView]:
     filters = check_filter(rt, filters)
     with rt.uow() as uow:
         yield from uow.audit.events(filters)
+
+
+def delivery_page(
+    rt: Runtime, filters: LogFilter, after: int | None, limit: int
+) -> list[tuple[int, DeliveryView]]:
+    """One page of :func:`delivery_log`: at most ``limit`` rows after the row ``after`` (an
+    id), each with its id."""
+    filters = check_filter(rt, filters)
+    with rt.uow() as uow:
+        return uow.audit.delivery_page(filters, after, limit)
+
+
+def event_page(rt: Runtime, filters: LogFilter, after: int | None, limit: int) -> list[EventView]:
+    """One page of :func:`delivery_events`: at most ``limit`` events after the event ``after``."""
+    filters = check_filter(rt, filters)
+    with rt.uow() as uow:
+        return uow.audit.event_page(filters, after, limit)
+
+
+# -- exports ----------------------------------------------------------------------------------
+def log_record(view: DeliveryView, tz: ZoneInfo) -> dict[str, Any]:
+    """A delivery as exported (:data:`LOG_FIELDS`): whole numbers, ISO 8601 local times."""
+    return {
+        "campaign": view.campaign, "occurrence": view.occurrence, "to": view.to,
+        "status": view.status, "provider_id": view.provider_id, "attempts": view.attempts,
+        "error_code": view.error_code, "error_message": view.error_message,
+        "sent_at": view.sent_at.astimezone(tz).isoformat() if view.sent_at else None,
+        "updated_at": view.updated_at.astimezone(tz).isoformat(),
+    }  # fmt: skip
+
+
+def event_record(event: EventView, tz: ZoneInfo) -> dict[str, Any]:
+    """An event as exported (:data:`EVENT_FIELDS`)."""
+    return {
+        "id": event.id, "at": event.at.astimezone(tz).isoformat(), "campaign": event.campaign,
+        "occurrence": event.occurrence, "to": event.to, "status": event.status,
+        "attempt": event.attempt, "provider_id": event.provider_id,
+        "error_code": event.error_code, "detail": event.detail,
+    }  # fmt: skip
+
+
+def csv_chunks(
+    records: Iterable[dict[str, Any]], fields: list[str], *, bom: bool = True
+) -> Iterator[str]:
+    """CSV text in chunks of :data:`CSV_CHUNK_ROWS` rows, the header first (after a byte-order
+    mark unless ``bom`` is False); text a spreadsheet would run as a formula is neutralised."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([_cell(f) for f in fields])
+    yield (BOM if bom else "") + buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    for count, record in enumerate(records, start=1):
+        writer.writerow([_cell(record[f]) for f in fields])
+        if count % CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    return spreadsheet_safe(value) if isinstance(value, str) else value
 
 
 def _status(status: str | None) -> Status | None:
