@@ -9,14 +9,15 @@ The monthly report counts aired broadcasts from these records.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dispatcher.bootstrap import Runtime
+from dispatcher.broadcast import served_audio
 from dispatcher.broadcast.commune_keys import matching_names, names_for_key
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.broadcast.service import HALTED_VI, commune_airings
@@ -242,7 +243,6 @@ def _activity_detail(new: Confirmation, tz: ZoneInfo) -> str:
 
 # -- one commune's airings with their confirmations: the page and its JSON -----------------------
 
-AUDIO_SUFFIXES = (".mp3", ".wav")  # as played on a phone: MP3 first
 _KEY = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})")
 
 
@@ -259,6 +259,9 @@ class CommuneAiring:
     in_plan: bool  # registered in the airing plan: only such airings can be confirmed
     confirmable: bool  # in the plan, not confirmed, and due (or at most EARLY_CONFIRM ahead)
     undo_until: datetime | None = None  # confirmed, and may be undone until then (UTC)
+    # The file each script's audio link names, by language (None: Vietnamese): made, pulled,
+    # or to be made when asked (dispatcher.broadcast.served_audio.audio_link).
+    audio_files: Mapping[str | None, Path] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -269,22 +272,13 @@ class CommuneAiring:
     def reading_seconds(self) -> int:
         return self.scripts[0].reading_seconds
 
-    def audio(self) -> Path | None:
-        """The airing's audio file (``<stem>.mp3``, else ``.wav``), if one was made."""
-        return audio_file(self.scripts[0])
+    def audio(self, script: AiringScript | None = None) -> Path | None:
+        """The audio file the page links for ``script`` (default: the Vietnamese one), if any."""
+        return self.audio_files.get((script or self.scripts[0]).language)
 
     def script(self, language: str | None) -> AiringScript | None:
         """The script in ``language`` (None: Vietnamese), if the airing has one."""
         return next((s for s in self.scripts if s.language == language), None)
-
-
-def audio_file(script: AiringScript) -> Path | None:
-    """The script's audio (``<stem>.mp3``, else ``.wav``; a variant's is its recording)."""
-    for suffix in AUDIO_SUFFIXES:
-        path = script.file(suffix)
-        if path is not None and path.is_file():
-            return path
-    return None
 
 
 def commune_schedule(
@@ -305,6 +299,7 @@ def commune_schedule(
     with rt.uow() as uow:
         confirmed = uow.repo.airings.confirmations(communes, first, last)
         plan = uow.repo.airings.planned(None, communes, first, last)
+        pulled = uow.repo.airings.pulled.pulled_in(communes, first, last)
     done = {(c.campaign_id, c.commune, c.scheduled_at): c for c in confirmed}
     planned = {(p.campaign_id, p.commune, p.scheduled_at) for p in plan}
     now = rt.clock.now()
@@ -330,9 +325,17 @@ def commune_schedule(
                 in_plan=in_plan,
                 confirmable=confirmable,
                 undo_until=until,
+                audio_files=_audio_links(rt, group, pulled),
             )
         )
     return found
+
+
+def _audio_links(
+    rt: Runtime, scripts: Sequence[AiringScript], pulled: Collection[served_audio.PulledKey]
+) -> dict[str | None, Path]:
+    links = {s.language: served_audio.audio_link(rt, s, pulled) for s in scripts}
+    return {language: path for language, path in links.items() if path is not None}
 
 
 def undo_until(rt: Runtime, confirmation: Confirmation) -> datetime | None:

@@ -4,7 +4,8 @@ Across the campaigns registered in the database and the campaign files given; th
 written (or left as they are, when unchanged) under ``output_dir/scripts`` or ``--out``. The
 audio is rendered under ``output_dir/scripts``, where the commune page finds it and the next
 pull finds it made, and copied along when ``--out`` is another folder (without rendering, the
-audio already made is copied).
+audio already made is copied). Each audio file written is recorded with its SHA-256
+(:func:`dispatcher.broadcast.served_audio.record_pulled`): the page serves it from there too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dispatcher.broadcast import (
 )
 from dispatcher.broadcast.airing_audio import AiringAudio, AudioReport, render_audio
 from dispatcher.broadcast.scripts import campaign_recordings
+from dispatcher.broadcast.served_audio import record_pulled
 from dispatcher.broadcast.service import (
     AiringScript,
     DayWindow,
@@ -132,6 +134,8 @@ def pull(
         listed = airing_script(campaign, script, out_dir)
         sound = made.airings[index] if made else None
         pulled.append(PulledAiring(listed, _files(listed, scripts_dir(rt), out_dir), sound))
+    # Wherever --out is, the commune's page finds the audio there (while it is as pulled).
+    record_pulled(rt, [airing.script for airing in pulled], now)
     return PullResult(commune, first, last, out_dir, pulled, skipped, made)
 
 

@@ -28,6 +28,7 @@ from dispatcher.store.models import (
     AiringRow,
     CampaignRow,
 )
+from dispatcher.store.pulled_audio import PulledAudioRepository
 from dispatcher.store.reports import local_day
 
 PLANNED = "planned"
@@ -93,6 +94,11 @@ class AiringRepository:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    @property
+    def pulled(self) -> PulledAudioRepository:
+        """Where ``broadcast pull`` wrote each airing's audio (``store.pulled_audio``)."""
+        return PulledAudioRepository(self.session)
 
     def campaign_zones(self) -> dict[str, str]:
         """Every registered campaign's time zone, by id."""

@@ -228,6 +228,30 @@ class AiringCorrectionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PulledAudioRow(Base):
+    """An audio file ``broadcast pull`` wrote (under ``--out``, wherever that was), so that the
+    commune's page can serve it; ``sha256`` tells whether the file is still as pulled."""
+
+    __tablename__ = "pulled_audio"
+    __table_args__ = (
+        UniqueConstraint("path"),  # a file holds one airing's audio: the latest pull's
+        Index("ix_pulled_audio_campaign_id_commune_scheduled_at", "campaign_id", "commune",
+              "scheduled_at"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # No foreign key: `pull --campaign FILE` may pull a campaign it does not register.
+    campaign_id: Mapped[str] = mapped_column(Text)
+    commune: Mapped[str] = mapped_column(Text)  # the airing's commune, as in the plan
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(8))  # vi, or a variant's code (tay)
+    suffix: Mapped[str] = mapped_column(String(8))  # .mp3 | .wav
+    path: Mapped[str] = mapped_column(Text)  # absolute
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    pulled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ActivityRow(Base):
     """Append-only log of campaign-level events (occurrence skipped, run halted, ...)."""
 

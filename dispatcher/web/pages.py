@@ -18,7 +18,7 @@ import jinja2
 from dispatcher.auth.sessions import AUDITOR, OPERATOR, ROLE_NAMES_VI
 from dispatcher.auth.tokens import page_path
 from dispatcher.broadcast import duration_vi
-from dispatcher.broadcast.confirmations import CommuneAiring, audio_file
+from dispatcher.broadcast.confirmations import CommuneAiring
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.core import templating
 from dispatcher.core.schedule import format_date_vi, format_datetime_vi, format_time_vi, weekday_vi
@@ -79,8 +79,9 @@ def script_href(airing: CommuneAiring, script: AiringScript) -> str:
 
 
 def audio_href(airing: CommuneAiring, script: AiringScript) -> str | None:
-    """``audio/<campaign>/<2024-10-16T0600>[.tay].mp3``, when the script's audio exists."""
-    path = audio_file(script)
+    """``audio/<campaign>/<2024-10-16T0600>[.tay].mp3``, when the script can have audio (made,
+    pulled, or made when asked: :func:`dispatcher.broadcast.served_audio.audio_link`)."""
+    path = airing.audio(script)
     if path is None:
         return None
     language = f".{script.language}" if script.language else ""
@@ -89,7 +90,7 @@ def audio_href(airing: CommuneAiring, script: AiringScript) -> str | None:
 
 def _view(airing: CommuneAiring, link: Link) -> AiringView:
     main = airing.scripts[0]
-    audio, path = audio_href(airing, main), audio_file(main)
+    audio, path = audio_href(airing, main), airing.audio(main)
     variants = []
     for script in airing.scripts[1:]:
         variant_audio = audio_href(airing, script)

@@ -30,6 +30,7 @@ from dispatcher.broadcast import confirmations as airings
 from dispatcher.broadcast import undo as undoing
 from dispatcher.broadcast.confirmations import AiringConflict, CommuneAiring, ConfirmResult
 from dispatcher.broadcast.scripts import AiringScript
+from dispatcher.broadcast.served_audio import AudioServer
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.store.airings import Confirmation
 from dispatcher.web import guard, login, pages
@@ -65,6 +66,7 @@ def add_routes(app: web.Application, rt: Runtime) -> None:
 class _CommuneRoutes:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        self.audio_files = AudioServer(rt)
 
     # -- access (the guard has checked the principal may see this unit) ------------------------
     def _key(self, request: web.Request) -> str:
@@ -207,9 +209,10 @@ class _CommuneRoutes:
         match = _AUDIO_FILE.fullmatch(request.match_info["name"])
         airing = await self._airing(request, key, match["key"] if match else None)
         script = airing.script(match["language"]) if match else None
-        path = script.file(match["suffix"]) if script and match else None
-        if path is None or not path.is_file():
-            raise web.HTTPNotFound(text="no audio made for this airing\n")
+        # Where it was made or pulled, else made now, in seconds (broadcast.served_audio).
+        path = await self.audio_files.path(script, match["suffix"]) if script and match else None
+        if path is None:
+            raise web.HTTPNotFound(text="no audio for this airing\n")
         return web.FileResponse(path)
 
     # -- the service, off the event loop --------------------------------------------------------
