@@ -85,15 +85,22 @@ def status(rt: Runtime, campaign_id: str) -> CampaignStatus:
     return CampaignStatus(summary, health.check(rt, campaign_id), activity)
 
 
-def pause(rt: Runtime, campaign_id: str, reason: str | None = None) -> StateChange:
-    """Stop claiming the campaign's rows (in every worker); rows in flight finish."""
-    return _change(rt, campaign_id, PAUSED, reason, {CANCELED: "it is canceled, which is final"})
+def pause(
+    rt: Runtime, campaign_id: str, reason: str | None = None, by: str | None = None
+) -> StateChange:
+    """Stop claiming the campaign's rows (in every worker); rows in flight finish.
+
+    ``by`` names who asks (a web sign-in); default: the operator at this terminal."""
+    refused = {CANCELED: "it is canceled, which is final"}
+    return _change(rt, campaign_id, PAUSED, reason, refused, by)
 
 
-def resume(rt: Runtime, campaign_id: str, reason: str | None = None) -> StateChange:
-    """Let workers claim the campaign's rows again."""
+def resume(
+    rt: Runtime, campaign_id: str, reason: str | None = None, by: str | None = None
+) -> StateChange:
+    """Let workers claim the campaign's rows again (``by``: as for :func:`pause`)."""
     refused = {CANCELED: "it is canceled, which is final; register it under a new id to send"}
-    return _change(rt, campaign_id, ACTIVE, reason, refused)
+    return _change(rt, campaign_id, ACTIVE, reason, refused, by)
 
 
 def cancel(
@@ -101,17 +108,19 @@ def cancel(
     campaign_id: str,
     reason: str | None = None,
     confirm: Callable[[CampaignSummary], bool] | None = None,
+    by: str | None = None,
 ) -> StateChange | None:
     """Cancel the campaign for good: no further sends, its pending rows become ``canceled``.
 
     ``confirm`` is asked first, with the campaign as it is; when it says no, nothing changes and
-    None is returned. Canceling again cancels rows that are still pending, if any.
+    None is returned. Canceling again cancels rows that are still pending, if any. ``by``: as
+    for :func:`pause`.
     """
     with rt.uow() as uow:
         summary = _summary(uow, campaign_id)
     if confirm is not None and not confirm(summary):
         return None
-    who, now = operator(rt.environ), rt.clock.now()
+    who, now = by or operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         before = _state(uow, campaign_id)
         uow.repo.lifecycle.set_state(campaign_id, CANCELED, now)
@@ -125,9 +134,14 @@ def cancel(
 
 
 def _change(
-    rt: Runtime, campaign_id: str, target: str, reason: str | None, refused: dict[str, str]
+    rt: Runtime,
+    campaign_id: str,
+    target: str,
+    reason: str | None,
+    refused: dict[str, str],
+    by: str | None,
 ) -> StateChange:
-    who, now = operator(rt.environ), rt.clock.now()
+    who, now = by or operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         before = _state(uow, campaign_id)
         if before in refused:

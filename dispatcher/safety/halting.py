@@ -59,9 +59,11 @@ def current(rt: Runtime) -> HaltState | None:
         return uow.workers.halt_state()
 
 
-def halt(rt: Runtime, reason: str | None = None) -> HaltChange:
-    """Stop all sending by every worker; halting again keeps the first halt and its reason."""
-    who, now = operator(rt.environ), rt.clock.now()
+def halt(rt: Runtime, reason: str | None = None, by: str | None = None) -> HaltChange:
+    """Stop all sending by every worker; halting again keeps the first halt and its reason.
+
+    ``by`` names who asks (a web sign-in); default: the operator at this terminal."""
+    who, now = by or operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         changed = engage(uow, reason, who, now)
         state = uow.workers.halt_state()
@@ -69,9 +71,10 @@ def halt(rt: Runtime, reason: str | None = None) -> HaltChange:
     return HaltChange(True, changed, who, reason, state)
 
 
-def unhalt(rt: Runtime, reason: str | None = None) -> HaltChange:
-    """Let every worker send again; when sending is not halted, nothing changes."""
-    who, now = operator(rt.environ), rt.clock.now()
+def unhalt(rt: Runtime, reason: str | None = None, by: str | None = None) -> HaltChange:
+    """Let every worker send again; when sending is not halted, nothing changes (``by``: as
+    for :func:`halt`)."""
+    who, now = by or operator(rt.environ), rt.clock.now()
     with rt.uow() as uow:
         lifted = uow.workers.halt_state()
         changed = uow.workers.set_halt(False, reason, who, now)
