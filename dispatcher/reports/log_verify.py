@@ -154,9 +154,11 @@ def walk_segment(uow: UnitOfWork, segment: Segment, expected: Anchor | None) -> 
             seq, source, _, digest, values = entry
             # The common case in one line (millions of times); a failure is diagnosed by _check.
             if seq != position + 1 or values is None or link(previous, source, values) != digest:
-                return Walked(position, previous, _check(entry, position + 1, previous))
+                return Walked(
+                    position, previous, _check(ChainEntry(*entry), position + 1, previous)
+                )
             if seq == anchored and expected is not None:
-                problem = _anchor_differs(entry, expected)
+                problem = _anchor_differs(ChainEntry(*entry), expected)
                 if problem is not None:
                     return Walked(position, previous, problem)
             position, previous = seq, digest

@@ -30,6 +30,11 @@ class ChainEntry(NamedTuple):
     values: Sequence[Any] | None
 
 
+# A ChainEntry's fields as a plain tuple: what a page holds (ten million of them a walk, and a
+# named tuple costs a Python call each); ``ChainEntry(*entry)`` names them where it matters.
+Entry = tuple[int, str, int, str, Sequence[Any] | None]
+
+
 class ChainRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -42,7 +47,7 @@ class ChainRepository:
         """The hash chained at position ``seq``, if that position exists."""
         return self.session.scalar(select(ChainRow.hash).where(ChainRow.seq == seq))
 
-    def pages(self, after: int, last: int) -> Iterator[list[ChainEntry]]:
+    def pages(self, after: int, last: int) -> Iterator[list[Entry]]:
         """The positions after ``after`` up to ``last``, in order, each with its record, a
         page at a time so memory stays flat however long the chain. Per page, each table's
         positions come joined to their records in one query of the chained columns (one row
@@ -55,7 +60,7 @@ class ChainRepository:
                 upto = min(after + PAGE, last)
                 in_page = and_(ChainRow.seq > after, ChainRow.seq <= upto)
                 query = select(ChainRow.source).where(in_page).distinct()
-                entries: list[ChainEntry] = []
+                entries: list[Entry] = []
                 for source in connection.scalars(query).all():
                     entries += _page_query(connection.dialect, source).run(cursor, after, upto)
                 entries.sort()  # each table's run is in order already: a merge
@@ -82,7 +87,7 @@ class _PageQuery:
         self.chained = source in CHAINED
         if self.chained:
             columns = chained_columns(source)
-            self.texts = times_as_text(columns)
+            self.texts = list(times_as_text(columns).items())
             query = (
                 select(*chain, *columns)
                 .select_from(ChainRow)
@@ -96,18 +101,24 @@ class _PageQuery:
         self.params = compiled.params
         self.order = compiled.positiontup if compiled.positional else None
 
-    def run(self, cursor: Any, after: int, upto: int) -> list[ChainEntry]:
+    def run(self, cursor: Any, after: int, upto: int) -> list[Entry]:
         params = {**self.params, "after": after, "upto": upto}
         cursor.execute(self.sql, params if self.order is None else [params[n] for n in self.order])
         rows = cursor.fetchall()
         if not self.chained:
-            return [ChainEntry(row[0], row[1], row[2], row[3], None) for row in rows]
-        entries = []
+            return [(row[0], row[1], row[2], row[3], None) for row in rows]
+        if not self.texts:
+            return [(*row[:4], None if row[4] is None else row[4:]) for row in rows]
+        texts = self.texts
+        entries: list[Entry] = []
         for row in rows:
-            values = None if row[4] is None else list(row[4:])
-            for index, as_text in self.texts.items() if values else ():
-                values[index] = as_text(values[index])  # type: ignore[index]
-            entries.append(ChainEntry(row[0], row[1], row[2], row[3], values))
+            if row[4] is None:
+                entries.append((*row[:4], None))
+                continue
+            values = list(row[4:])
+            for index, as_text in texts:
+                values[index] = as_text(values[index])
+            entries.append((row[0], row[1], row[2], row[3], values))
         return entries
 
 

@@ -313,7 +313,7 @@ def test_times_read_as_stored_hash_as_the_writer_hashed_them(engine: Engine) -> 
                  "VALUES ('2024-10-02 07:00:00', 'unhalt', 'viết bằng SQL')")  # fmt: skip
     with unit_of_work_factory(engine)() as uow:
         last, _ = uow.chain.head()
-        walked = [entry for page in uow.chain.pages(0, last) for entry in page]
+        walked = [chain_walk.ChainEntry(*e) for page in uow.chain.pages(0, last) for e in page]
         typed = {}
         for table in CHAINED:
             for row in uow.repo.session.execute(select(*chain_store.chained_columns(table))):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dispatcher.core import chain
 from dispatcher.core.chain import GENESIS, canonical, link
 from dispatcher.reports.log_verify import Segment, split
 from dispatcher.store.chain import CHAINED
@@ -49,6 +50,8 @@ def test_canonical_bytes_are_what_json_dumps_writes(table: str, values: list[obj
         separators=(",", ":"),
     ).encode()
     assert canonical(table, values) == expected
+    pure_python = "".join(chain._encoder(None)([table, *values], 0)).encode()
+    assert pure_python == expected  # where CPython's C encoder is missing
 
 
 def test_a_link_is_sha256_of_the_previous_hash_and_the_record() -> None:
