@@ -40,7 +40,7 @@ from dispatcher.store.health import CANCELED
 from dispatcher.web import guard
 from dispatcher.web import ops_views as views
 from dispatcher.web.access import Principal
-from dispatcher.web.ops_words import ACTIONS, STATE_NAMES, Action, consequence
+from dispatcher.web.ops_words import ACTIONS, STATE_NAMES, Action, consequence, number
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +48,14 @@ MAX_REASON_CHARS = 500  # a reason, not a report: the activity log keeps it whol
 MAX_ID_CHARS = 64  # campaigns.id
 VIEW = guard.Policy(frozenset({OPERATOR}))
 CHANGE = guard.Policy(frozenset({OPERATOR}), changes=True)
-_CAMPAIGN = "/ops/c/{campaign}"
-_CAMPAIGN_ACTION = _CAMPAIGN + "/{action:pause|resume|cancel}"
-_HALT_ACTION = "/ops/{action:halt|unhalt}"
+# Any segment matches (aiohttp's default refuses braces), and the handler answers 404 for an
+# action it does not know: the guard runs first, so whoever may not act gets 403 whatever they
+# ask, even the route's own pattern (as tests/integration/test_web_access.py posts it).
+_CAMPAIGN = "/ops/c/{campaign:[^/]+}"
+_CAMPAIGN_ACTION = _CAMPAIGN + "/{action:[^/]+}"
+_HALT_ACTION = "/ops/{action:[^/]+}"
+CAMPAIGN_ACTIONS = ("pause", "resume", "cancel")
+HALT_ACTIONS = ("halt", "unhalt")
 _Handler = Callable[[Any, web.Request], Awaitable[web.Response]]
 
 
@@ -106,7 +111,7 @@ class _OpsPages:
     @_refusals
     async def campaign_step(self, request: web.Request) -> web.Response:
         """The confirmation step (a GET: nothing changes); its form posts the action."""
-        who, action = _operator(request), ACTIONS[request.match_info["action"]]
+        who, action = _operator(request), _action(request, CAMPAIGN_ACTIONS)
         detail = await self._detail(request)
         summary = detail.line.summary
         if action not in views.possible_actions(detail.line):
@@ -120,7 +125,7 @@ class _OpsPages:
 
     @_refusals
     async def campaign_action(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), ACTIONS[request.match_info["action"]]
+        who, action = _operator(request), _action(request, CAMPAIGN_ACTIONS)
         campaign_id = _campaign_id(request)
         reason = await _reason(request)
         state = await asyncio.to_thread(dashboard.state, self.rt, campaign_id)
@@ -157,7 +162,7 @@ class _OpsPages:
     # -- halt, unhalt ----------------------------------------------------------------------------
     @_refusals
     async def halt_step(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), ACTIONS[request.match_info["action"]]
+        who, action = _operator(request), _action(request, HALT_ACTIONS)
         halt = await asyncio.to_thread(halting.current, self.rt)
         if (action.name == "halt") == (halt is not None):
             raise _halt_not_now(action, halt, self.rt)
@@ -168,7 +173,7 @@ class _OpsPages:
 
     @_refusals
     async def halt_action(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), ACTIONS[request.match_info["action"]]
+        who, action = _operator(request), _action(request, HALT_ACTIONS)
         reason = await _reason(request)
         change_switch = halting.halt if action.name == "halt" else halting.unhalt
         change = await asyncio.to_thread(change_switch, self.rt, reason, _by(who))
@@ -195,6 +200,13 @@ def _by(who: Principal) -> str:
 
 def _viewer(who: Principal) -> views.Viewer:
     return views.Viewer(f"{who.name} (cán bộ vận hành)", who.csrf)
+
+
+def _action(request: web.Request, known: tuple[str, ...]) -> Action:
+    name = request.match_info["action"]
+    if name not in known:
+        raise web.HTTPNotFound(text="no such page\n")
+    return ACTIONS[name]
 
 
 def _campaign_id(request: web.Request) -> str:
@@ -227,7 +239,7 @@ def _notice(request: web.Request) -> str | None:
     if action is None:
         return None
     canceled = query.get("n", "0")
-    n = views.number(int(canceled)) if canceled.isdigit() else "0"
+    n = number(int(canceled)) if canceled.isdigit() else "0"
     return action.done.format(id=query.get("c", "")[:MAX_ID_CHARS], n=n)
 
 

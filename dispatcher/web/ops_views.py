@@ -33,6 +33,7 @@ from dispatcher.web.ops_words import (
     STATE_NAMES,
     Action,
     error_meaning,
+    number,
 )
 
 DASHBOARD = "/ops"
@@ -61,11 +62,6 @@ def campaign_path(campaign_id: str, action: str | None = None) -> str:
 
 
 # -- numbers and times, as Vietnamese write them ------------------------------------------------
-def number(n: int) -> str:
-    """``12.345``: a dot between thousands."""
-    return f"{n:,}".replace(",", ".")
-
-
 def rate(per_minute: float) -> str:
     """``12,5 tin/phút``: a decimal comma."""
     return f"{per_minute:.1f}".replace(".", ",") + " tin/phút"

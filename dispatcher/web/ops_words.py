@@ -64,18 +64,25 @@ ACTIONS = {
 }  # fmt: skip
 
 
+def number(n: int) -> str:
+    """``12.345``: a dot between thousands, as Vietnamese write numbers."""
+    return f"{n:,}".replace(",", ".")
+
+
 def consequence(action: str, campaign_id: str = "", pending: int = 0, in_flight: int = 0) -> str:
     """What the action will do, said on its confirmation page."""
+    waiting = number(pending)
     if action == "pause":
         return (f"Tạm dừng chiến dịch {campaign_id}: các máy gửi ngừng nhận tin của chiến dịch "
-                f"trong vài giây; {pending} tin chờ gửi sẽ đợi đến khi tiếp tục.")  # fmt: skip
+                f"trong vài giây; {waiting} tin chờ gửi sẽ đợi đến khi tiếp tục.")  # fmt: skip
     if action == "resume":
-        return (f"Tiếp tục chiến dịch {campaign_id}: {pending} tin chờ gửi sẽ được gửi, theo "
+        return (f"Tiếp tục chiến dịch {campaign_id}: {waiting} tin chờ gửi sẽ được gửi, theo "
                 "lịch và giờ yên tĩnh như thường.")  # fmt: skip
     if action == "cancel":
-        return (f"Huỷ chiến dịch {campaign_id}: {pending} tin chưa gửi sẽ bị huỷ, không lượt "
-                f"nào được gửi thêm. Không thể hoàn tác. {in_flight} tin đang gửi dở vẫn được "
-                "hoàn tất hoặc đối chiếu với nhà cung cấp.")  # fmt: skip
+        flying = (f" {number(in_flight)} tin đang gửi dở vẫn được hoàn tất hoặc đối chiếu với "
+                  "nhà cung cấp." if in_flight else "")  # fmt: skip
+        return (f"Huỷ chiến dịch {campaign_id}: {waiting} tin chưa gửi sẽ bị huỷ, không lượt "
+                f"nào được gửi thêm. Không thể hoàn tác.{flying}")  # fmt: skip
     if action == "halt":
         return ("Dừng toàn bộ việc gửi tin của mọi chiến dịch, trên mọi máy gửi, trong vài giây. "
                 "Tin đang gửi dở được ghi nhận; tin đã nhận mà chưa gửi trở về hàng chờ. Không "

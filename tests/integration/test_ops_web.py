@@ -359,3 +359,19 @@ def test_every_error_code_the_dispatcher_knows_has_a_meaning() -> None:
     known = {*HALT_CODES, *RETRYABLE_CODES, *REJECTION_MESSAGES}
     known |= {code for code, _ in FINAL_ERRORS.values()}
     assert known - ERROR_MEANINGS.keys() == set()
+
+
+def test_an_unknown_action_is_404_and_changes_nothing(rt: Runtime) -> None:
+    secret, _ = token(rt, "operator")
+
+    async def steps(client: TestClient[Any, Any]) -> list[int]:
+        csrf = await sign_in(client, secret)
+        answers = []
+        for path in (f"{PAGE}/delete", f"{PAGE}/halt", "/ops/pause", "/ops/restart"):
+            answers.append((await client.get(path)).status)
+            answers.append((await client.post(path, data={"csrf": csrf, "reason": "x"})).status)
+        return answers
+
+    before = state(rt)
+    assert serve(rt, steps) == [404] * 8
+    assert state(rt) == before
