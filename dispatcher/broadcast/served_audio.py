@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dispatcher.bootstrap import Runtime
 from dispatcher.broadcast import Airing, airing_stem, with_suffix
@@ -34,7 +35,9 @@ from dispatcher.broadcast.units import resolve_communes, units_registry
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core.schedule import instant
 from dispatcher.settings.config import AudioSettings
-from dispatcher.store.pulled_audio import PulledAudio
+
+if TYPE_CHECKING:  # SQLAlchemy loads with the first record: `broadcast pull` imports this early
+    from dispatcher.store.pulled_audio import PulledAudio
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +187,8 @@ def record_pulled(rt: Runtime, scripts: Sequence[AiringScript], now: datetime) -
 
 
 def _pulled(script: AiringScript, suffix: str, path: Path, now: datetime) -> PulledAudio:
+    from dispatcher.store.pulled_audio import PulledAudio
+
     return PulledAudio(
         campaign_id=script.campaign_id, commune=script.commune, scheduled_at=instant(script.at),
         language=_language(script), suffix=suffix, path=str(path), sha256=_sha256(path),
