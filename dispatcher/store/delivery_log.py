@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import insert, literal, select, text
 from sqlalchemy.orm import Session
@@ -25,8 +26,21 @@ def log_pending(session: Session, occurrence: OccurrenceRow, now: datetime) -> N
     log_selected(session, [DeliveryRow.occurrence_id == occurrence.id], now, detail=None)
 
 
+class Logged(Protocol):
+    """What an event is made of: a delivery row, or its state as the sending cycle holds it."""
+
+    id: int
+    campaign_id: str
+    occurrence_id: int
+    phone: str
+    status: str
+    attempts: int
+    segments: int
+    provider_id: str | None
+
+
 def log_events(
-    session: Session, events: Sequence[tuple[DeliveryRow, str | None, int | None]], now: datetime
+    session: Session, events: Sequence[tuple[Logged, str | None, int | None]], now: datetime
 ) -> None:
     """Append one delivery-log event per (row, detail, error code), in one statement."""
     if not events:

@@ -23,9 +23,11 @@ from dispatcher.core.outbox import (
     Outcome,
 )
 from dispatcher.core.status import REACHED_PROVIDER, Status, can_move, can_release
+from dispatcher.store import delivery_writes as writes
 from dispatcher.store.airings import AiringRepository
 from dispatcher.store.bulk import bound, insert_rows
 from dispatcher.store.delivery_log import log_events, log_pending, log_selected
+from dispatcher.store.delivery_writes import DeliveryState
 from dispatcher.store.health import LifecycleRepository
 from dispatcher.store.models import (
     ActivityRow,
@@ -51,6 +53,13 @@ _NEW_DELIVERY_COLUMNS = (
     "attempts",
     "updated_at",
 )
+
+
+# The columns each step of the sending cycle changes (written back by delivery_writes).
+_CLAIMED = ("status", "attempts", "claimed_at", "claimed_by", "updated_at")
+_APPLIED = ("status", "sent_at", "provider_id", "gateway", "error_code", "error_message",
+            "updated_at")  # fmt: skip
+_RELEASED = ("status", "updated_at")
 
 
 class Claim(NamedTuple):
@@ -177,11 +186,11 @@ class Repository:
 
     def deliveries_in(self, occurrence_id: int, status: Status) -> list[OutboundMessage]:
         query = (
-            select(DeliveryRow)
+            writes.selecting()
             .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == status)
             .order_by(DeliveryRow.id)
         )
-        return [_outbound(row) for row in self.session.scalars(query)]
+        return [_outbound(row) for row in writes.read(self.session, query)]
 
     def claim(
         self,
@@ -204,20 +213,21 @@ class Repository:
         untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
         due = or_(DeliveryRow.not_before.is_(None), DeliveryRow.not_before <= now)
         query = (
-            select(DeliveryRow)
+            writes.selecting()
             .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.PENDING)
             .where(untried, due)
             .order_by(DeliveryRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        rows = list(self.session.scalars(query))
+        rows = writes.read(self.session, query)
         taken = rows if max_segments is None else _fitting(rows, max_segments)
         for row in taken:
-            row.status = Status.SENDING
+            row.status = Status.SENDING.value
             row.attempts += 1
             row.claimed_at = row.updated_at = now
             row.claimed_by = claimant
+        writes.write(self.session, taken, _CLAIMED)
         self._log_rows(taken, now, detail=None)
         return Claim([_outbound(row) for row in taken], cut=len(taken) < len(rows))
 
@@ -226,12 +236,12 @@ class Repository:
         stale or repeated reports, which change nothing)."""
         rows = self._rows_by_id([o.delivery_id for o in outcomes])
         applied: list[Outcome] = []
-        logged: list[tuple[DeliveryRow, str | None, int | None]] = []
+        logged: list[tuple[DeliveryState, str | None, int | None]] = []
         for outcome in outcomes:
             row = rows.get(outcome.delivery_id)
             if row is None or not can_move(Status(row.status), outcome.status):
                 continue
-            row.status = outcome.status
+            row.status = outcome.status.value
             if row.sent_at is None and outcome.status in REACHED_PROVIDER:
                 row.sent_at = now  # what the frequency cap counts
             row.provider_id = outcome.provider_id or row.provider_id
@@ -242,6 +252,8 @@ class Repository:
             row.updated_at = now
             logged.append((row, outcome.detail, outcome.error_code))
             applied.append(outcome)
+        # A row moved twice in one batch is written once, at its last state.
+        writes.write(self.session, list({row.id: row for row, _, _ in logged}.values()), _APPLIED)
         log_events(self.session, logged, now)
         return applied
 
@@ -266,12 +278,13 @@ class Repository:
             and (attempt is None or r.attempts == attempt)
         ]
         for row in rows:
-            row.status = Status.PENDING
+            row.status = Status.PENDING.value
             row.updated_at = now
+        writes.write(self.session, rows, _RELEASED)
         self._log_rows(rows, now, detail=f"released: {reason}")
         return len(rows)
 
-    def _rows_by_id(self, ids: Sequence[int]) -> dict[int, DeliveryRow]:
+    def _rows_by_id(self, ids: Sequence[int]) -> dict[int, DeliveryState]:
         """The rows, locked for the read-modify-write of apply/release: a report arriving at the
         same moment (sender, status poll, callback) waits, instead of being overwritten by one
         that read the row before it (a late `sent` over `delivered`)."""
@@ -279,18 +292,17 @@ class Repository:
             return {}
         self._write_lock()
         query = (
-            select(DeliveryRow)
+            writes.selecting()
             .where(DeliveryRow.id.in_(ids))
             .order_by(DeliveryRow.id)  # one lock order everywhere: no deadlocks between batches
             .with_for_update()
-            .execution_options(populate_existing=True)
         )
-        return {row.id: row for row in self.session.scalars(query)}
+        return {row.id: row for row in writes.read(self.session, query)}
 
     def _write_lock(self) -> None:
         sqlite_write_lock(self.session)
 
-    def _log_rows(self, rows: Sequence[DeliveryRow], now: datetime, detail: str | None) -> None:
+    def _log_rows(self, rows: Sequence[DeliveryState], now: datetime, detail: str | None) -> None:
         log_events(self.session, [(row, detail, None) for row in rows], now)
 
     def status_counts(self, occurrence_id: int) -> dict[Status, int]:
@@ -374,7 +386,7 @@ class Repository:
         return cast("CursorResult[Any]", result).rowcount
 
 
-def _outbound(row: DeliveryRow) -> OutboundMessage:
+def _outbound(row: DeliveryState) -> OutboundMessage:
     assert row.claimed_at is not None or row.status == Status.PENDING
     return OutboundMessage(
         delivery_id=row.id,
@@ -387,7 +399,7 @@ def _outbound(row: DeliveryRow) -> OutboundMessage:
     )
 
 
-def _fitting(rows: list[DeliveryRow], max_segments: int) -> list[DeliveryRow]:
+def _fitting(rows: list[DeliveryState], max_segments: int) -> list[DeliveryState]:
     """The first rows whose segments add up to at most ``max_segments``."""
     taken, total = [], 0
     for row in rows:
