@@ -9,16 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
 from dispatcher.core.clock import Clock, SystemClock
 from dispatcher.gateways.base import simulator_run_identity
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.settings.config import Settings
-from dispatcher.store.db import make_engine, require_current, upgrade
 from dispatcher.store.uow import UnitOfWork, unit_of_work_factory
 
-if TYPE_CHECKING:  # the twilio client and aiohttp load only for a command that sends (~0.25 s)
+if TYPE_CHECKING:
+    # SQLAlchemy loads when a database is opened (~0.2 s), not with the `Runtime` type that
+    # every use case names; the twilio client and aiohttp only for a command that sends (~0.25 s).
+    from sqlalchemy import Engine
+
     from dispatcher.gateways.twilio import TwilioGateway
 
 SIMULATOR_SENDER = "DISPATCHER"  # the simulator needs a From; real campaigns name theirs
@@ -46,6 +47,8 @@ def runtime(
     the newest schema by whichever command comes first; PostgreSQL only by ``migrate=True``
     (``dispatcher db upgrade``), and every other command refuses a schema that is not current.
     """
+    from dispatcher.store.db import make_engine, require_current, upgrade
+
     engine = make_engine(settings.resolved_database_url)
     try:
         if migrate or (migrate is None and engine.dialect.name == "sqlite"):

@@ -7,16 +7,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from dispatcher.campaigns.spec import Campaign, CampaignSpec
 from dispatcher.core.errors import DispatcherError
 from dispatcher.settings.config import Settings
-from dispatcher.store.models import CampaignRow
-from dispatcher.store.repository import Repository
 from dispatcher.store.uow import UnitOfWork, existing_unit_of_work
+
+if TYPE_CHECKING:  # the SQL models load with the database (`validate` and `plan` may have none)
+    from dispatcher.store.repository import Repository
 
 _ABSENT = object()  # a key that is not there differs even from one that is null
 
@@ -25,6 +26,8 @@ def register_campaign(
     repo: Repository, campaign: Campaign, airings: list[tuple[str, datetime]], now: datetime
 ) -> int:
     """Save the campaign and its planned airings; returns how many airings were new."""
+    from dispatcher.store.models import CampaignRow
+
     row = CampaignRow(
         id=campaign.id,
         title=campaign.spec.title,

@@ -6,27 +6,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-
-from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from typing import TYPE_CHECKING
 
 from dispatcher.core.errors import StoreError
-from dispatcher.store.access import AccessTokenRepository
-from dispatcher.store.approvals import ApprovalRepository
-from dispatcher.store.audit import AuditRepository
-from dispatcher.store.budgets import BudgetRepository
-from dispatcher.store.caps import CapRepository
-from dispatcher.store.chain import forget_pending, note_flushed, seal
-from dispatcher.store.chain_walk import ChainRepository
-from dispatcher.store.db import current_revision, head_revision, make_engine
-from dispatcher.store.optouts import OptOutRepository
-from dispatcher.store.outreach import OutreachRepository
-from dispatcher.store.reports import ReportRepository
-from dispatcher.store.repository import Repository
-from dispatcher.store.tracking import TrackingRepository
-from dispatcher.store.workers import WorkerRepository
+
+if TYPE_CHECKING:  # SQLAlchemy and the repositories load with the first unit of work, so that
+    # the commands that only glance at a database (`validate`, `plan`) load none without one.
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
 
 class UnitOfWork:
@@ -37,19 +24,21 @@ class UnitOfWork:
         self._session: Session | None = None
 
     def __enter__(self) -> UnitOfWork:
+        from dispatcher.store import repositories as r
+
         self._session = self._session_factory()
-        self.repo = Repository(self._session)
-        self.optouts = OptOutRepository(self._session)
-        self.workers = WorkerRepository(self._session)
-        self.caps = CapRepository(self._session)
-        self.budgets = BudgetRepository(self._session)
-        self.approvals = ApprovalRepository(self._session)
-        self.tracking = TrackingRepository(self._session)
-        self.reports = ReportRepository(self._session)
-        self.access = AccessTokenRepository(self._session)
-        self.outreach = OutreachRepository(self._session)
-        self.audit = AuditRepository(self._session)
-        self.chain = ChainRepository(self._session)
+        self.repo = r.Repository(self._session)
+        self.optouts = r.OptOutRepository(self._session)
+        self.workers = r.WorkerRepository(self._session)
+        self.caps = r.CapRepository(self._session)
+        self.budgets = r.BudgetRepository(self._session)
+        self.approvals = r.ApprovalRepository(self._session)
+        self.tracking = r.TrackingRepository(self._session)
+        self.reports = r.ReportRepository(self._session)
+        self.access = r.AccessTokenRepository(self._session)
+        self.outreach = r.OutreachRepository(self._session)
+        self.audit = r.AuditRepository(self._session)
+        self.chain = r.ChainRepository(self._session)
         return self
 
     def __exit__(
@@ -58,6 +47,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
         assert self._session is not None
         try:
             self._session.rollback()
@@ -75,6 +66,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit, the logs' new records linked into the audit chain first."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from dispatcher.store.chain import seal
+
         assert self._session is not None
         try:
             self._session.flush()
@@ -86,6 +81,11 @@ class UnitOfWork:
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    from dispatcher.store.chain import forget_pending
+
     factory = sessionmaker(engine, expire_on_commit=False)
     event.listen(factory, "after_flush", _note_flushed)
     event.listen(factory, "after_rollback", forget_pending)
@@ -93,6 +93,8 @@ def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
 
 
 def _note_flushed(session: Session, _context: object) -> None:
+    from dispatcher.store.chain import note_flushed
+
     note_flushed(session, session.new)
 
 
@@ -104,7 +106,18 @@ def existing_unit_of_work(url: str) -> Iterator[UnitOfWork | None]:
     """A unit of work on the database at ``url`` when it exists at this version's schema; None
     when there is none, it is at another schema, or it cannot be reached. Never creates or
     migrates one: for the commands that read the database only if there is one (``plan``,
-    ``validate``), each opening it once. Errors inside are :class:`StoreError`, as ever."""
+    ``validate``), each opening it once. Errors inside are :class:`StoreError`, as ever.
+
+    Without a database file SQLAlchemy is not imported; with one at the newest schema, Alembic
+    is not (:func:`dispatcher.store.db.is_current`)."""
+    if _no_sqlite_file(url):
+        yield None
+        return
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from dispatcher.store.db import current_revision, head_revision, is_current, make_engine
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
@@ -118,7 +131,7 @@ def existing_unit_of_work(url: str) -> Iterator[UnitOfWork | None]:
     engine = make_engine(parsed.render_as_string(hide_password=False))
     try:
         try:
-            current = current_revision(engine) == head_revision(engine)
+            current = is_current(engine) or current_revision(engine) == head_revision(engine)
         except SQLAlchemyError:
             current = False  # cannot be reached: as if there were none
         if not current:
@@ -128,3 +141,13 @@ def existing_unit_of_work(url: str) -> Iterator[UnitOfWork | None]:
             yield uow
     finally:
         engine.dispose()
+
+
+def _no_sqlite_file(url: str) -> bool:
+    """True for a SQLite URL whose file does not exist (read without SQLAlchemy: only the form
+    its parser reads the same way; anything else is left to it)."""
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix):
+            database = url.removeprefix(prefix).partition("?")[0]
+            return not database or database == ":memory:" or not Path(database).is_file()
+    return False
