@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from dispatcher.cli import present_safety as presenters_safety
     from dispatcher.cli import presenters
     from dispatcher.reports import monthly as reports
-    from dispatcher.sending import approval, planning
+    from dispatcher.sending import approval, planning, prepare
     from dispatcher.sending import send as services
     from dispatcher.sending import trial as trial_send
     from dispatcher.sending.approval import SendPreview
@@ -61,6 +61,7 @@ else:
     reports = lazy_module("dispatcher.reports.monthly")
     approval = lazy_module("dispatcher.sending.approval")
     planning = lazy_module("dispatcher.sending.planning")
+    prepare = lazy_module("dispatcher.sending.prepare")
     services = lazy_module("dispatcher.sending.send")
     trial_send = lazy_module("dispatcher.sending.trial")
     config = lazy_module("dispatcher.settings.config")
@@ -102,7 +103,7 @@ def validate(files: tuple[Path, ...]) -> None:
     """
     settings = load_settings()
     with without_cyclic_gc():
-        results = services.validate(list(files), settings)
+        results = prepare.validate(list(files), settings)
     click.echo(presenters.validation(results, settings.tz), nl=False)
     if any(r.problems for r in results):
         sys.exit(EXIT_BAD_INPUT)

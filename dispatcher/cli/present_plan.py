@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.audience.phones import mask, mask_digits
-from dispatcher.audience.scan import MAX_KEPT_ROWS, AudienceSummary
-from dispatcher.campaigns.registry import Changes
+from dispatcher.audience.scan import MAX_KEPT_ROWS
 from dispatcher.cli.present_preview import preview_data, preview_lines
 from dispatcher.cli.present_safety import approval_text
 from dispatcher.core import schedule
 from dispatcher.safety.budgets import money
-from dispatcher.sending.planning import Plan
-from dispatcher.sms.quiet import SendTiming
+
+if TYPE_CHECKING:  # annotations only: `validate` prints through here too, without planning
+    from dispatcher.audience.scan import AudienceSummary
+    from dispatcher.campaigns.registry import Changes
+    from dispatcher.sending.planning import Plan
+    from dispatcher.sms.quiet import SendTiming
 
 MAX_ROWS_SHOWN = 20
 QUEUE_ADVICE = "longer than Twilio will queue: add senders or split the list"

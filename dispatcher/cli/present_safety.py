@@ -5,12 +5,15 @@ Phone numbers never appear here: the preview shows the first rendered message, n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dispatcher.core import schedule
-from dispatcher.safety.approvals import ApprovalState
 from dispatcher.safety.budgets import money
-from dispatcher.sending.approval import Approved, SendPreview
+
+if TYPE_CHECKING:  # annotations only: `plan` prints an approval without loading the sender
+    from dispatcher.safety.approvals import ApprovalState
+    from dispatcher.sending.approval import Approved, SendPreview
 
 
 def send_preview(preview: SendPreview, tz: ZoneInfo) -> str:

@@ -31,7 +31,8 @@ from dispatcher.core.text import spreadsheet_safe
 if TYPE_CHECKING:  # annotations only: importing them would load the service layer at start-up
     from dispatcher.ops.worker import WorkerStats
     from dispatcher.safety.optouts import Change, ImportResult, OptOut
-    from dispatcher.sending.send import OccurrenceRun, SendReport, ValidationResult
+    from dispatcher.sending.prepare import ValidationResult
+    from dispatcher.sending.send import OccurrenceRun, SendReport
     from dispatcher.sending.sender import Progress
     from dispatcher.sending.tracking import ReconcileResult
     from dispatcher.web.service import ServiceStats

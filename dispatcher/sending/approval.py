@@ -23,7 +23,8 @@ from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Declined, Problem
 from dispatcher.core.operator import ENV_ASSUME_YES, ENV_OPERATOR, operator
 from dispatcher.safety.approvals import ApprovalState, approval_state, fingerprint, gateway_is_real
-from dispatcher.sending.send import Prepared, SendReport, prepare_campaign, send
+from dispatcher.sending.prepare import Prepared, prepare_campaign
+from dispatcher.sending.send import SendReport, send
 from dispatcher.sending.sender import Progress
 
 

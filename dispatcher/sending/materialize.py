@@ -13,8 +13,7 @@ from dispatcher.campaigns.spec import Campaign
 from dispatcher.core.errors import DispatcherError
 from dispatcher.safety.caps import cap_for, reason, skip_capped
 from dispatcher.safety.optouts import OptOutFilter
-from dispatcher.sending.pacing import Pacer, assign_senders
-from dispatcher.settings.config import Settings
+from dispatcher.sending.pacing import assign_senders, campaign_pacer
 from dispatcher.store.models import OccurrenceRow
 from dispatcher.store.uow import UnitOfWork
 
@@ -79,13 +78,3 @@ def _apply_cap(
         capped = skip_capped(uow, cap, occurrence, now)
         detail = f"skipped {capped} subscriber(s) at the cap ({reason(cap)})"
         uow.repo.record_activity("frequency-capped", now, campaign.id, occurrence.key, detail)
-
-
-def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:
-    """Per-sender pacing: the campaign's `sms.rate` for its senders, else config's rates."""
-    sending = settings.sending
-    sms = campaign.spec.sms
-    rates = dict(sending.sender_rates)
-    if sms is not None and sms.rate is not None:
-        rates.update({sender or "": sms.rate for sender in sms.sender_pool})
-    return Pacer(sending.rate_per_sender, sending.burst_segments, rates)

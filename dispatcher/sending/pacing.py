@@ -9,13 +9,16 @@ the full rate. Time comes from an injected monotonic function, so tests need no 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from dispatcher.core.outbox import NewDelivery
+
+if TYPE_CHECKING:
+    from dispatcher.campaigns.spec import Campaign
+    from dispatcher.settings.config import Settings
 
 Monotonic = Callable[[], float]
 
@@ -89,6 +92,8 @@ class Pacer:
     async def wait(self, sender: str | None, segments: int) -> None:
         delay = self.delay(sender, segments)
         if delay > 0:
+            import asyncio  # here: `plan` reads the rates without loading asyncio (and ssl)
+
             await asyncio.sleep(delay)
 
 
@@ -119,3 +124,13 @@ def duration_s(
     """How long sending ``total_segments`` takes at the senders' combined rate."""
     combined = sum(rate_of(s) for s in senders)
     return total_segments / combined if combined else float("inf")
+
+
+def campaign_pacer(settings: Settings, campaign: Campaign) -> Pacer:
+    """Per-sender pacing: the campaign's `sms.rate` for its senders, else config's rates."""
+    sending = settings.sending
+    sms = campaign.spec.sms
+    rates = dict(sending.sender_rates)
+    if sms is not None and sms.rate is not None:
+        rates.update({sender or "": sms.rate for sender in sms.sender_pool})
+    return Pacer(sending.rate_per_sender, sending.burst_segments, rates)

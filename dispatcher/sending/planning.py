@@ -19,9 +19,8 @@ from dispatcher.core.errors import DispatcherError
 from dispatcher.safety.approvals import ApprovalState, approval_state, gateway_is_real
 from dispatcher.safety.caps import cap_for, capped_now
 from dispatcher.safety.gates import effective_quiet_hours
-from dispatcher.sending.materialize import campaign_pacer
-from dispatcher.sending.pacing import duration_s
-from dispatcher.sending.send import Prepared, prepare_campaign
+from dispatcher.sending.pacing import campaign_pacer, duration_s
+from dispatcher.sending.prepare import Prepared, prepare_campaign
 from dispatcher.settings.config import FrequencyCap, Settings
 from dispatcher.sms.quiet import QuietHours, SendTiming, send_timing
 from dispatcher.store.uow import UnitOfWork, existing_unit_of_work

@@ -8,32 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from dispatcher.audience.scan import AudienceScan, scan_audience
-from dispatcher.audience.units import UnitsRegistry
 from dispatcher.bootstrap import Runtime, gateway
-from dispatcher.broadcast.service import airings_to_register, broadcast_notes, check_broadcast
-from dispatcher.broadcast.units import units_registry
-from dispatcher.campaigns.compose import Composition, compose_sms, template_columns
-from dispatcher.campaigns.folder import survey
-from dispatcher.campaigns.registry import Changes, changes_in_database, register_campaign
+from dispatcher.broadcast.service import airings_to_register
+from dispatcher.campaigns.registry import register_campaign
 from dispatcher.campaigns.spec import Campaign, load_campaign
 from dispatcher.core import schedule
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.core.signals import stop_on_signals
 from dispatcher.core.status import Status
 from dispatcher.safety.budgets import budget_rule
-from dispatcher.safety.carrier_checks import CarrierReview, review
 from dispatcher.safety.gates import clock_rule_for, effective_quiet_hours, sending_gate
 from dispatcher.sending.liveness import registered
-from dispatcher.sending.materialize import campaign_pacer, materialize
-from dispatcher.sending.pacing import Pacer
+from dispatcher.sending.materialize import materialize
+from dispatcher.sending.pacing import Pacer, campaign_pacer
+from dispatcher.sending.prepare import (
+    Prepared,
+    broadcast_units,
+    checked_without_lists,
+    prepare_campaign,
+    sms_audience,
+)
+from dispatcher.sending.prepare import ValidationResult as ValidationResult  # where they were
+from dispatcher.sending.prepare import validate as validate
 from dispatcher.sending.sender import BudgetCheck, Gate, Progress, RunResult, Sender
 from dispatcher.sending.settling import SettlePolicy
 from dispatcher.settings.config import Settings
@@ -43,131 +45,6 @@ log = logging.getLogger(__name__)
 
 ONCE = "once"  # the occurrence key of a campaign without a schedule
 OCCURRENCE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
-
-
-@dataclass
-class Prepared:
-    """A checked campaign: its audience (read again to send) and what the messages cost."""
-
-    campaign: Campaign
-    audience: AudienceScan | None
-    composition: Composition | None
-    warnings: list[Problem] = field(default_factory=list)
-    notes: list[Problem] = field(default_factory=list)  # about the campaign, for validate and plan
-
-
-def prepare_campaign(
-    path: Path,
-    settings: Settings | None = None,
-    environ: Mapping[str, str] | None = None,
-    *,
-    preview: int = 0,
-) -> Prepared:
-    """Load and check a campaign completely; raises :class:`BadInput` listing every problem.
-
-    With ``settings``, also what the carriers will deliver (:mod:`dispatcher.safety.carrier_checks`:
-    registered senders and templates, advertising), checked in the same pass over the lists;
-    ``environ`` (default: the process's) says whether the gateway is real. The first
-    ``preview`` messages are kept in the composition (for ``plan``).
-    """
-    campaign = load_campaign(path)
-    units = _units(campaign, settings)
-    carriers, problems = _checked_without_lists(campaign, settings, environ, units)
-    audience = _audience(campaign)
-    composition = None
-    if audience is not None:  # one pass: counts, costs
-        check, columns_of = carriers.check, audience.columns_of
-        composition = compose_sms(campaign, audience, check, columns_of=columns_of, preview=preview)
-        problems += composition.problems
-    if problems:
-        raise BadInput(problems)
-    warnings = _list_warnings(audience)
-    # Communes merged away (or created) mid-campaign air only part of it: a note, not an error.
-    notes = broadcast_notes(campaign, units) if campaign.spec.broadcast is not None else []
-    return Prepared(campaign, audience, composition, warnings, carriers.notes + notes)
-
-
-def _units(campaign: Campaign, settings: Settings | None) -> UnitsRegistry | None:
-    """The units registry a broadcast is checked against (read only for a broadcast)."""
-    if campaign.spec.broadcast is None or settings is None:
-        return None
-    return units_registry(settings)
-
-
-def _checked_without_lists(
-    campaign: Campaign,
-    settings: Settings | None,
-    environ: Mapping[str, str] | None,
-    units: UnitsRegistry | None,
-) -> tuple[CarrierReview, list[Problem]]:
-    """The carriers' review and every problem found before the lists are read."""
-    carriers = CarrierReview()
-    if settings is not None:
-        carriers = review(campaign, settings, os.environ if environ is None else environ)
-    problems: list[Problem] = list(carriers.problems)
-    if campaign.spec.broadcast is not None:
-        problems += check_broadcast(campaign, units)
-    return carriers, problems
-
-
-def _audience(campaign: Campaign) -> AudienceScan | None:
-    """The SMS audience, not read yet (None: the campaign sends no SMS)."""
-    sms = campaign.spec.sms
-    if sms is None:
-        return None
-    return scan_audience(
-        [campaign.resolve(p) for p in sms.recipients],
-        [campaign.resolve(p) for p in sms.exclude],
-        display_base=Path.cwd(),
-        columns=template_columns(campaign),
-    )
-
-
-def _list_warnings(audience: AudienceScan | None) -> list[Problem]:
-    if audience is None:
-        return []
-    unusable = audience.summary.exclude_invalid
-    rows = [Problem(f"{r.reason}: '{r.raw}'", r.file, r.line) for r in unusable.rows]
-    if unusable.omitted:
-        rows.append(Problem(f"... and {unusable.omitted} more unusable numbers in exclusion lists"))
-    return rows
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    path: str
-    problems: list[Problem]
-    warnings: list[Problem]
-    changes: Changes | None = None  # None: not registered yet (or no database to ask)
-    skipped: str | None = None  # why the file is no campaign (then it is not checked)
-
-
-def validate(
-    paths: list[Path], settings: Settings | None = None, environ: Mapping[str, str] | None = None
-) -> list[ValidationResult]:
-    """Check each campaign file fully (lists, templates, limits); never raises for bad input.
-
-    With ``settings``, also what the carriers will deliver (see :func:`prepare_campaign`), and
-    a valid campaign already in the database says what its file changed since it was last
-    registered (only when the database exists; it is never created here).
-    """
-    results, campaigns, found = [], [], survey(paths)
-    for path in paths:
-        if path in found.skipped:  # settings or notes among `campaigns/*.yaml`: not an error
-            results.append(ValidationResult(str(path), [], [], skipped=found.skipped[path]))
-            continue
-        clash = [found.clashes[path]] if path in found.clashes else []
-        try:
-            prepared = prepare_campaign(path, settings, environ)
-            if not clash:
-                campaigns.append(prepared.campaign)
-            warnings = prepared.warnings + prepared.notes
-            results.append(ValidationResult(str(path), clash, warnings))
-        except BadInput as exc:
-            results.append(ValidationResult(str(path), clash + exc.problems, []))
-    changed = changes_in_database(settings, campaigns) if settings and campaigns else {}
-    by_path = {str(c.path): changed.get(c.id) for c in campaigns}
-    return [replace(r, changes=by_path.get(str(Path(r.path).resolve()))) for r in results]
 
 
 # -- sending -----------------------------------------------------------------------------------
@@ -250,7 +127,7 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     if campaign.spec.sms is None or campaign.spec.sms.schedule is None:
         return ScheduledCampaign(campaign.id, [], [])
     due, missed, _ = _occurrences(campaign, now, None, rt.settings)
-    units = _units(campaign, rt.settings)
+    units = broadcast_units(campaign, rt.settings)
     with rt.uow() as uow:
         register_campaign(uow.repo, campaign, airings_to_register(campaign, rt.settings), now)
         skipped = _record_missed(uow.repo, campaign, missed, now)
@@ -263,10 +140,10 @@ def schedule_due(rt: Runtime, path: Path) -> ScheduledCampaign:
     # Only when something is due: what can be checked without the lists, then one pass over
     # them per occurrence that renders, checks and writes each message (a problem found on the
     # way rolls the whole occurrence back, so nothing of a faulty campaign is queued).
-    carriers, problems = _checked_without_lists(campaign, rt.settings, rt.environ, units)
+    carriers, problems = checked_without_lists(campaign, rt.settings, rt.environ, units)
     if problems:
         raise BadInput(problems)
-    audience = _audience(campaign)
+    audience = sms_audience(campaign)
     assert audience is not None
     made = [
         key

@@ -24,8 +24,9 @@ from dispatcher.campaigns.registry import register_campaign
 from dispatcher.core.errors import BadInput, Problem
 from dispatcher.safety.budgets import budget_rule
 from dispatcher.safety.gates import sending_gate
-from dispatcher.sending.materialize import campaign_pacer
-from dispatcher.sending.send import OccurrenceRun, SendReport, prepare_campaign, run_sender
+from dispatcher.sending.pacing import campaign_pacer
+from dispatcher.sending.prepare import prepare_campaign
+from dispatcher.sending.send import OccurrenceRun, SendReport, run_sender
 from dispatcher.sending.sender import Progress
 
 TEST_KEY_FORMAT = "test-%Y%m%dT%H%M%S"
