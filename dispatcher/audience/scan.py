@@ -14,18 +14,16 @@ process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from dispatcher.audience.list_headers import column_names
 from dispatcher.audience.lists import (
@@ -39,6 +37,9 @@ from dispatcher.audience.lists import (
 )
 from dispatcher.audience.numbertable import NumberTable
 from dispatcher.audience.phones import COUNTRY_CODE, InvalidPhone, normalize
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 __all__ = ["MAX_KEPT_ROWS", "AudienceScan", "AudienceSummary", "Kept", "scan_audience"]
 
@@ -294,10 +295,12 @@ def _verdicts(cells: list[str]) -> list[Verdict]:
 @contextmanager
 def _normalizer(workers: int, batch_rows: int) -> Iterator[tuple[Batches, int]]:
     """The function that normalizes batches of rows, and the worker processes it uses."""
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    if workers <= 0 or not forkable or threading.active_count() > 1:
+    if workers <= 0 or threading.active_count() > 1 or not _forkable():
         yield partial(_here, batch_rows=batch_rows), 0
         return
+    import multiprocessing  # here: a short list (most) is read in this process, without it
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork: the children need nothing but this module, already loaded, and start at once. It is
     # only safe in a single-threaded process (a lock held by another thread stays locked in the
     # child); spawn and forkserver would re-run the main script, i.e. import the whole CLI.
@@ -306,6 +309,12 @@ def _normalizer(workers: int, batch_rows: int) -> Iterator[tuple[Batches, int]]:
         yield partial(_in_workers, pool=pool, batch_rows=batch_rows, ahead=2 * workers), workers
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def _forkable() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:

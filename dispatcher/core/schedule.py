@@ -15,8 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import CroniterBadCronError, CroniterBadDateError, croniter
-
 WEEKDAYS: dict[str, int] = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 # Monday first, as date.weekday() counts. "Chủ nhật" keeps its lower-case n: it is a noun
@@ -122,6 +120,8 @@ def cron_moments(expression: str, start: date, end: date, tz: tzinfo) -> Iterato
     :func:`localize`: croniter's own DST handling differs from ours, and one rule must hold for
     every form. Day of month and day of week combine as in cron: either one matching is enough.
     """
+    from croniter import CroniterBadDateError, croniter  # for cron schedules only (and dateutil)
+
     walls = croniter(expression, datetime.combine(start, time()) - timedelta(minutes=1))
     last: datetime | None = None
     while True:
@@ -145,6 +145,8 @@ def check_cron(expression: str) -> str:
             f"'{expression}' is not a cron expression: write five fields, minute hour "
             'day-of-month month day-of-week, like "0 8 * * mon,thu"'
         )
+    from croniter import CroniterBadCronError, croniter
+
     try:
         croniter(" ".join(fields))
     except (CroniterBadCronError, ValueError) as exc:
