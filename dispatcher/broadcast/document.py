@@ -18,11 +18,10 @@ import zipfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.shared import Mm, Pt
-from docx.styles.style import ParagraphStyle
+if TYPE_CHECKING:  # python-docx (with lxml, ~0.06 s) loads to build a document, not to validate
+    from docx.document import Document as DocxDocument
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -45,6 +44,9 @@ def script_docx(
     newline inside one is a line break. ``at`` (the airing) is the document's creation time;
     ``page_header`` is repeated at the top of every page.
     """
+    from docx import Document
+    from docx.shared import Pt
+
     fingerprint = content_fingerprint(heading, header, paragraphs, at, page_header)
     document = Document()
     _page_setup(document, page_header)
@@ -97,6 +99,9 @@ def docx_fingerprint(path: Path) -> str | None:
 
 
 def _page_setup(document: DocxDocument, page_header: str) -> None:
+    from docx.shared import Mm, Pt
+    from docx.styles.style import ParagraphStyle
+
     section = document.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)  # A4
     section.top_margin = section.bottom_margin = Mm(20)

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from dispatcher.audience.lists import Subscriber
 from dispatcher.campaigns.spec import Campaign
 from dispatcher.settings.config import FrequencyCap, Settings
-from dispatcher.store.caps import LOOKUP_CHUNK
-from dispatcher.store.models import OccurrenceRow
 from dispatcher.store.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the SQL models load with the database: `plan` asks `cap_for` without one
+    from dispatcher.store.models import OccurrenceRow
 
 # Decree 91/2020: at most 3 advertising SMS per subscriber per 24 h.
 ADVERTISING_CAP = FrequencyCap(max_messages=3, window_hours=24)
@@ -79,6 +81,8 @@ def capped_now(
 
 
 def _count(uow: UnitOfWork, audience: Iterable[Subscriber], since: datetime, limit: int) -> int:
+    from dispatcher.store.caps import LOOKUP_CHUNK
+
     rows, capped = iter(audience), 0
     while chunk := list(islice(rows, LOOKUP_CHUNK)):
         capped += uow.caps.capped_among({s.phone for s in chunk}, since, limit)
