@@ -6,6 +6,7 @@ the middleware finds who is asking (a session's cookie, or a token sent with the
 ``?t=``, a form's or JSON body's ``t``, ``Authorization: Bearer``) and refuses with 403:
 
 - a request from nobody, or with a wrong, expired or revoked token;
+- a request from a role the route is not for (a commune on the operators' pages);
 - a commune's request for another unit's pages (``{key}`` in the path);
 - a POST signed in by cookie without the session's CSRF token (form field ``csrf`` or header
   ``X-CSRF-Token``). A POST carrying the token itself needs none: another site cannot know it;
@@ -85,6 +86,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     if policy.public:
         return await handler(request)
     principal = await _principal(request)
+    if principal.role not in policy.roles:
+        refuse(request, "role", f"{principal.who} may not use {request.match_info.route.name}")
     key = request.match_info.get("key")
     if policy.scoped and key is not None and not principal.may_see(key):
         refuse(request, "unknown", f"{principal.who} asked for unit {key}")

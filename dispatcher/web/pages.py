@@ -242,6 +242,7 @@ _REFUSALS = {
     "csrf": "Biểu mẫu không hợp lệ hoặc đã hết hạn: không có gì thay đổi. Xin tải lại trang rồi "
     "thử lại.",
     "read-only": "Tài khoản kiểm tra chỉ được xem, không được thay đổi gì.",
+    "role": "Tài khoản này không có quyền dùng trang này.",
 }
 
 

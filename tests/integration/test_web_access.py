@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
@@ -212,19 +213,77 @@ def test_every_route_has_a_policy_and_only_sign_in_and_out_post_without_changing
         if route.method == "POST":
             posts[route.resource.canonical if route.resource else ""] = policy
     assert {path for path, p in posts.items() if not p.changes} == {
-        "/login", "/logout", "/twilio/status", "/twilio/inbound"  # Twilio's: signed, or 403
+        "/login", "/logout", "/twilio/status", "/twilio/inbound",  # Twilio's: signed, or 403
+        "/audit/verify",  # reads the whole log again: an auditor's to ask for
     }  # fmt: skip
+
+
+def test_every_route_refuses_the_roles_it_is_not_for(rt: Runtime) -> None:
+    """The guard, not each handler, keeps a role off the routes of the others: a commune off
+    the operators' and auditors' pages, an auditor off the operators'."""
+    app = build_app(rt, "auth-token")
+    closed = sorted(
+        (role, route.method, route.resource.canonical.replace("{key}", "06307"))
+        for route in app.router.routes()
+        if route.resource is not None
+        for policy in [guard.policy_of(app, route.name)]
+        if policy is not None and not policy.public
+        for role in ("operator", "auditor", "commune")
+        if role not in policy.roles
+    )
+    secrets = {role: token(rt, role, "06307" if role == "commune" else None)
+               for role in ("operator", "auditor", "commune")}  # fmt: skip
+
+    async def steps(client: TestClient[Any, Any]) -> list[tuple[str, str, str, int]]:
+        statuses = []
+        for role, method, path in closed:
+            headers = {"Authorization": f"Bearer {secrets[role]}"}
+            answer = await client.request(method, path, headers=headers, allow_redirects=False)
+            statuses.append((role, method, path, answer.status))
+        return statuses
+
+    statuses = serve(rt, steps)
+    assert {role for role, _, path in closed if path.startswith("/ops")} == {"auditor", "commune"}
+    assert {role for role, _, path in closed if path.startswith("/audit")} == {"commune"}
+    assert [s for s in statuses if s[3] != 403] == []
+
+
+def test_the_guard_checks_the_role_before_the_handler_runs(rt: Runtime) -> None:
+    app = build_app(rt, "auth-token")
+    reached: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        reached.append(guard.principal(request).role)
+        return web.Response(text="ok")
+
+    operators_only = guard.Policy(frozenset({"operator"}))
+    guard.add_route(app, "GET", "/operators-only", handler, operators_only, "operators-only")
+    secrets = {role: token(rt, role, "06307" if role == "commune" else None)
+               for role in ("operator", "auditor", "commune")}  # fmt: skip
+
+    async def main() -> list[int]:
+        async with TestClient(TestServer(app)) as client:
+            return [
+                (
+                    await client.get("/operators-only", headers={"Authorization": f"Bearer {s}"})
+                ).status
+                for s in secrets.values()
+            ]
+
+    assert asyncio.run(main()) == [200, 403, 403]
+    assert reached == ["operator"]
 
 
 def test_an_auditor_is_refused_every_post(rt: Runtime) -> None:
     secret = token(rt, "auditor")
     app = build_app(rt, "auth-token")
-    posts = sorted(
+    changing = sorted(
         route.resource.canonical.replace("{key}", "06307")
         for route in app.router.routes()
         if route.method == "POST" and route.resource is not None
+        for policy in [guard.policy_of(app, route.name)]
+        if policy is not None and policy.changes
     )
-    changing = [path for path in posts if path not in ("/login", "/logout")]
 
     async def steps(client: TestClient[Any, Any]) -> dict[str, int]:
         csrf = await sign_in(client, secret)
