@@ -112,8 +112,8 @@ def test_a_confirmation_is_recorded_once_and_logged_once(rt: Runtime, clock: Fak
     logged = select(ActivityRow.campaign_id, ActivityRow.occurrence_key, ActivityRow.detail)
     with rt.uow() as uow:
         rows = uow.repo.session.scalars(select(AiringConfirmationRow.id)).all()
-        events = uow.repo.session.execute(logged.where(ActivityRow.kind == "airing-confirmed"))
-        events = [tuple(e) for e in events]
+        found = uow.repo.session.execute(logged.where(ActivityRow.kind == "airing-confirmed"))
+        events = [tuple(e) for e in found]
     assert len(rows) == 1
     assert events == [
         (CAMPAIGN, "2024-10-14T06:00+07:00",

@@ -241,7 +241,8 @@ def test_the_json_listing_links_scripts_and_audio(rt: Runtime, folder: Path) -> 
     first = data["airings"][0]
     assert first["script_url"] == f"{SCRIPT}?t={TAN_DOAN}"
     assert first["audio_url"] == f"{AUDIO}?t={TAN_DOAN}"
-    assert data["airings"][1]["audio_url"] is None  # none made for that airing
+    made_when_asked = f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T1730.mp3?t={TAN_DOAN}"
+    assert data["airings"][1]["audio_url"] == made_when_asked  # none made yet: made on demand
     assert script_type == "text/plain; charset=utf-8"
     assert "Đài truyền thanh: Xã Tân Đoàn" in text and "2G tắt ngày 16/10/2024" in text
     assert (audio, audio_type) == (b"ID3 not really an mp3", "audio/mpeg")
@@ -273,7 +274,7 @@ def test_bad_query_parameters_are_named(rt: Runtime, query: str, expected: str) 
         f"{PAGE}/script/khac/2024-10-14T0600.txt",
         f"{PAGE}/script/{CAMPAIGN}/2024-10-14T0600.docx",
         f"{PAGE}/script/{CAMPAIGN}/2024-19-14T0600.txt",
-        AUDIO,  # not made yet
+        f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T0630.mp3",  # no airing then
         f"{PAGE}/audio/{CAMPAIGN}/2024-10-14T0600.ogg",
     ],
 )
