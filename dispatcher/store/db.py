@@ -111,16 +111,18 @@ def newest_revision() -> str | None:
 
 def is_current(engine: Engine) -> bool:
     """True when the schema is at this version's newest revision, known without Alembic: the
-    one row of ``alembic_version`` is :func:`newest_revision`. False tells nothing more (no
-    such table, another revision, unreachable): ask :func:`current_revision` then."""
+    one row of ``alembic_version`` is :func:`newest_revision`. False tells nothing more (no such
+    table, another revision): ask :func:`current_revision` then. A database that cannot be
+    reached raises, as :func:`current_revision` would (not tried twice, each with its timeout).
+    """
     newest = newest_revision()
     if newest is None:
         return False
-    try:
-        with engine.connect() as connection:
+    with engine.connect() as connection:
+        try:
             found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    except (OperationalError, ProgrammingError):
-        return False
+        except (OperationalError, ProgrammingError):  # no such table: empty, or not ours
+            return False
     return [row[0] for row in found] == [newest]
 
 
@@ -191,9 +193,9 @@ def _half_upgraded(engine: Engine, exc: OperationalError) -> str:
 
 def require_current(engine: Engine) -> None:
     """Refuse to work on a schema older (or newer) than this version's: run `db upgrade`."""
-    if is_current(engine):
-        return
     try:
+        if is_current(engine):
+            return
         current, head = current_revision(engine), head_revision(engine)
     except OperationalError as exc:
         raise StoreError(f"cannot reach the database: {exc.orig}") from exc

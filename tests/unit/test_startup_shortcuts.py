@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from dispatcher.core import yamlfile
 from dispatcher.settings.config import PLAIN_SQLITE_URL
@@ -46,6 +47,12 @@ def test_only_one_row_at_the_newest_revision_is_current(
 
 def test_a_database_without_the_version_table_is_not_current(tmp_path: Path) -> None:
     assert not is_current(create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}"))
+
+
+def test_a_database_that_cannot_be_reached_raises_once_as_alembic_would(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'd.sqlite3'}")
+    with pytest.raises(OperationalError):
+        is_current(engine)
 
 
 @pytest.mark.parametrize(
