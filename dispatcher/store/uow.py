@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from dispatcher.core.errors import StoreError
 
@@ -148,6 +149,6 @@ def _no_sqlite_file(url: str) -> bool:
     its parser reads the same way; anything else is left to it)."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
         if url.startswith(prefix):
-            database = url.removeprefix(prefix).partition("?")[0]
+            database = unquote(url.removeprefix(prefix).partition("?")[0])  # as SQLAlchemy
             return not database or database == ":memory:" or not Path(database).is_file()
     return False

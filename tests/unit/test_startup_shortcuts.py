@@ -75,6 +75,10 @@ def test_any_other_url_is_left_to_sqlalchemy(url: str) -> None:
 def test_a_missing_sqlite_file_is_known_without_sqlalchemy(tmp_path: Path) -> None:
     there = tmp_path / "there.sqlite3"
     there.touch()
+    (tmp_path / "with space.db").touch()
+    # SQLAlchemy unquotes the path: so does the shortcut
+    assert not uow._no_sqlite_file(f"sqlite:///{tmp_path}/with%20space.db")
+    assert make_url(f"sqlite:///{tmp_path}/with%20space.db").database == f"{tmp_path}/with space.db"
     assert uow._no_sqlite_file(f"sqlite:///{tmp_path / 'absent.sqlite3'}")
     assert uow._no_sqlite_file("sqlite:///:memory:")
     assert not uow._no_sqlite_file(f"sqlite:///{there}")
