@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-RECORD_EVERY_S = 0.05  # outcomes are committed in groups at least this often
+RECORD_EVERY_S = 0.05  # outcomes are committed in groups, at most and at least this often
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
 OTHERS_POLL_S = 0.5  # `send` looks this often at rows another worker holds...
 OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worker's)
@@ -157,6 +157,7 @@ class Sender:
             for _ in range(self._concurrency)
         ]
         outstanding, exhausted = 0, False
+        last_flush = asyncio.get_running_loop().time()
         try:
             while True:
                 await self._check_gate()
@@ -174,6 +175,9 @@ class Sender:
                 if outstanding == 0 and (exhausted or self._halted_or_stopping()):
                     return
                 await _wait(ready, RECORD_EVERY_S)
+                if not queue.empty() and len(results) < self._batch_size // 2:
+                    await _group(last_flush)
+                last_flush = asyncio.get_running_loop().time()
                 outstanding -= await self._flush(results, progress)
         finally:
             for worker in workers:
@@ -371,6 +375,16 @@ class Sender:
             return self._stopping or self._halt is not None
 
         return await wait_unless(seconds, interrupted)
+
+
+async def _group(last_flush: float) -> None:
+    """Let the outcomes of a trickle gather into one commit per ``RECORD_EVERY_S`` (a commit
+    is a transaction of a few statements: paced at 100 messages a second, one per outcome cost
+    more than the messages). Only while the workers have claimed work queued: once it runs
+    out, recording at once is what lets the next claim in."""
+    left = RECORD_EVERY_S - (asyncio.get_running_loop().time() - last_flush)
+    if left > 0:
+        await asyncio.sleep(left)
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:

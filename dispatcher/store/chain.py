@@ -94,7 +94,9 @@ def chained_columns(table: str) -> list[Any]:
 
 def last_id(session: Session, table: str) -> int:
     model = CHAINED[table][0]
-    return session.scalar(select(func.max(model.id))) or 0  # type: ignore[attr-defined]
+    # The table's column, not the ORM attribute: a Core query skips the ORM's execution path.
+    column = model.__table__.c.id
+    return session.scalar(select(func.max(column))) or 0
 
 
 def note_selection(session: Session, table: str, after_id: int, at: datetime) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, cast
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert, literal, select, text
+from sqlalchemy import Table, insert, literal, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -64,12 +65,17 @@ def log_events(
     ]
     for value, new_id in zip(values, _new_ids(session, len(values)), strict=True):
         value["id"] = new_id
-    session.execute(insert(DeliveryEventRow), values)  # executemany: no RETURNING to process
+    # Core, on the table: executemany, no RETURNING to process, no ORM bulk bookkeeping.
+    session.execute(_EVENT_INSERT, values)
     at = now.astimezone(UTC)  # the stored time as a read gives it back
     note_records(session, TABLE, [[at if n == "at" else v[n] for n in _CHAINED] for v in values])
 
 
 _CHAINED = CHAINED[TABLE][1]
+_EVENT_INSERT = insert(cast(Table, DeliveryEventRow.__table__))
+# Per database (engine): occurrence id → key, both fixed once the occurrence exists.
+_KEYS: WeakKeyDictionary[object, dict[int, str]] = WeakKeyDictionary()
+_MAX_KEYS = 10_000
 
 
 def _new_ids(session: Session, count: int) -> list[int]:
@@ -110,5 +116,13 @@ def log_selected(
 
 
 def _occurrence_keys(session: Session, ids: set[int]) -> dict[int, str]:
-    query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(ids))
-    return {row.id: row.key for row in session.execute(query)}
+    """The keys of these occurrences, read once per process (every batch of every send
+    asks for the same one or two)."""
+    known = _KEYS.setdefault(session.get_bind(), {})
+    missing = ids - known.keys()
+    if missing:
+        query = select(OccurrenceRow.id, OccurrenceRow.key).where(OccurrenceRow.id.in_(missing))
+        if len(known) > _MAX_KEYS:
+            known.clear()
+        known.update({row.id: row.key for row in session.execute(query)})
+    return {occurrence: known[occurrence] for occurrence in ids}

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import CursorResult, false, func, insert, or_, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -210,13 +210,14 @@ class Repository:
         (PostgreSQL ``SKIP LOCKED``; SQLite has one writer at a time, taken first).
         """
         self._write_lock()
-        untried = or_(DeliveryRow.claimed_at.is_(None), DeliveryRow.claimed_at < not_tried_since)
-        due = or_(DeliveryRow.not_before.is_(None), DeliveryRow.not_before <= now)
+        c = writes.COLUMNS
+        untried = or_(c.claimed_at.is_(None), c.claimed_at < not_tried_since)
+        due = or_(c.not_before.is_(None), c.not_before <= now)
         query = (
             writes.selecting()
-            .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == Status.PENDING)
+            .where(c.occurrence_id == occurrence_id, c.status == Status.PENDING.value)
             .where(untried, due)
-            .order_by(DeliveryRow.id)
+            .order_by(c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
@@ -291,10 +292,11 @@ class Repository:
         if not ids:
             return {}
         self._write_lock()
+        c = writes.COLUMNS
         query = (
             writes.selecting()
-            .where(DeliveryRow.id.in_(ids))
-            .order_by(DeliveryRow.id)  # one lock order everywhere: no deadlocks between batches
+            .where(c.id.in_(ids))
+            .order_by(c.id)  # one lock order everywhere: no deadlocks between batches
             .with_for_update()
         )
         return {row.id: row for row in writes.read(self.session, query)}
@@ -413,6 +415,5 @@ def _fitting(rows: list[DeliveryState], max_segments: int) -> list[DeliveryState
 def sqlite_write_lock(session: Session) -> None:
     """SQLite has no row locks: take its database write lock now, before reading, so two
     processes never both read a row as free and then both take it. Nothing on PostgreSQL."""
-    if session.get_bind().dialect.name == "sqlite":
-        nothing = update(DeliveryRow).where(false()).values(id=DeliveryRow.id)
-        session.execute(nothing.execution_options(synchronize_session=False))
+    if session.get_bind().dialect.name == "sqlite":  # as SQL: it runs before every batch
+        session.connection().exec_driver_sql("UPDATE deliveries SET id = id WHERE 0")
