@@ -12,6 +12,7 @@ report prints them, are checked too (``--head``/``--at``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from dispatcher.web.audit_render import CHECK, VERIFY, render
 log = logging.getLogger(__name__)
 
 REFRESH_S = 2  # how often the page reloads itself while a verification runs
+STOP_WAIT_S = 10.0  # when the service stops, how long a running verification may finish
 Verify = Callable[[Runtime, Anchor | None, int], Verdict]
 
 
@@ -57,6 +59,7 @@ class Verifier:
         self._lock = threading.Lock()
         self.running: Run | None = None
         self.last: Run | None = None
+        self._thread: threading.Thread | None = None
 
     def start(self, by: str, expected: Anchor | None) -> bool:
         """Start a verification; False when one is already running (nothing started)."""
@@ -64,8 +67,18 @@ class Verifier:
             if self.running is not None:
                 return False
             run = self.running = Run(by, self.rt.clock.now(), expected)
-        threading.Thread(target=self._run, args=(run,), name="log-verify", daemon=True).start()
+            self._thread = threading.Thread(
+                target=self._run, args=(run,), name="log-verify", daemon=True
+            )
+            self._thread.start()
         return True
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a running verification; whether none runs."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return self.running is None
 
     def _run(self, run: Run) -> None:
         began = time.monotonic()
@@ -100,9 +113,17 @@ VERIFIER = web.AppKey("audit-verifier", Verifier)
 
 def add_routes(app: web.Application, rt: Runtime) -> None:
     app[VERIFIER] = Verifier(rt)
+    app.on_cleanup.append(_let_it_finish)
     routes = _VerifyRoutes()
     audit_render.add(app, "GET", CHECK, routes.page, "audit-verify")
     audit_render.add(app, "POST", CHECK, routes.run, "audit-verify-run", VERIFY)
+
+
+async def _let_it_finish(app: web.Application) -> None:
+    """On stopping, a verification under way gets a moment to end and give its connection
+    back before the database is let go; a longer one is abandoned (its thread is a daemon)."""
+    if not await asyncio.to_thread(app[VERIFIER].wait, STOP_WAIT_S):
+        log.warning("log verify was still running when the service stopped: abandoned")
 
 
 class _VerifyRoutes:
