@@ -30,6 +30,8 @@ from dispatcher.sending.pacing import Pacer, Pacing
 from dispatcher.sending.sender import BudgetCheck, Progress, RunResult, Sender
 from dispatcher.sending.settling import SettlePolicy
 from dispatcher.sending.shared_pacing import SharedPacer
+from dispatcher.store.health import PAUSED
+from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import HaltState, Identity, Job
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._current: Sender | None = None
         self._resting: dict[int, float] = {}  # occurrence id → monotonic time to look again
+        self._paused: dict[int, str] = {}  # resting because its campaign is paused: its id
         self._halt_seen: HaltState | None = None
         self.stats = WorkerStats()
 
@@ -102,9 +105,25 @@ class Worker:
         now, resting = self._rt.clock.monotonic(), self._resting
         for occurrence_id in [i for i, until in resting.items() if until <= now]:
             del resting[occurrence_id]
+            self._paused.pop(occurrence_id, None)
         stale = self._rt.clock.now() - timedelta(seconds=self._rt.settings.sending.lease_s)
         with self._rt.uow() as uow:
+            self._end_rests_of_resumed(uow)
             return uow.workers.next_job(self._rt.clock.now(), stale, exclude=set(resting))
+
+    def _end_rests_of_resumed(self, uow: UnitOfWork) -> None:
+        """A paused occurrence rests no longer once its campaign is resumed: a resume reaches
+        the workers within a look (IDLE_S), not a rest (REST_S)."""
+        lifecycle = uow.repo.lifecycle
+        states = {c: lifecycle.campaign_state(c) for c in set(self._paused.values())}
+        for occurrence_id, campaign_id in list(self._paused.items()):
+            if states[campaign_id] != PAUSED:
+                del self._paused[occurrence_id]
+                self._resting.pop(occurrence_id, None)
+
+    def _campaign_paused(self, campaign_id: str) -> bool:
+        with self._rt.uow() as uow:
+            return uow.repo.lifecycle.campaign_state(campaign_id) == PAUSED
 
     async def _work(self, job: Job) -> None:
         campaign = _load(job.source_path)
@@ -130,6 +149,10 @@ class Worker:
             if "now" in latest:
                 self.stats.sent += latest["now"].reached
         self._after(job, result)
+        if result.blocked:
+            paused = await asyncio.to_thread(self._campaign_paused, job.campaign_id)
+            if paused:  # its rest ends as soon as the campaign is resumed
+                self._paused[job.occurrence_id] = job.campaign_id
 
     def _after(self, job: Job, result: RunResult) -> None:
         self.stats.runs += 1

@@ -142,10 +142,13 @@ def _events(events: Sequence[ActivityEvent], tz: tzinfo) -> list[tuple[str, str,
             for e in events]  # fmt: skip
 
 
-def occurrence_state(occurrence: OccurrenceSummary) -> str:
+def occurrence_state(occurrence: OccurrenceSummary, campaign_state: str = ACTIVE) -> str:
+    """An occurrence in words; one not done is sending only while its campaign is active."""
     if occurrence.state == "skipped":
         return "bỏ lỡ: quá thời hạn gửi, không gửi"
-    return "đã xong" if occurrence.done else "đang gửi"
+    if occurrence.done:
+        return "đã xong"
+    return {PAUSED: "tạm dừng", CANCELED: "đã huỷ"}.get(campaign_state, "đang gửi")
 
 
 def _failures(failures: Sequence[ErrorCount]) -> list[tuple[str, str, str]]:
@@ -174,9 +177,9 @@ def dashboard_page(overview: Overview, tz: tzinfo, viewer: Viewer, notice: str |
 
 
 def campaign_page(detail: CampaignDetail, tz: tzinfo, viewer: Viewer) -> str:
-    occurrences = [(o.key, moment(o.scheduled_at, tz), occurrence_state(o), bar(progress))
-                   for o, progress in detail.occurrences]  # fmt: skip
     summary = detail.line.summary
+    occurrences = [(o.key, moment(o.scheduled_at, tz), occurrence_state(o, summary.state),
+                    bar(progress)) for o, progress in detail.occurrences]  # fmt: skip
     return _render(
         "ops_campaign.html.j2", c=_line(detail.line, tz), occurrences=occurrences,
         done=summary.occurrences_done, recipients=number(summary.recipients),

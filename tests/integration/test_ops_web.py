@@ -187,7 +187,7 @@ def test_a_campaigns_page_groups_failures_by_code_with_their_meaning(rt: Runtime
     assert "30003 1 Không liên lạc được máy người nhận" in page
     assert f"{UNKNOWN_OUTCOME} 1 Quá hạn mà vẫn không rõ" in page
     assert page.index("21614") < page.index("30003")  # most frequent first
-    assert f"02/08/2030 08:00 · đang gửi {KEY}" in page  # the occurrence sent
+    assert f"02/08/2030 08:00 · tạm dừng {KEY}" in page  # the occurrence sent, now paused
     assert "01/08/2030 08:00 · bỏ lỡ: quá thời hạn gửi" in page  # and the one missed
     assert "Lượt gửi đã xong: 1/2" in page  # nothing left of the missed one
     assert "Tạm dừng : by lan: hotline sai" in page  # recent activity, with who
