@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-RECORD_EVERY_S = 0.05  # outcomes are committed in groups, at most and at least this often
+RECORD_EVERY_S = 0.1  # outcomes are committed in groups, at most and at least this often
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
 OTHERS_POLL_S = 0.5  # `send` looks this often at rows another worker holds...
 OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worker's)
@@ -175,8 +175,8 @@ class Sender:
                 if outstanding == 0 and (exhausted or self._halted_or_stopping()):
                     return
                 await _wait(ready, RECORD_EVERY_S)
-                if not queue.empty() and len(results) < self._batch_size // 2:
-                    await _group(last_flush)
+                if not queue.empty():
+                    await _group(results, ready, last_flush, max(2, self._batch_size // 10))
                 last_flush = asyncio.get_running_loop().time()
                 outstanding -= await self._flush(results, progress)
         finally:
@@ -377,14 +377,19 @@ class Sender:
         return await wait_unless(seconds, interrupted)
 
 
-async def _group(last_flush: float) -> None:
-    """Let the outcomes of a trickle gather into one commit per ``RECORD_EVERY_S`` (a commit
-    is a transaction of a few statements: paced at 100 messages a second, one per outcome cost
-    more than the messages). Only while the workers have claimed work queued: once it runs
-    out, recording at once is what lets the next claim in."""
-    left = RECORD_EVERY_S - (asyncio.get_running_loop().time() - last_flush)
-    if left > 0:
-        await asyncio.sleep(left)
+async def _group(
+    results: list[SendResult], ready: asyncio.Event, last_flush: float, enough: int
+) -> None:
+    """Let a trickle of outcomes gather into one commit per ``RECORD_EVERY_S`` (a commit is a
+    transaction of a few statements: paced at 100 messages a second, one per outcome cost more
+    than the messages), until ``enough`` are waiting: a flow is recorded as it comes, so the
+    next claim is never held back. Only while the workers have claimed work queued."""
+    loop = asyncio.get_running_loop()
+    while len(results) < enough:
+        left = RECORD_EVERY_S - (loop.time() - last_flush)
+        if left <= 0:
+            return
+        await _wait(ready, left)
 
 
 async def _wait(event: asyncio.Event, timeout_s: float) -> None:
