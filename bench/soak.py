@@ -165,6 +165,9 @@ def _preassign(campaign: Path, env: dict[str, str], url: str, senders: list[str]
     done = subprocess.run(command, cwd=WORK, env=refused, capture_output=True, timeout=600)
     if done.returncode != 3:
         raise SystemExit(f"expected the refused run to halt (exit 3), got {done.returncode}")
+    # A refused authentication halts all sending (as it should in production): lift it.
+    unhalt = [lib.dispatcher_bin(), "unhalt", "--reason", "soak: the refused run halted"]
+    subprocess.run(unhalt, cwd=WORK, env=env, capture_output=True, timeout=60, check=True)
     n = len(senders)
     lib.execute(url, f"UPDATE deliveries SET sender = 'S' || ((id % {n}) + 1)")
     print(f"outbox written and spread over {n} senders in the database", flush=True)
