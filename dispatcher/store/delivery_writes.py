@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import Select, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from dispatcher.core.outbox import OutboundMessage
+from dispatcher.core.status import Status
 from dispatcher.store.models import DeliveryRow
 
 _TABLE: Table = DeliveryRow.__table__  # type: ignore[assignment]
@@ -76,3 +78,28 @@ def write(session: Session, states: Sequence[DeliveryState], changed: Sequence[s
 def _update() -> Any:
     """The UPDATE by id; executed with a list of dicts, it sets the columns the dicts name."""
     return update(_TABLE).where(_TABLE.c.id == bindparam(_ID))
+
+
+def outbound(row: DeliveryState) -> OutboundMessage:
+    """A claimed (or pending) row as the sender sends it."""
+    assert row.claimed_at is not None or row.status == Status.PENDING
+    return OutboundMessage(
+        delivery_id=row.id,
+        to=row.phone,
+        body=row.body,
+        sender=row.sender,
+        segments=row.segments,
+        attempt=row.attempts,
+        claimed_at=row.claimed_at or row.updated_at,
+    )
+
+
+def fitting(rows: list[DeliveryState], max_segments: int) -> list[DeliveryState]:
+    """The first rows whose segments add up to at most ``max_segments``."""
+    taken, total = [], 0
+    for row in rows:
+        if total + row.segments > max_segments:
+            break
+        taken.append(row)
+        total += row.segments
+    return taken

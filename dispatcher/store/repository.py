@@ -190,7 +190,7 @@ class Repository:
             .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == status)
             .order_by(DeliveryRow.id)
         )
-        return [_outbound(row) for row in writes.read(self.session, query)]
+        return [writes.outbound(row) for row in writes.read(self.session, query)]
 
     def claim(
         self,
@@ -222,7 +222,7 @@ class Repository:
             .with_for_update(skip_locked=True)
         )
         rows = writes.read(self.session, query)
-        taken = rows if max_segments is None else _fitting(rows, max_segments)
+        taken = rows if max_segments is None else writes.fitting(rows, max_segments)
         for row in taken:
             row.status = Status.SENDING.value
             row.attempts += 1
@@ -230,7 +230,7 @@ class Repository:
             row.claimed_by = claimant
         writes.write(self.session, taken, _CLAIMED)
         self._log_rows(taken, now, detail=None)
-        return Claim([_outbound(row) for row in taken], cut=len(taken) < len(rows))
+        return Claim([writes.outbound(row) for row in taken], cut=len(taken) < len(rows))
 
     def apply(self, outcomes: Sequence[Outcome], now: datetime) -> list[Outcome]:
         """Record outcomes that move a delivery forward; returns those that did (the rest are
@@ -386,30 +386,6 @@ class Repository:
         )
         log_selected(self.session, changed, now, detail)
         return cast("CursorResult[Any]", result).rowcount
-
-
-def _outbound(row: DeliveryState) -> OutboundMessage:
-    assert row.claimed_at is not None or row.status == Status.PENDING
-    return OutboundMessage(
-        delivery_id=row.id,
-        to=row.phone,
-        body=row.body,
-        sender=row.sender,
-        segments=row.segments,
-        attempt=row.attempts,
-        claimed_at=row.claimed_at or row.updated_at,
-    )
-
-
-def _fitting(rows: list[DeliveryState], max_segments: int) -> list[DeliveryState]:
-    """The first rows whose segments add up to at most ``max_segments``."""
-    taken, total = [], 0
-    for row in rows:
-        if total + row.segments > max_segments:
-            break
-        taken.append(row)
-        total += row.segments
-    return taken
 
 
 def sqlite_write_lock(session: Session) -> None:
