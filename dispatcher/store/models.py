@@ -109,6 +109,8 @@ class DeliveryRow(Base):
         UniqueConstraint("phone", "occurrence_id"),
         Index("ix_deliveries_occurrence_id_status", "occurrence_id", "status"),
         Index("ix_deliveries_campaign_id_status", "campaign_id", "status"),
+        # The auditors' pages of one campaign, by id (keyset): no sort of the campaign's rows.
+        Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         # Whole, not partial: status-only queries (pending rows, status totals) lead with it.
         Index("ix_deliveries_status_claimed_at", "status", "claimed_at"),
         # Partial: a new outbox row has no provider id yet, so inserting it skips this index.
