@@ -248,7 +248,10 @@ def fresh_database(kind: str, name: str) -> Iterator[str]:
     url = f"postgresql://postgres@127.0.0.1:5432/{name}"
     # On PostgreSQL only `dispatcher db upgrade` migrates (never raced by several workers).
     env = {**os.environ, "DISPATCHER_DB_URL": url}
-    subprocess.run([dispatcher_bin(), "db", "upgrade"], env=env, check=True, capture_output=True)
+    # From OUT, where no config.yaml is: the defaults of whichever checkout is measured (an
+    # older one refuses the keys a newer config.yaml has).
+    upgrade = [dispatcher_bin(), "db", "upgrade"]
+    subprocess.run(upgrade, env=env, check=True, capture_output=True, cwd=OUT)
     try:
         yield url
     finally:
