@@ -32,6 +32,7 @@ from dispatcher.web.ops_words import (
     PART_NAMES,
     STATE_NAMES,
     Action,
+    detail_vi,
     error_meaning,
     number,
 )
@@ -138,7 +139,7 @@ def _halt(halt: HaltState | None, tz: tzinfo) -> HaltView | None:
 
 def _events(events: Sequence[ActivityEvent], tz: tzinfo) -> list[tuple[str, str, str]]:
     """(when, what, detail: who and why, as the log has it)."""
-    return [(moment(e.at, tz), ACTIVITY_NAMES.get(e.kind, e.kind), e.detail or "")
+    return [(moment(e.at, tz), ACTIVITY_NAMES.get(e.kind, e.kind), detail_vi(e.detail or ""))
             for e in events]  # fmt: skip
 
 

@@ -3,6 +3,7 @@ activity-log events, the actions and what each one does, and what error codes me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from dispatcher.sending.tracking import GATEWAY_CHANGED, GATEWAY_GONE, UNKNOWN_OUTCOME
@@ -32,6 +33,25 @@ ACTIVITY_NAMES = {
     "optout-excluded": "Loại số từ chối nhận tin",
     "urgent-quiet-hours": "Gửi khẩn trong giờ yên tĩnh",
 }
+
+# The activity log's details are written in English for the command line; the ones the
+# dashboard shows most often are put in Vietnamese here (the rest as the log has them).
+_DETAILS = [
+    (re.compile(r"by (.+)"), "do {0}"),
+    (re.compile(r"left out (\d+) number\(s\) on the opt-out list"),
+     "đã loại {0} số có trong danh sách từ chối nhận tin"),
+    (re.compile(r"skipped (\d+) subscriber\(s\) at the cap \((.*)\)"),
+     "bỏ qua {0} thuê bao do giới hạn tần suất ({1})"),
+]  # fmt: skip
+
+
+def detail_vi(detail: str) -> str:
+    """An activity's detail in Vietnamese when it is one of the usual sentences."""
+    for pattern, words in _DETAILS:
+        found = pattern.fullmatch(detail)
+        if found:
+            return words.format(*found.groups())
+    return detail
 
 
 @dataclass(frozen=True)

@@ -190,7 +190,7 @@ def test_a_campaigns_page_groups_failures_by_code_with_their_meaning(rt: Runtime
     assert f"02/08/2030 08:00 · tạm dừng {KEY}" in page  # the occurrence sent, now paused
     assert "01/08/2030 08:00 · bỏ lỡ: quá thời hạn gửi" in page  # and the one missed
     assert "Lượt gửi đã xong: 1/2" in page  # nothing left of the missed one
-    assert "Tạm dừng : by lan: hotline sai" in page  # recent activity, with who
+    assert "Tạm dừng : do lan: hotline sai" in page  # recent activity, with who
     assert "Tiếp tục…" in page and "Tạm dừng…" not in page
 
 
