@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, func, insert, select, text
@@ -93,10 +94,14 @@ def chained_columns(table: str) -> list[Any]:
 
 
 def last_id(session: Session, table: str) -> int:
-    model = CHAINED[table][0]
-    # The table's column, not the ORM attribute: a Core query skips the ORM's execution path.
-    column = model.__table__.c.id
-    return session.scalar(select(func.max(column))) or 0
+    session.flush()  # records the ORM holds count, as session.execute would see them
+    return session.connection().execute(_max_id(table)).scalar() or 0
+
+
+@cache
+def _max_id(table: str) -> Select[Any]:
+    """``max(id)`` of a log, on the table's column: Core, built once (it runs per batch)."""
+    return select(func.max(CHAINED[table][0].__table__.c.id))
 
 
 def note_selection(session: Session, table: str, after_id: int, at: datetime) -> None:

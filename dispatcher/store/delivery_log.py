@@ -66,7 +66,8 @@ def log_events(
     for value, new_id in zip(values, _new_ids(session, len(values)), strict=True):
         value["id"] = new_id
     # Core, on the table: executemany, no RETURNING to process, no ORM bulk bookkeeping.
-    session.execute(_EVENT_INSERT, values)
+    session.flush()  # what the ORM holds goes first, as session.execute would
+    session.connection().execute(_EVENT_INSERT, values)
     at = now.astimezone(UTC)  # the stored time as a read gives it back
     note_records(session, TABLE, [[at if n == "at" else v[n] for n in _CHAINED] for v in values])
 

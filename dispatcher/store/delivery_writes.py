@@ -15,12 +15,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, select, update
+from sqlalchemy import Integer, Select, Table, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatcher.core.outbox import OutboundMessage
 from dispatcher.core.status import Status
-from dispatcher.store.models import DeliveryRow
+from dispatcher.store.models import DeliveryRow, UTCDateTime
 
 _TABLE: Table = DeliveryRow.__table__  # type: ignore[assignment]
 # The table's columns, for the hot statements' WHERE: an ORM attribute there would send the
@@ -66,12 +66,58 @@ def read(session: Session, query: Select[Any]) -> list[DeliveryState]:
     return [DeliveryState(*row) for row in session.execute(query)]
 
 
+def claimable(
+    session: Session, occurrence_id: int, limit: int, now: datetime, not_tried_since: datetime
+) -> list[DeliveryState]:
+    """Up to ``limit`` pending rows of the occurrence, due and not tried since
+    ``not_tried_since``, in id order, locked (others' locks skipped)."""
+    values = {"occurrence": occurrence_id, "limit": limit, "now": now,
+              "since": not_tried_since}  # fmt: skip
+    return _run(session, _claimable(), values)
+
+
+def locked(session: Session, ids: Sequence[int]) -> list[DeliveryState]:
+    """These rows, locked in id order (one lock order everywhere: no deadlocks)."""
+    return _run(session, _locked(), {"ids": list(ids)})
+
+
 def write(session: Session, states: Sequence[DeliveryState], changed: Sequence[str]) -> None:
     """Store the ``changed`` columns of ``states`` (one executemany UPDATE by primary key)."""
     if not states:
         return
     rows = [{_ID: s.id, **{name: getattr(s, name) for name in changed}} for s in states]
-    session.execute(_update(), rows)
+    session.flush()  # what the ORM holds goes first, as session.execute would
+    session.connection().execute(_update(), rows)
+
+
+def _run(session: Session, query: Any, values: dict[str, Any]) -> list[DeliveryState]:
+    # On the connection: the session's execution layer costs as much as the statement here.
+    session.flush()  # what the ORM holds goes first, as session.execute would
+    return [DeliveryState(*row) for row in session.connection().execute(query, values)]
+
+
+# The statements, built once (each batch of every send runs them; building and keying a
+# statement of 17 columns cost more than running it).
+@cache
+def _claimable() -> Any:
+    c = COLUMNS
+    untried = or_(c.claimed_at.is_(None), c.claimed_at < bindparam("since", type_=UTCDateTime()))
+    due = or_(c.not_before.is_(None), c.not_before <= bindparam("now", type_=UTCDateTime()))
+    return (
+        selecting()
+        .where(c.occurrence_id == bindparam("occurrence"), c.status == Status.PENDING.value)
+        .where(untried, due)
+        .order_by(c.id)
+        .limit(bindparam("limit", type_=Integer()))
+        .with_for_update(skip_locked=True)
+    )
+
+
+@cache
+def _locked() -> Any:
+    c = COLUMNS
+    ids: Any = bindparam("ids", expanding=True)
+    return selecting().where(c.id.in_(ids)).order_by(c.id).with_for_update()
 
 
 @cache

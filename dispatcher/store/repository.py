@@ -210,18 +210,7 @@ class Repository:
         (PostgreSQL ``SKIP LOCKED``; SQLite has one writer at a time, taken first).
         """
         self._write_lock()
-        c = writes.COLUMNS
-        untried = or_(c.claimed_at.is_(None), c.claimed_at < not_tried_since)
-        due = or_(c.not_before.is_(None), c.not_before <= now)
-        query = (
-            writes.selecting()
-            .where(c.occurrence_id == occurrence_id, c.status == Status.PENDING.value)
-            .where(untried, due)
-            .order_by(c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        rows = writes.read(self.session, query)
+        rows = writes.claimable(self.session, occurrence_id, limit, now, not_tried_since)
         taken = rows if max_segments is None else writes.fitting(rows, max_segments)
         for row in taken:
             row.status = Status.SENDING.value
@@ -292,14 +281,7 @@ class Repository:
         if not ids:
             return {}
         self._write_lock()
-        c = writes.COLUMNS
-        query = (
-            writes.selecting()
-            .where(c.id.in_(ids))
-            .order_by(c.id)  # one lock order everywhere: no deadlocks between batches
-            .with_for_update()
-        )
-        return {row.id: row for row in writes.read(self.session, query)}
+        return {row.id: row for row in writes.locked(self.session, ids)}
 
     def _write_lock(self) -> None:
         sqlite_write_lock(self.session)
