@@ -1,27 +1,24 @@
 """What the auditors' pages share: who may open them, their templates, answers and downloads.
 
 Operators and auditors may open every ``/audit`` route; communes may not (403). The guard
-checks the signed-in principal, CSRF and that an auditor changes nothing; these routes check
-the role themselves (:func:`staff_only`), since the guard does not (yet) compare a principal's
-role with its policy's ``roles``.
+checks the signed-in principal and its role against the route's policy, CSRF, and that an
+auditor changes nothing.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import jinja2
 from aiohttp import web
 
 from dispatcher.auth.sessions import AUDITOR, OPERATOR, ROLE_NAMES_VI
 from dispatcher.core import templating
 from dispatcher.core.errors import BadInput
 from dispatcher.sms.encoding import fold_vietnamese
-from dispatcher.web import guard
+from dispatcher.web import guard, pages
 from dispatcher.web.guard import Handler
 
 STAFF = guard.Policy(frozenset({OPERATOR, AUDITOR}))  # reading: operators and auditors
@@ -45,31 +42,8 @@ def add(
     app: web.Application, method: str, path: str, handler: Handler, name: str,
     policy: guard.Policy = STAFF,
 ) -> None:  # fmt: skip
-    """Add an auditors' route: its policy for the guard, its role checked by the route."""
-    guard.add_route(app, method, path, staff_only(handler), policy, name)
-
-
-def staff_only(handler: Handler) -> Handler:
-    """``handler`` for operators and auditors only; anyone else signed in gets the guard's 403."""
-
-    async def checked(request: web.Request) -> web.StreamResponse:
-        who = guard.principal(request)
-        if who.role not in STAFF.roles:
-            guard.refuse(request, "unknown", f"{who.who} asked for an auditors' page")
-        return await handler(request)
-
-    return checked
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    # The same sandboxed kind as every template: the pages show campaign ids and texts.
-    return templating.environment(
-        loader=jinja2.PackageLoader("dispatcher.web", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """Add an auditors' route with its policy (the guard keeps communes off it)."""
+    guard.add_route(app, method, path, handler, policy, name)
 
 
 def render(request: web.Request, template: str, status: int = 200, **values: Any) -> web.Response:
@@ -78,7 +52,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     role = ROLE_NAMES_VI.get(who.role, who.role)
     with templating.time_limit():
         html = (
-            _environment()
+            pages.environment()
             .get_template(template)
             .render(
                 viewer=f"{who.name} ({role})", csrf=who.csrf, read_only=not who.can_change, **values

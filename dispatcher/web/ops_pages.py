@@ -96,14 +96,14 @@ class _OpsPages:
     # -- the pages -------------------------------------------------------------------------------
     @_refusals
     async def dashboard(self, request: web.Request) -> web.Response:
-        who = _operator(request)
+        who = guard.principal(request)
         found = await asyncio.to_thread(dashboard.overview, self.rt)
         page = views.dashboard_page(found, self.rt.settings.tz, _viewer(who), _notice(request))
         return _html(page)
 
     @_refusals
     async def campaign(self, request: web.Request) -> web.Response:
-        who = _operator(request)
+        who = guard.principal(request)
         detail = await self._detail(request)
         return _html(views.campaign_page(detail, self.rt.settings.tz, _viewer(who)))
 
@@ -111,7 +111,7 @@ class _OpsPages:
     @_refusals
     async def campaign_step(self, request: web.Request) -> web.Response:
         """The confirmation step (a GET: nothing changes); its form posts the action."""
-        who, action = _operator(request), _action(request, CAMPAIGN_ACTIONS)
+        who, action = guard.principal(request), _action(request, CAMPAIGN_ACTIONS)
         detail = await self._detail(request)
         summary = detail.line.summary
         if action not in views.possible_actions(detail.line):
@@ -125,7 +125,7 @@ class _OpsPages:
 
     @_refusals
     async def campaign_action(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), _action(request, CAMPAIGN_ACTIONS)
+        who, action = guard.principal(request), _action(request, CAMPAIGN_ACTIONS)
         campaign_id = _campaign_id(request)
         reason = await _reason(request)
         state = await asyncio.to_thread(dashboard.state, self.rt, campaign_id)
@@ -162,7 +162,7 @@ class _OpsPages:
     # -- halt, unhalt ----------------------------------------------------------------------------
     @_refusals
     async def halt_step(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), _action(request, HALT_ACTIONS)
+        who, action = guard.principal(request), _action(request, HALT_ACTIONS)
         halt = await asyncio.to_thread(halting.current, self.rt)
         if (action.name == "halt") == (halt is not None):
             raise _halt_not_now(action, halt, self.rt)
@@ -173,7 +173,7 @@ class _OpsPages:
 
     @_refusals
     async def halt_action(self, request: web.Request) -> web.Response:
-        who, action = _operator(request), _action(request, HALT_ACTIONS)
+        who, action = guard.principal(request), _action(request, HALT_ACTIONS)
         reason = await _reason(request)
         change_switch = halting.halt if action.name == "halt" else halting.unhalt
         change = await asyncio.to_thread(change_switch, self.rt, reason, _by(who))
@@ -183,15 +183,6 @@ class _OpsPages:
 
 
 # -- who may, and what they sent -------------------------------------------------------------------
-def _operator(request: web.Request) -> Principal:
-    """The signed-in operator; anyone else gets 403 (the guard has checked the sign-in and,
-    for a POST, the CSRF token and that an auditor changes nothing)."""
-    who = guard.principal(request)
-    if who.role != OPERATOR:
-        guard.refuse(request, "unknown", f"{who.who} is not an operator")
-    return who
-
-
 def _by(who: Principal) -> str:
     """Who did it, for the activity log: ``web:operator:Minh (token 3)``, as the communes'
     pages record an operator's confirmation."""

@@ -5,14 +5,11 @@ bar is CSS widths, the actions are links to a confirmation page whose form posts
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import quote
-
-import jinja2
 
 from dispatcher.core import templating
 from dispatcher.core.schedule import format_date_vi, format_time_vi
@@ -26,6 +23,7 @@ from dispatcher.ops.dashboard import (
 from dispatcher.store.dashboard import ErrorCount
 from dispatcher.store.health import ACTIVE, CANCELED, PAUSED, ActivityEvent, OccurrenceSummary
 from dispatcher.store.workers import HaltState
+from dispatcher.web import pages
 from dispatcher.web.ops_words import (
     ACTIONS,
     ACTIVITY_NAMES,
@@ -40,20 +38,9 @@ from dispatcher.web.ops_words import (
 DASHBOARD = "/ops"
 
 
-@functools.cache
-def _environment() -> jinja2.Environment:
-    # As the communes' pages (dispatcher.web.pages): the sandbox every template here shares.
-    return templating.environment(
-        loader=jinja2.PackageLoader("dispatcher.web", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def _render(template: str, **values: Any) -> str:
     with templating.time_limit():
-        return _environment().get_template(template).render(**values)
+        return pages.environment().get_template(template).render(**values)
 
 
 def campaign_path(campaign_id: str, action: str | None = None) -> str:

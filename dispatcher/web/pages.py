@@ -34,8 +34,9 @@ Link = Callable[[str], str]  # a path under the commune's page → its URL with 
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    # Our own templates, but they show campaign text: the same sandbox as every template.
+def environment() -> jinja2.Environment:
+    """The templates of every page of ``serve`` (communes', operators', auditors'). Our own
+    templates, but they show campaign text: the same sandbox as every template."""
     return templating.environment(
         loader=jinja2.PackageLoader("dispatcher.web", "templates"),
         autoescape=True,  # every template here is HTML
@@ -167,7 +168,7 @@ def commune_page(
     earlier = [a for a in airings if a.at.date() < today and a.confirmable]
     todays = [a for a in airings if a.at.date() == today]
     coming = [a for a in airings if a.at.date() > today]
-    template = _environment().get_template("commune.html.j2")
+    template = environment().get_template("commune.html.j2")
     with templating.time_limit():
         return template.render(
         commune=commune, today=f"{weekday_vi(today)}, {format_date_vi(today)}",
@@ -181,7 +182,7 @@ def confirm_step_page(
     commune: str, airing: CommuneAiring, link: Link, csrf: str | None, back: str
 ) -> str:
     """The step between "Đã phát" and the record: which airing, and a second button that posts."""
-    template = _environment().get_template("confirm_step.html.j2")
+    template = environment().get_template("confirm_step.html.j2")
     with templating.time_limit():
         return template.render(
         commune=commune, a=_view(airing, link), day=format_date_vi(airing.at.date()),
@@ -207,7 +208,7 @@ def notice_text(airing: CommuneAiring, created: bool, undone: bool = False) -> s
 
 def error_page(commune: str, message: str, back: str | None) -> str:
     """A page for a refused confirmation: the reason, and the way back."""
-    template = _environment().get_template("error.html.j2")
+    template = environment().get_template("error.html.j2")
     return template.render(commune=commune, message=message, back=back)
 
 
@@ -229,7 +230,7 @@ STATUS_TEXTS = {
 def status_page(status: int) -> str:
     """The page for an error answer (:data:`STATUS_TEXTS`) a browser gets instead of text."""
     heading, message = STATUS_TEXTS[status]
-    template = _environment().get_template("status.html.j2")
+    template = environment().get_template("status.html.j2")
     return template.render(status=status, heading=heading, message=message)
 
 
@@ -252,24 +253,24 @@ def refused_page(reason: str, expires_at: datetime | None, tz: tzinfo) -> str:
     until = f" từ {format_datetime_vi(expires_at.astimezone(tz))}" if expires_at else ""
     message = _REFUSALS.get(reason, _REFUSALS["unknown"]).format(until=until)
     login = reason in ("signed-out", "expired", "revoked")
-    return _environment().get_template("refused.html.j2").render(message=message, login=login)
+    return environment().get_template("refused.html.j2").render(message=message, login=login)
 
 
 def forbidden_page(reason: str) -> str:
     """The 403 page for a refused post: no valid CSRF token, or an auditor's."""
     message = _REFUSALS[reason]
-    return _environment().get_template("refused.html.j2").render(message=message, login=False)
+    return environment().get_template("refused.html.j2").render(message=message, login=False)
 
 
 def login_page(csrf: str, error: str | None) -> str:
     """The form for signing in with a token (pasted), and why the last try failed."""
-    return _environment().get_template("login.html.j2").render(csrf=csrf, error=error)
+    return environment().get_template("login.html.j2").render(csrf=csrf, error=error)
 
 
 def home_page(principal: Principal, communes: Sequence[tuple[str, str]]) -> str:
     """An operator's or auditor's start page: who is signed in, and the communes' pages."""
     pages = [(name, page_path(key)) for key, name in communes]
-    return _environment().get_template("home.html.j2").render(
+    return environment().get_template("home.html.j2").render(
         name=principal.name, role=ROLE_NAMES_VI.get(principal.role, principal.role),
         read_only=not principal.can_change, pages=pages, csrf=principal.csrf,
         audit=principal.role in (OPERATOR, AUDITOR), ops=principal.role == OPERATOR,
