@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.remote.webdriver import WebDriver
 
 REPO = Path(__file__).resolve().parents[2]
 DISPATCHER = str(Path(sys.executable).parent / "dispatcher")
@@ -158,3 +161,26 @@ def start_simulator(tmp_path: Path) -> Iterator[Callable[..., SimulatorProcess]]
         assert process.wait(timeout=10) == 0
         if process.stdout:
             process.stdout.close()
+
+
+# -- headless Chromium, for the pages' tests -------------------------------------------------------
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[WebDriver]:
+    """Headless Chromium from Debian's packages; nothing is downloaded (no selenium-manager)."""
+    for path in (CHROMIUM, CHROMEDRIVER):
+        assert os.access(path, os.X_OK), f"{path} missing: apt-get install chromium chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=412,915",
+                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -5,16 +5,12 @@ chromium-driver; `make test` installs them): open the link, read the script, pre
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
@@ -26,7 +22,6 @@ from tests.acceptance.test_serve import _configure, _free_port, _read, _serving
 SQLITE_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 SAMPLE = "campaigns/2g-shutdown-2024.yaml"
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SCRIPT_TEXT = "Bà con chú ý: hôm nay thử loa truyền thanh lúc nửa đêm."
 
 
@@ -113,25 +108,6 @@ def test_confirm_link_and_the_report_from_the_command_line(workspace: Workspace)
 
 
 # -- the commune's page in a browser -----------------------------------------------------------
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[WebDriver]:
-    """Headless Chromium from Debian's packages; nothing is downloaded (no selenium-manager)."""
-    for path in (CHROMIUM, CHROMEDRIVER):
-        assert os.access(path, os.X_OK), f"{path} missing: apt-get install chromium chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=412,915",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):  # fmt: skip
-        options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
 def _campaign_airing_today(ws: Workspace) -> str:
     """A campaign airing in Xã Tân Đoàn at 00:01 today (past: it can be confirmed)."""
     today = datetime.now(VN).date().isoformat()

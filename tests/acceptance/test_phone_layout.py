@@ -1,7 +1,6 @@
 """The commune's page on a phone (issue 16): in headless Chromium, 412 px wide, the "Đã phát"
 button sits under the airing's time and title, above its audio and long script; on a wide
 screen it stays after the script. CSS only: the page is the one `dispatcher serve` renders."""
-# ruff: noqa: F811 (the fixture browser is that of test_commune_page, imported)
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from dispatcher.broadcast.confirmations import CommuneAiring
 from dispatcher.broadcast.scripts import AiringScript
 from dispatcher.web import pages
-from tests.acceptance.test_commune_page import browser  # noqa: F401
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LONG_SCRIPT = "Kính thưa bà con Xã Tân Đoàn. " + "Bà con chú ý: ngày 16/10/2024 mạng 2G tắt. " * 60

@@ -10,7 +10,6 @@ not do (the Vietnamese 403 page, nothing changed).
 One service for the module: the tests share it, each one reading what it changes afresh (before
 and after), so any of them can run alone.
 """
-# ruff: noqa: F811 (the fixture browser is that of test_commune_page, imported)
 
 from __future__ import annotations
 
@@ -45,7 +44,7 @@ from dispatcher.store.models import (
     DeliveryRow,
 )
 from tests.acceptance.conftest import DISPATCHER, REPO, Workspace, _base_env
-from tests.acceptance.test_commune_page import SCRIPT_TEXT, browser  # noqa: F401
+from tests.acceptance.test_commune_page import SCRIPT_TEXT
 from tests.acceptance.test_serve import _free_port
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
