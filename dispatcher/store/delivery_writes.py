@@ -23,9 +23,9 @@ from dispatcher.core.status import Status
 from dispatcher.store.models import DeliveryRow, UTCDateTime
 
 _TABLE: Table = DeliveryRow.__table__  # type: ignore[assignment]
-# The table's columns, for the hot statements' WHERE: an ORM attribute there would send the
+# The table's columns, for the statements' WHERE: an ORM attribute there would send the
 # whole statement through the ORM's execution path, a third of the database thread's time.
-COLUMNS = _TABLE.c
+_C = _TABLE.c
 _ID = "delivery_id"  # the WHERE's parameter: a column's own name is reserved for its SET
 
 
@@ -56,14 +56,9 @@ class DeliveryState:
 _COLUMNS = tuple(DeliveryState.__dataclass_fields__)
 
 
-def selecting() -> Select[Any]:
-    """A SELECT of the state's columns, for the caller to narrow (WHERE, ORDER, LIMIT, lock)."""
-    return select(*(_TABLE.c[name] for name in _COLUMNS))
-
-
-def read(session: Session, query: Select[Any]) -> list[DeliveryState]:
-    """The rows ``query`` (from :func:`selecting`) finds, as states."""
-    return [DeliveryState(*row) for row in session.execute(query)]
+def in_status(session: Session, occurrence_id: int, status: Status) -> list[DeliveryState]:
+    """The occurrence's rows in ``status``, in id order."""
+    return _run(session, _in_status(), {"occurrence": occurrence_id, "status": status.value})
 
 
 def claimable(
@@ -98,13 +93,23 @@ def _run(session: Session, query: Any, values: dict[str, Any]) -> list[DeliveryS
 
 # The statements, built once (each batch of every send runs them; building and keying a
 # statement of 17 columns cost more than running it).
+def _selecting() -> Select[Any]:
+    return select(*(_C[name] for name in _COLUMNS))
+
+
+@cache
+def _in_status() -> Any:
+    where = (_C.occurrence_id == bindparam("occurrence"), _C.status == bindparam("status"))
+    return _selecting().where(*where).order_by(_C.id)
+
+
 @cache
 def _claimable() -> Any:
-    c = COLUMNS
+    c = _C
     untried = or_(c.claimed_at.is_(None), c.claimed_at < bindparam("since", type_=UTCDateTime()))
     due = or_(c.not_before.is_(None), c.not_before <= bindparam("now", type_=UTCDateTime()))
     return (
-        selecting()
+        _selecting()
         .where(c.occurrence_id == bindparam("occurrence"), c.status == Status.PENDING.value)
         .where(untried, due)
         .order_by(c.id)
@@ -115,9 +120,9 @@ def _claimable() -> Any:
 
 @cache
 def _locked() -> Any:
-    c = COLUMNS
+    c = _C
     ids: Any = bindparam("ids", expanding=True)
-    return selecting().where(c.id.in_(ids)).order_by(c.id).with_for_update()
+    return _selecting().where(c.id.in_(ids)).order_by(c.id).with_for_update()
 
 
 @cache

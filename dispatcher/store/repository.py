@@ -185,12 +185,8 @@ class Repository:
         return list(self.session.scalars(query))
 
     def deliveries_in(self, occurrence_id: int, status: Status) -> list[OutboundMessage]:
-        query = (
-            writes.selecting()
-            .where(DeliveryRow.occurrence_id == occurrence_id, DeliveryRow.status == status)
-            .order_by(DeliveryRow.id)
-        )
-        return [writes.outbound(row) for row in writes.read(self.session, query)]
+        found = writes.in_status(self.session, occurrence_id, status)
+        return [writes.outbound(row) for row in found]
 
     def claim(
         self,
