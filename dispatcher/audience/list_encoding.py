@@ -42,7 +42,7 @@ NAMES = {
     "cp1252": "Windows-1252",
 }
 SAMPLE_BYTES = 1_000_000  # of non-ASCII lines, to choose a legacy encoding: ~15,000 names
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 1 << 16  # decoded a chunk at a time: the memory it takes stays small
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF16_LE, "utf-16"),  # the codec reads the BOM to know the byte order

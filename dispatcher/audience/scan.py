@@ -2,9 +2,11 @@
 
 A million-row list does not fit in memory as objects (a Subscriber with its columns is ~600
 bytes), so :func:`scan_audience` keeps only what deciding needs: the numbers seen so far and
-the opted-out numbers (in a :class:`NumberTable`, ~25 bytes a number), and the first
-:data:`MAX_KEPT_ROWS` rejected rows of each kind with exact counts. Each iteration reads the files
-again, so the same scan serves ``plan`` (counting) and ``send`` (writing the outbox).
+the opted-out numbers (in a :class:`NumberTable`, ~6 bytes a number), and the first
+:data:`MAX_KEPT_ROWS` rejected rows of each kind with exact counts. The tables do not say where a
+number was first seen, so the earlier rows of the kept duplicates and exclusions are looked up
+once the pass is over, by reading the lists again only as far as needed. Each iteration reads the
+files again, so the same scan serves ``plan`` (counting) and ``send`` (writing the outbox).
 
 Normalizing a number (phonenumbers, a few µs) is most of the work. On big lists it runs in
 worker processes, over batches of phone cells, while this process reads the files and sorts the
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from dispatcher.audience.list_headers import column_names
 from dispatcher.audience.lists import (
+    TEXT_SUFFIXES,
     DuplicateRow,
     ExcludedRow,
     RejectedRow,
@@ -37,6 +40,7 @@ from dispatcher.audience.lists import (
 )
 from dispatcher.audience.numbertable import NumberTable
 from dispatcher.audience.phones import COUNTRY_CODE, InvalidPhone, normalize
+from dispatcher.core.errors import BadInput, Problem
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -46,7 +50,8 @@ __all__ = ["MAX_KEPT_ROWS", "AudienceScan", "AudienceSummary", "Kept", "scan_aud
 MAX_KEPT_ROWS = 10_000  # rejected rows kept per kind; real lists have a few, the rest are counted
 BATCH_ROWS = 5_000  # phone cells per worker task: big enough to amortize the pickling
 PARALLEL_MIN_BYTES = 4_000_000  # ~70,000 CSV rows: below that, starting a worker costs more
-_BYTES_PER_ROW = 64  # sizes the number table from the file size; it grows if rows are shorter
+_BYTES_PER_XLSX_ROW = 16  # sizes the number table for a workbook (compressed: no lines to count)
+_COUNT_CHUNK = 1 << 16  # bytes read at a time to count a text list's lines
 _E164_PREFIX = f"+{COUNTRY_CODE}"
 
 T = TypeVar("T")
@@ -165,79 +170,89 @@ class AudienceScan:
             opted_out = self._exclusions(batches, tally)
             for path in self._recipients:
                 yield from self._sort(path, batches, tally, opted_out)
-        self._summary = tally.summary(opted_out, workers)
+            firsts = self._first_rows(self._recipients, batches, tally.duplicates.rows)
+            by = self._first_rows(self._excludes, batches, tally.excluded.rows)
+        self._summary = tally.summary(firsts, by, workers)
 
-    def _exclusions(self, batches: Batches, tally: _Tally) -> _Table:
-        opted_out = _Table(NumberTable(_expected_rows(self._excludes)))
+    def _exclusions(self, batches: Batches, tally: _Tally) -> NumberTable:
+        opted_out = NumberTable(_expected_rows(self._excludes))
         for path in self._excludes:
-            display = opted_out.start(display_path(path, self._base))
+            display = display_path(path, self._base)
             for rows, verdicts in batches(read_rows(path, display, columns=())):
                 for (line, phone, _), verdict in zip(rows, verdicts, strict=True):
                     if isinstance(verdict, str):
                         tally.exclude_invalid.add(RejectedRow(display, line, phone, verdict))
                     else:
-                        opted_out.numbers.add(verdict, line)  # the first row is named
+                        opted_out.add(verdict)
         return opted_out
 
     def _sort(
-        self, path: Path, batches: Batches, tally: _Tally, opted_out: _Table
+        self, path: Path, batches: Batches, tally: _Tally, opted_out: NumberTable
     ) -> Iterator[Subscriber]:
-        display = tally.seen.start(display_path(path, self._base))
-        seen, excluded = tally.seen.numbers, opted_out.numbers
+        display = display_path(path, self._base)
+        seen = tally.seen
         for rows, verdicts in batches(read_rows(path, display, self._columns)):
             for (line, phone, fields), verdict in zip(rows, verdicts, strict=True):
                 if isinstance(verdict, str):
                     tally.invalid.add(RejectedRow(display, line, phone, verdict))
-                elif (first := seen.add(verdict, line)) >= 0:
-                    tally.duplicates.add((display, line, verdict, first))
-                elif (by := excluded.find(verdict)) >= 0:
-                    tally.excluded.add((display, line, verdict, by))
+                elif not seen.add(verdict):
+                    tally.duplicates.add((display, line, verdict))
+                elif verdict in opted_out:
+                    tally.excluded.add((display, line, verdict))
                 else:
                     tally.valid += 1
                     yield Subscriber(f"{_E164_PREFIX}{verdict}", display, line, fields)
 
+    def _first_rows(
+        self, paths: list[Path], batches: Batches, kept: list[_Pending]
+    ) -> dict[int, tuple[str, int]]:
+        """Where each number of the ``kept`` rows is first seen in ``paths``: (file, line).
 
-# (file, line, number, index of the earlier entry in a number table)
-_Pending = tuple[str, int, int, int]
+        Read only as far as the last of them: a duplicate's first row comes before it, so a
+        list with none reads nothing, and one with a few early ones reads the start.
+        """
+        wanted = {number for _, _, number in kept}
+        found: dict[int, tuple[str, int]] = {}
+        for path in paths if wanted else []:
+            display = display_path(path, self._base)
+            for rows, verdicts in batches(read_rows(path, display, columns=())):
+                for (line, _, _), verdict in zip(rows, verdicts, strict=True):
+                    if isinstance(verdict, int) and verdict in wanted and verdict not in found:
+                        found[verdict] = (display, line)
+                        if len(found) == len(wanted):
+                            return found
+        return found
 
 
-@dataclass
-class _Table:
-    """A number table with the display names of its sources."""
-
-    numbers: NumberTable
-    files: list[str] = field(default_factory=list)
-
-    def start(self, display: str) -> str:
-        self.numbers.start_source()
-        self.files.append(display)
-        return display
-
-    def where(self, index: int) -> tuple[str, int]:
-        source, line = self.numbers.where(index)
-        return self.files[source], line
+# (file, line, number) of a duplicate or excluded row; its earlier row is found at the end
+_Pending = tuple[str, int, int]
 
 
 class _Tally:
     """What a pass has found so far."""
 
     def __init__(self, keep: int | None, expected: int) -> None:
-        self.seen = _Table(NumberTable(expected))
+        self.seen = NumberTable(expected)
         self.valid = 0
         self.invalid: Kept[RejectedRow] = Kept(keep)
         self.exclude_invalid: Kept[RejectedRow] = Kept(keep)
         self.duplicates: Kept[_Pending] = Kept(keep)
         self.excluded: Kept[_Pending] = Kept(keep)
 
-    def summary(self, opted_out: _Table, workers: int) -> AudienceSummary:
-        """Name the earlier rows of the kept duplicates and exclusions, now that all are read."""
+    def summary(
+        self,
+        firsts: dict[int, tuple[str, int]],
+        by: dict[int, tuple[str, int]],
+        workers: int,
+    ) -> AudienceSummary:
+        """The kept duplicates and exclusions with their earlier rows (``firsts``, ``by``)."""
         duplicates = [
-            DuplicateRow(file, line, _e164(number), *self.seen.where(first))
-            for file, line, number, first in self.duplicates.rows
+            DuplicateRow(file, line, _e164(number), *_earlier(firsts, file, line, number))
+            for file, line, number in self.duplicates.rows
         ]
         excluded = [
-            ExcludedRow(file, line, _e164(number), *opted_out.where(by))
-            for file, line, number, by in self.excluded.rows
+            ExcludedRow(file, line, _e164(number), *_earlier(by, file, line, number))
+            for file, line, number in self.excluded.rows
         ]
         return AudienceSummary(
             self.valid,
@@ -249,12 +264,37 @@ class _Tally:
         )
 
 
+def _earlier(
+    found: dict[int, tuple[str, int]], file: str, line: int, number: int
+) -> tuple[str, int]:
+    if found.get(number, (file, line)) == (file, line):  # not seen before it: a file changed
+        message = "the lists changed while they were read: run the command again"
+        raise BadInput(Problem(message, file, line))
+    return found[number]
+
+
 def _e164(national: int) -> str:
     return f"{_E164_PREFIX}{national}"
 
 
 def _expected_rows(paths: Iterable[Path]) -> int:
-    return _total_bytes(paths) // _BYTES_PER_ROW
+    """At least the data rows of these lists (a text list's lines, counted at C speed: ~10 ms
+    for a million), so the number table is sized once."""
+    total = 0
+    for path in paths:
+        with suppress(OSError):  # read_rows reports it, with the file's name
+            if path.suffix.lower() in TEXT_SUFFIXES:
+                total += _lines(path)
+            else:
+                total += path.stat().st_size // _BYTES_PER_XLSX_ROW
+    return total
+
+
+def _lines(path: Path) -> int:
+    with path.open("rb") as stream:
+        return 1 + sum(
+            chunk.count(b"\n") for chunk in iter(partial(stream.read, _COUNT_CHUNK), b"")
+        )
 
 
 def _total_bytes(paths: Iterable[Path]) -> int:

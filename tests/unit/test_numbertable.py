@@ -1,4 +1,4 @@
-"""The compact number table behaves like a dict of first sightings, through every resize."""
+"""The compact number table behaves like a set, through every resize and widening."""
 
 from __future__ import annotations
 
@@ -9,44 +9,42 @@ from dispatcher.audience.numbertable import NumberTable
 
 NUMBERS = st.one_of(
     st.integers(300_000_000, 999_999_999),  # 9-digit national numbers
-    st.integers(0, 2_000),  # small and consecutive: many collide in the low bits
-    st.integers(0, 2**63 - 1),
+    st.integers(0, 2_000),  # small and consecutive: many collide
+    st.integers(0, 2**63 - 1),  # beyond 4-byte slots: the table widens
 )
 
 
-@given(st.lists(st.lists(NUMBERS, max_size=300), min_size=1, max_size=3), st.integers(0, 50))
-def test_acts_like_a_dict_of_first_sightings(sources: list[list[int]], expected: int) -> None:
-    table = NumberTable(expected)
-    first: dict[int, tuple[int, int]] = {}
-    order: list[int] = []
-    for source, numbers in enumerate(sources):
-        assert table.start_source() == source
-        for line, number in enumerate(numbers, start=2):
-            earlier = table.add(number, line)
-            if number in first:
-                assert earlier == order.index(number)
-            else:
-                assert earlier == -1
-                first[number] = (source, line)
-                order.append(number)
-    assert len(table) == len(first)
-    for index, number in enumerate(order):
-        assert table.find(number) == index
-        assert table.number(index) == number
-        assert table.where(index) == first[number]
-        assert number in table
+@given(st.lists(NUMBERS, max_size=600), st.integers(0, 50))
+def test_acts_like_a_set(numbers: list[int], expected: int) -> None:
+    table, seen = NumberTable(expected), set()
+    for number in numbers:
+        assert table.add(number) is (number not in seen)
+        seen.add(number)
+    assert len(table) == len(seen)
+    assert all(number in table for number in seen)
 
 
 def test_absent_numbers_are_not_found() -> None:
     table = NumberTable()
     for number in range(0, 10_000, 2):
-        table.add(number, 1)
-    assert all(table.find(number) == -1 for number in range(1, 10_000, 2))
-    assert 3 not in table
+        table.add(number)
+    assert not any(number in table for number in range(1, 10_000, 2))
     assert "4" not in table
+    assert -2 not in table
 
 
-def test_numbers_added_before_any_source_belong_to_the_first() -> None:
-    table = NumberTable()
-    table.add(912345678, 7)
-    assert table.where(0) == (0, 7)
+def test_sized_for_the_expected_rows_it_holds_them_without_growing() -> None:
+    table = NumberTable(100_000)
+    size = table.nbytes
+    for number in range(900_000_000, 900_100_000):
+        table.add(number)
+    assert table.nbytes == size
+    assert size < 100_000 * 6  # 4-byte slots at a load of 0.7
+
+
+def test_a_wide_number_keeps_the_narrow_ones() -> None:
+    table = NumberTable(10)
+    table.add(912_345_678)
+    table.add(2**40)
+    assert table.nbytes % 8 == 0
+    assert 912_345_678 in table and 2**40 in table and not table.add(912_345_678)
