@@ -5,7 +5,7 @@ bytes), so :func:`scan_audience` keeps only what deciding needs: the numbers see
 the opted-out numbers (in a :class:`NumberTable`, ~6 bytes a number), and the first
 :data:`MAX_KEPT_ROWS` rejected rows of each kind with exact counts. The tables do not say where a
 number was first seen, so the earlier rows of the kept duplicates and exclusions are looked up
-once the pass is over, by reading the lists again only as far as needed. Each iteration reads the
+when they are shown, by reading the lists again only as far as needed. Each iteration reads the
 files again, so the same scan serves ``plan`` (counting) and ``send`` (writing the outbox).
 
 Normalizing a number (phonenumbers, a few µs) is most of the work. On big lists it runs in
@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -45,7 +45,7 @@ from dispatcher.core.errors import BadInput, Problem
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-__all__ = ["MAX_KEPT_ROWS", "AudienceScan", "AudienceSummary", "Kept", "scan_audience"]
+__all__ = ["MAX_KEPT_ROWS", "AudienceScan", "AudienceSummary", "Kept", "Named", "scan_audience"]
 
 MAX_KEPT_ROWS = 10_000  # rejected rows kept per kind; real lists have a few, the rest are counted
 BATCH_ROWS = 5_000  # phone cells per worker task: big enough to amortize the pickling
@@ -80,14 +80,47 @@ class Kept(Generic[T]):
             self.rows.append(row)
 
 
+# (file, line, number) of a duplicate or excluded row, before its earlier row is looked up
+_Pending = tuple[str, int, int]
+
+
+class Named(Generic[T]):
+    """Like :class:`Kept`, for rows that name an earlier row (a duplicate's first row, the
+    exclusion list's row): the tables do not remember those, so they are looked up in the lists
+    when :attr:`rows` is first read (``plan`` shows them; ``send`` needs only the counts)."""
+
+    def __init__(self, kept: Kept[_Pending], name: Callable[[list[_Pending]], list[T]]) -> None:
+        self.limit, self.total, self._kept, self._name = kept.limit, kept.total, kept, name
+
+    @property
+    def omitted(self) -> int:
+        return self.total - len(self._kept.rows)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Named):
+            return NotImplemented
+        return (self.limit, self.total, self.rows) == (other.limit, other.total, other.rows)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like Kept
+
+    def __repr__(self) -> str:
+        return f"Named(limit={self.limit}, total={self.total}, kept={len(self._kept.rows)})"
+
+    @cached_property
+    def rows(self) -> list[T]:
+        """The kept rows with their earlier rows; raises :class:`BadInput` when a list changed
+        since the pass and the earlier row is not there any more."""
+        return self._name(self._kept.rows)
+
+
 @dataclass(frozen=True)
 class AudienceSummary:
     """What one complete pass over the lists found."""
 
     valid: int
     invalid: Kept[RejectedRow]
-    duplicates: Kept[DuplicateRow]
-    excluded: Kept[ExcludedRow]
+    duplicates: Named[DuplicateRow]
+    excluded: Named[ExcludedRow]
     exclude_invalid: Kept[RejectedRow]
     workers: int = 0  # processes that normalized the numbers (0: this one)
 
@@ -170,9 +203,14 @@ class AudienceScan:
             opted_out = self._exclusions(batches, tally)
             for path in self._recipients:
                 yield from self._sort(path, batches, tally, opted_out)
-            firsts = self._first_rows(self._recipients, batches, tally.duplicates.rows)
-            by = self._first_rows(self._excludes, batches, tally.excluded.rows)
-        self._summary = tally.summary(firsts, by, workers)
+        self._summary = AudienceSummary(
+            tally.valid,
+            tally.invalid,
+            Named(tally.duplicates, partial(self._named, self._recipients, DuplicateRow)),
+            Named(tally.excluded, partial(self._named, self._excludes, ExcludedRow)),
+            tally.exclude_invalid,
+            workers,
+        )
 
     def _exclusions(self, batches: Batches, tally: _Tally) -> NumberTable:
         opted_out = NumberTable(_expected_rows(self._excludes))
@@ -203,16 +241,24 @@ class AudienceScan:
                     tally.valid += 1
                     yield Subscriber(f"{_E164_PREFIX}{verdict}", display, line, fields)
 
-    def _first_rows(
-        self, paths: list[Path], batches: Batches, kept: list[_Pending]
-    ) -> dict[int, tuple[str, int]]:
-        """Where each number of the ``kept`` rows is first seen in ``paths``: (file, line).
+    def _named(
+        self, paths: list[Path], kind: Callable[[str, int, str, str, int], T], kept: list[_Pending]
+    ) -> list[T]:
+        """The ``kept`` rows, each with where its number is first seen in ``paths``."""
+        firsts = self._first_rows(paths, {number for _, _, number in kept})
+        return [
+            kind(file, line, _e164(number), *_earlier(firsts, file, line, number))
+            for file, line, number in kept
+        ]
+
+    def _first_rows(self, paths: list[Path], wanted: set[int]) -> dict[int, tuple[str, int]]:
+        """Where each of the ``wanted`` numbers is first seen in ``paths``: (file, line).
 
         Read only as far as the last of them: a duplicate's first row comes before it, so a
-        list with none reads nothing, and one with a few early ones reads the start.
+        list with a few early duplicates reads only its start.
         """
-        wanted = {number for _, _, number in kept}
         found: dict[int, tuple[str, int]] = {}
+        batches = partial(_here, batch_rows=self._batch_rows)
         for path in paths if wanted else []:
             display = display_path(path, self._base)
             for rows, verdicts in batches(read_rows(path, display, columns=())):
@@ -222,10 +268,6 @@ class AudienceScan:
                         if len(found) == len(wanted):
                             return found
         return found
-
-
-# (file, line, number) of a duplicate or excluded row; its earlier row is found at the end
-_Pending = tuple[str, int, int]
 
 
 class _Tally:
@@ -238,30 +280,6 @@ class _Tally:
         self.exclude_invalid: Kept[RejectedRow] = Kept(keep)
         self.duplicates: Kept[_Pending] = Kept(keep)
         self.excluded: Kept[_Pending] = Kept(keep)
-
-    def summary(
-        self,
-        firsts: dict[int, tuple[str, int]],
-        by: dict[int, tuple[str, int]],
-        workers: int,
-    ) -> AudienceSummary:
-        """The kept duplicates and exclusions with their earlier rows (``firsts``, ``by``)."""
-        duplicates = [
-            DuplicateRow(file, line, _e164(number), *_earlier(firsts, file, line, number))
-            for file, line, number in self.duplicates.rows
-        ]
-        excluded = [
-            ExcludedRow(file, line, _e164(number), *_earlier(by, file, line, number))
-            for file, line, number in self.excluded.rows
-        ]
-        return AudienceSummary(
-            self.valid,
-            self.invalid,
-            Kept(self.duplicates.limit, duplicates, self.duplicates.total),
-            Kept(self.excluded.limit, excluded, self.excluded.total),
-            self.exclude_invalid,
-            workers,
-        )
 
 
 def _earlier(
