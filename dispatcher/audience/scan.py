@@ -4,9 +4,11 @@ A million-row list does not fit in memory as objects (a Subscriber with its colu
 bytes), so :func:`scan_audience` keeps only what deciding needs: the numbers seen so far and
 the opted-out numbers (in a :class:`NumberTable`, ~6 bytes a number), and the first
 :data:`MAX_KEPT_ROWS` rejected rows of each kind with exact counts. The tables do not say where a
-number was first seen, so the earlier rows of the kept duplicates and exclusions are looked up
-when they are shown, by reading the lists again only as far as needed. Each iteration reads the
-files again, so the same scan serves ``plan`` (counting) and ``send`` (writing the outbox).
+number was first seen unless asked to (``first_rows``: ``plan``, which shows the kept duplicates
+and exclusions with their earlier rows, at 8 more bytes a number); without, those earlier rows
+are looked up if they are ever shown, by reading the lists again only as far as needed. Each
+iteration reads the files again, so the same scan serves ``plan`` (counting) and ``send``
+(writing the outbox).
 
 Normalizing a number (phonenumbers, a few µs) is most of the work. On big lists it runs in
 worker processes, over batches of phone cells, while this process reads the files and sorts the
@@ -51,6 +53,8 @@ MAX_KEPT_ROWS = 10_000  # rejected rows kept per kind; real lists have a few, th
 BATCH_ROWS = 5_000  # phone cells per worker task: big enough to amortize the pickling
 PARALLEL_MIN_BYTES = 4_000_000  # ~70,000 CSV rows: below that, starting a worker costs more
 _BYTES_PER_XLSX_ROW = 16  # sizes the number table for a workbook (compressed: no lines to count)
+TAIL_MODULUS = 10**6  # a number's last six digits: what a plain cell of it surely ends with
+_GROUPING = str.maketrans("", "", " -()+")  # what people group digits with (not ".": Excel)
 _COUNT_CHUNK = 1 << 16  # bytes read at a time to count a text list's lines
 _E164_PREFIX = f"+{COUNTRY_CODE}"
 
@@ -80,8 +84,10 @@ class Kept(Generic[T]):
             self.rows.append(row)
 
 
-# (file, line, number) of a duplicate or excluded row, before its earlier row is looked up
-_Pending = tuple[str, int, int]
+# (file, line, number, mark of the earlier row) of a duplicate or excluded row; the mark is
+# the earlier row's (file index << 32 | line) when the tables keep marks, else 0
+_Pending = tuple[str, int, int, int]
+_LINE_BITS = 32
 
 
 class Named(Generic[T]):
@@ -139,6 +145,7 @@ def scan_audience(
     keep: int | None = MAX_KEPT_ROWS,
     workers: int | None = None,
     batch_rows: int = BATCH_ROWS,
+    first_rows: bool = False,
 ) -> AudienceScan:
     """The audience of these lists, read lazily: iterate it for the valid subscribers.
 
@@ -154,11 +161,12 @@ def scan_audience(
     Paths are shown relative to ``display_base`` when given. Subscribers carry the ``columns``
     named (default: all of them) in their fields. ``keep`` caps the rejected rows kept per kind
     (None: all). ``workers`` is the number of normalizing processes (0: none; the
-    default uses the spare cores for big files). Nothing is read until the scan is iterated;
-    files that cannot be used raise :class:`BadInput` then.
+    default uses the spare cores for big files). With ``first_rows``, the pass remembers where
+    each number was first seen, for callers that show the kept duplicates and exclusions. Nothing
+    is read until the scan is iterated; files that cannot be used raise :class:`BadInput` then.
     """
     files = (list(recipient_files), list(exclude_files))
-    return AudienceScan(*files, display_base, columns, keep, workers, batch_rows)
+    return AudienceScan(*files, display_base, columns, keep, workers, batch_rows, first_rows)
 
 
 class AudienceScan:
@@ -173,10 +181,11 @@ class AudienceScan:
         keep: int | None,
         workers: int | None,
         batch_rows: int,
+        first_rows: bool,
     ) -> None:
         self._recipients, self._excludes, self._base = recipients, excludes, display_base
         self._columns, self._keep, self._batch_rows = columns, keep, batch_rows
-        self._workers = workers
+        self._workers, self._marks = workers, first_rows
         self._summary: AudienceSummary | None = None
 
     @property
@@ -197,12 +206,12 @@ class AudienceScan:
 
     def __iter__(self) -> Iterator[Subscriber]:
         """Read the lists (again) and yield the valid subscribers in file order."""
-        tally = _Tally(self._keep, _expected_rows(self._recipients))
+        tally = _Tally(self._keep, NumberTable(_expected_rows(self._recipients), marks=self._marks))
         wanted = _default_workers(self._recipients) if self._workers is None else self._workers
         with _normalizer(wanted, self._batch_rows) as (batches, workers):
             opted_out = self._exclusions(batches, tally)
-            for path in self._recipients:
-                yield from self._sort(path, batches, tally, opted_out)
+            for index, path in enumerate(self._recipients):
+                yield from self._sort(index, path, batches, tally, opted_out)
         self._summary = AudienceSummary(
             tally.valid,
             tally.invalid,
@@ -213,30 +222,30 @@ class AudienceScan:
         )
 
     def _exclusions(self, batches: Batches, tally: _Tally) -> NumberTable:
-        opted_out = NumberTable(_expected_rows(self._excludes))
-        for path in self._excludes:
-            display = display_path(path, self._base)
+        opted_out = NumberTable(_expected_rows(self._excludes), marks=self._marks)
+        for index, path in enumerate(self._excludes):
+            display, source = display_path(path, self._base), index << _LINE_BITS
             for rows, verdicts in batches(read_rows(path, display, columns=())):
                 for (line, phone, _), verdict in zip(rows, verdicts, strict=True):
                     if isinstance(verdict, str):
                         tally.exclude_invalid.add(RejectedRow(display, line, phone, verdict))
                     else:
-                        opted_out.add(verdict)
+                        opted_out.add(verdict, source | line)
         return opted_out
 
     def _sort(
-        self, path: Path, batches: Batches, tally: _Tally, opted_out: NumberTable
+        self, index: int, path: Path, batches: Batches, tally: _Tally, opted_out: NumberTable
     ) -> Iterator[Subscriber]:
-        display = display_path(path, self._base)
+        display, source = display_path(path, self._base), index << _LINE_BITS
         seen = tally.seen
         for rows, verdicts in batches(read_rows(path, display, self._columns)):
             for (line, phone, fields), verdict in zip(rows, verdicts, strict=True):
                 if isinstance(verdict, str):
                     tally.invalid.add(RejectedRow(display, line, phone, verdict))
-                elif not seen.add(verdict):
-                    tally.duplicates.add((display, line, verdict))
-                elif verdict in opted_out:
-                    tally.excluded.add((display, line, verdict))
+                elif (first := seen.add(verdict, source | line)) >= 0:
+                    tally.duplicates.add((display, line, verdict, first))
+                elif (by := opted_out.mark(verdict)) >= 0:
+                    tally.excluded.add((display, line, verdict, by))
                 else:
                     tally.valid += 1
                     yield Subscriber(f"{_E164_PREFIX}{verdict}", display, line, fields)
@@ -244,37 +253,51 @@ class AudienceScan:
     def _named(
         self, paths: list[Path], kind: Callable[[str, int, str, str, int], T], kept: list[_Pending]
     ) -> list[T]:
-        """The ``kept`` rows, each with where its number is first seen in ``paths``."""
-        firsts = self._first_rows(paths, {number for _, _, number in kept})
+        """The ``kept`` rows, each with where its number is first seen in ``paths``: from the
+        marks when the pass kept them, else found in the files."""
+        if self._marks:
+            shown = [display_path(path, self._base) for path in paths]
+            line_of = (1 << _LINE_BITS) - 1
+            return [
+                kind(file, line, _e164(number), shown[mark >> _LINE_BITS], mark & line_of)
+                for file, line, number, mark in kept
+            ]
+        firsts = self._first_rows(paths, {number for _, _, number, _ in kept})
         return [
             kind(file, line, _e164(number), *_earlier(firsts, file, line, number))
-            for file, line, number in kept
+            for file, line, number, _ in kept
         ]
 
     def _first_rows(self, paths: list[Path], wanted: set[int]) -> dict[int, tuple[str, int]]:
         """Where each of the ``wanted`` numbers is first seen in ``paths``: (file, line).
 
-        Read only as far as the last of them: a duplicate's first row comes before it, so a
-        list with a few early duplicates reads only its start.
+        Read only as far as the last of them (a duplicate's first row comes before it), and
+        most cells are told apart without normalizing: digits written with spaces, dashes,
+        brackets or a leading plus end with the last six digits of the number they normalize
+        to, if any (only prefixes are ever rewritten); other forms are normalized.
         """
         found: dict[int, tuple[str, int]] = {}
-        batches = partial(_here, batch_rows=self._batch_rows)
+        tails = {f"{number % TAIL_MODULUS:06d}" for number in wanted}
         for path in paths if wanted else []:
             display = display_path(path, self._base)
-            for rows, verdicts in batches(read_rows(path, display, columns=())):
-                for (line, _, _), verdict in zip(rows, verdicts, strict=True):
-                    if isinstance(verdict, int) and verdict in wanted and verdict not in found:
-                        found[verdict] = (display, line)
-                        if len(found) == len(wanted):
-                            return found
+            for line, phone, _ in read_rows(path, display, columns=()):
+                digits = phone.translate(_GROUPING)
+                if digits.isdigit() and digits.isascii() and digits[-6:] not in tails:
+                    continue
+                verdict = _verdicts([phone])[0]
+                if isinstance(verdict, int) and verdict in wanted and verdict not in found:
+                    found[verdict] = (display, line)
+                    if len(found) == len(wanted):
+                        return found
+        return found
         return found
 
 
 class _Tally:
     """What a pass has found so far."""
 
-    def __init__(self, keep: int | None, expected: int) -> None:
-        self.seen = NumberTable(expected)
+    def __init__(self, keep: int | None, seen: NumberTable) -> None:
+        self.seen = seen
         self.valid = 0
         self.invalid: Kept[RejectedRow] = Kept(keep)
         self.exclude_invalid: Kept[RejectedRow] = Kept(keep)

@@ -59,7 +59,7 @@ def plan(path: Path, now: datetime, settings: Settings, preview: int = DEFAULT_P
     """Check a campaign and foresee its next sends, keeping its first ``preview`` messages;
     reads the database only if it exists."""
     # With the carriers' rules: notes in the plan.
-    prepared = prepare_campaign(path, settings, preview=preview)
+    prepared = prepare_campaign(path, settings, preview=preview, first_rows=True)
     try:  # the database once, if there is one: changes, the cap's count, the approval
         with existing_unit_of_work(settings.resolved_database_url) as uow:
             return _plan(prepared, now, settings, uow)

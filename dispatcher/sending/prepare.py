@@ -44,18 +44,21 @@ def prepare_campaign(
     environ: Mapping[str, str] | None = None,
     *,
     preview: int = 0,
+    first_rows: bool = False,
 ) -> Prepared:
     """Load and check a campaign completely; raises :class:`BadInput` listing every problem.
 
     With ``settings``, also what the carriers will deliver (:mod:`dispatcher.safety.carrier_checks`:
     registered senders and templates, advertising), checked in the same pass over the lists;
     ``environ`` (default: the process's) says whether the gateway is real. The first
-    ``preview`` messages are kept in the composition (for ``plan``).
+    ``preview`` messages are kept in the composition, and with ``first_rows`` the audience names
+    the earlier row of each kept duplicate and exclusion without reading the lists again (both for
+    ``plan``; ``send`` needs neither, and saves the memory).
     """
     campaign = load_campaign(path)
     units = broadcast_units(campaign, settings)
     carriers, problems = checked_without_lists(campaign, settings, environ, units)
-    audience = sms_audience(campaign)
+    audience = sms_audience(campaign, first_rows)
     composition = None
     if audience is not None:  # one pass: counts, costs
         check, columns_of = carriers.check, audience.columns_of
@@ -95,8 +98,9 @@ def checked_without_lists(
     return carriers, problems
 
 
-def sms_audience(campaign: Campaign) -> AudienceScan | None:
-    """The SMS audience, not read yet (None: the campaign sends no SMS)."""
+def sms_audience(campaign: Campaign, first_rows: bool = False) -> AudienceScan | None:
+    """The SMS audience, not read yet (None: the campaign sends no SMS); ``first_rows``: see
+    :func:`~dispatcher.audience.scan.scan_audience`."""
     sms = campaign.spec.sms
     if sms is None:
         return None
@@ -105,6 +109,7 @@ def sms_audience(campaign: Campaign) -> AudienceScan | None:
         [campaign.resolve(p) for p in sms.exclude],
         display_base=Path.cwd(),
         columns=template_columns(campaign),
+        first_rows=first_rows,
     )
 
 

@@ -104,15 +104,17 @@ def test_sample_gives_the_rows_of_the_in_memory_algorithm() -> None:
     assert (scan.summary.valid, scan.summary.total_rows) == (272, 300)
 
 
+@pytest.mark.parametrize("first_rows", [False, True], ids=["found-again", "remembered"])
 @pytest.mark.parametrize("batch_rows", [1, 7, 5_000])
 def test_rows_split_over_files_and_batches(
-    split_lists: tuple[list[Path], Path], batch_rows: int
+    split_lists: tuple[list[Path], Path], batch_rows: int, first_rows: bool
 ) -> None:
     recipients, opted_out = split_lists
     base = recipients[0].parent
     scan = scan_audience(
-        recipients, [opted_out], display_base=base, keep=None, workers=0, batch_rows=batch_rows
-    )
+        recipients, [opted_out], display_base=base, keep=None, workers=0, batch_rows=batch_rows,
+        first_rows=first_rows,
+    )  # fmt: skip
     expected = reference(recipients, [opted_out], base)
     assert_same(scan, list(scan), expected)
     # Repeats of a.csv's numbers in b.csv name their first row in a.csv.
@@ -180,23 +182,25 @@ def test_columns_limit_the_fields(tmp_path: Path) -> None:
 
 PHONE_CELLS = st.sampled_from(
     ["0912345678", "0912 345 678", "+84912345678", "0987654321", "0168 123 4567", "0381234567",
-     "84 86 999 0001", "abc", "", "0205 3830 018", "0521234567", "+1 415 555 2671"]
+     "84 86 999 0001", "abc", "", "0205 3830 018", "0521234567", "+1 415 555 2671",
+     "912345678.0", "9.12345678E8", "091.234.5678", "'0912345678", "(+84) 98-765-4321"]
 )  # fmt: skip
 FILE_ROWS = st.lists(PHONE_CELLS, max_size=15)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(FILE_ROWS, min_size=1, max_size=3), FILE_ROWS, st.integers(1, 4))
+@given(st.lists(FILE_ROWS, min_size=1, max_size=3), FILE_ROWS, st.integers(1, 4), st.booleans())
 def test_any_lists_get_the_decisions_of_the_in_memory_algorithm(
-    files: list[list[str]], excluded: list[str], batch_rows: int
+    files: list[list[str]], excluded: list[str], batch_rows: int, first_rows: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         recipients = [_write(folder, f"r{i}.csv", cells) for i, cells in enumerate(files)]
         opt_out = _write(folder, "opt.csv", excluded)
         scan = scan_audience(
-            recipients, [opt_out], display_base=folder, keep=None, batch_rows=batch_rows
-        )
+            recipients, [opt_out], display_base=folder, keep=None, batch_rows=batch_rows,
+            first_rows=first_rows,
+        )  # fmt: skip
         assert_same(scan, list(scan), reference(recipients, [opt_out], folder))
 
 
@@ -215,7 +219,7 @@ from dispatcher.audience.scan import scan_audience
 
 *recipients, opted_out, base = map(Path, sys.argv[1:])
 scan = scan_audience(recipients, [opted_out], display_base=base, keep=None, workers=2,
-                     batch_rows=37)
+                     batch_rows=37, first_rows=True)
 valid = [[s.phone, s.file, s.line, s.fields] for s in scan]
 found = scan.summary
 print(json.dumps({

@@ -1,4 +1,5 @@
-"""The compact number table behaves like a set, through every resize and widening."""
+"""The compact number table behaves like a set (with marks: a dict of first marks), through every
+resize and widening."""
 
 from __future__ import annotations
 
@@ -18,10 +19,21 @@ NUMBERS = st.one_of(
 def test_acts_like_a_set(numbers: list[int], expected: int) -> None:
     table, seen = NumberTable(expected), set()
     for number in numbers:
-        assert table.add(number) is (number not in seen)
+        assert table.add(number) == (-1 if number not in seen else 0)
         seen.add(number)
     assert len(table) == len(seen)
     assert all(number in table for number in seen)
+
+
+@given(st.lists(st.tuples(NUMBERS, st.integers(0, 2**64 - 1)), max_size=600), st.integers(0, 50))
+def test_with_marks_acts_like_a_dict_of_first_marks(
+    added: list[tuple[int, int]], expected: int
+) -> None:
+    table, first = NumberTable(expected, marks=True), dict[int, int]()
+    for number, mark in added:
+        assert table.add(number, mark) == first.get(number, -1)
+        first.setdefault(number, mark)
+    assert len(table) == len(first)
 
 
 def test_absent_numbers_are_not_found() -> None:

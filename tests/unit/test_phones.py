@@ -224,3 +224,30 @@ def test_agrees_with_phonenumbers_on_every_leading_prefix(suffix: str) -> None:
             assert normalize(text) == expected, text
         except InvalidPhone:
             assert expected is None, text
+
+
+@given(
+    st.sampled_from(["", "0", "00", "84", "084", "0084", "01", "1"])
+    | st.from_regex(r"[0-9]{0,4}", fullmatch=True),
+    st.from_regex(r"[0-9]{6,11}", fullmatch=True),
+    st.lists(st.tuples(st.integers(0, 15), st.sampled_from(" -()+")), max_size=4),
+)
+def test_digits_and_grouping_keep_their_last_six_digits(
+    prefix: str, digits: str, grouping: list[tuple[int, str]]
+) -> None:
+    # The audience scan relies on it to find a duplicate's first row without normalizing
+    # every cell again (dispatcher.audience.scan._first_rows).
+    cell = prefix + digits
+    for at, mark in grouping:
+        cell = cell[:at] + mark + cell[at:]
+    try:
+        number = normalize(cell)
+    except InvalidPhone:
+        return
+    assert number[-6:] == "".join(c for c in cell if c.isdigit())[-6:]
+
+
+@given(st.sampled_from(sorted(OLD_MOBILE_PREFIXES)), st.from_regex(r"[0-9]{7}", fullmatch=True))
+def test_old_numbers_keep_their_last_six_digits(old: str, rest: str) -> None:
+    for cell in (old + rest, "84" + old[1:] + rest, old[1:] + rest):
+        assert normalize(cell)[-6:] == cell[-6:]
