@@ -46,7 +46,8 @@ class NumberTable:
         slot = (((number * _GOLDEN) & _MASK64) * size) >> 64
         while held := slots[slot]:
             if held == key:
-                return 0 if self._marks is None else self._marks[slot]
+                marks = self._marks
+                return 0 if marks is None else marks[slot]
             slot += 1
             if slot == size:
                 slot = 0
@@ -58,20 +59,20 @@ class NumberTable:
         key = number + 1
         if key > self._widest:
             self._rebuild(self._size, _WIDE)
-        slots, size = self._slots, self._size
+        slots, size, marks = self._slots, self._size, self._marks
         slot = (((number * _GOLDEN) & _MASK64) * size) >> 64
         while held := slots[slot]:
             if held == key:
-                return 0 if self._marks is None else self._marks[slot]
+                return 0 if marks is None else marks[slot]
             slot += 1
             if slot == size:
                 slot = 0
         slots[slot] = key
-        if self._marks is not None:
-            self._marks[slot] = mark
-        self._count += 1
-        if self._count > self._limit:
-            self._rebuild(2 * size, self._slots.typecode)
+        if marks is not None:
+            marks[slot] = mark
+        self._count = count = self._count + 1
+        if count > self._limit:
+            self._rebuild(2 * size, slots.typecode)
         return -1
 
     @property
