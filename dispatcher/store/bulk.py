@@ -21,6 +21,10 @@ from dispatcher.core.errors import StoreError
 __all__ = ["bound", "insert_rows"]
 
 SQLITE_CHUNK = 10_000  # rows per executemany: memory stays bounded
+# The page cache while a big insert runs: a million-row outbox updates indexes keyed by phone
+# number in random order, and with a small cache each of those updates rereads pages (measured:
+# 40 s → 28 s for 1M rows with 32 MiB against SQLite's default 2 MiB). Given back afterwards.
+BULK_CACHE_KIB = 32 * 1024
 
 
 def bound(session: Session, type_: TypeEngine[Any], value: object) -> object:
@@ -70,7 +74,12 @@ def _executemany(
     statement = f'INSERT INTO "{table}" ({names}) VALUES ({marks})'
     count = 0
     iterator = iter(rows)
-    while chunk := list(islice(iterator, SQLITE_CHUNK)):
-        connection.exec_driver_sql(statement, chunk)
-        count += len(chunk)
+    usual = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
+    try:
+        while chunk := list(islice(iterator, SQLITE_CHUNK)):
+            connection.exec_driver_sql(statement, chunk)
+            count += len(chunk)
+    finally:  # a smaller cache_size frees the pages beyond it
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(usual)}")
     return count

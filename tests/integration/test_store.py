@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,9 @@ from sqlalchemy.exc import DBAPIError
 
 from dispatcher.core.outbox import NewDelivery, Outcome
 from dispatcher.core.status import Status
+from dispatcher.store.bulk import BULK_CACHE_KIB, insert_rows
 from dispatcher.store.db import (
+    SQLITE_CACHE_KIB,
     _alembic_config,
     current_revision,
     head_revision,
@@ -84,6 +86,25 @@ def test_new_deliveries_are_pending_and_logged(engine: Engine) -> None:
         events = u.repo.session.scalars(select(DeliveryEventRow).order_by(DeliveryEventRow.id))
         logged = [(e.phone, e.status, e.occurrence_key, e.at) for e in events]
     assert logged == [(p, "pending", "once", T0) for p in PHONES]
+
+
+def test_a_big_insert_has_a_bigger_sqlite_cache_only_while_it_runs(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: COPY, and no per-connection page cache to size
+    seen: list[int] = []
+
+    def rows() -> Iterator[tuple[object, ...]]:
+        seen.append(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+        yield ("bulk-cache", "Bulk", "UBND", "UTC", "c.yaml", "x", "2024-10-01", "2024-10-01")
+
+    with unit_of_work_factory(engine)() as u:
+        connection = u.repo.session.connection()
+        columns = ["id", "title", "unit", "timezone", "source_path", "fingerprint",
+                   "created_at", "updated_at"]  # fmt: skip
+        assert insert_rows(u.repo.session, "campaigns", columns, rows()) == 1
+        after = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    assert seen == [-BULK_CACHE_KIB]
+    assert after == -SQLITE_CACHE_KIB
 
 
 @pytest.mark.parametrize(
