@@ -2,7 +2,8 @@
 
 Decisions that come from how the client behaves (README "Errors and retries"):
 - the async HTTP client ignores its constructor timeout, so every call is bounded here with
-  ``asyncio.wait_for``;
+  ``asyncio.timeout`` (``wait_for`` wraps the call in a task of its own: 4× the cost, thousands
+  of times a second);
 - its own ``max_retries`` re-POSTs a message on any 5xx (a double send), so it is never set:
   retries are ours, with tenacity, and only for answers that prove nothing was created;
 - since 9.10 some errors are ``TwilioServiceException``, so ``TwilioException`` is what we catch.
@@ -96,6 +97,15 @@ class TwilioGateway:
         # The built-in simulator names its run; anything else is the account at its API.
         self.identity = identity or twilio_identity(config.account_sid, config.api_base_url)
         self.retry = retry
+        # The policy as tenacity's objects, built once; each send runs a copy (which holds that
+        # send's attempts) sharing the same stateless strategies.
+        self._retrying = AsyncRetrying(
+            stop=stop_after_attempt(retry.max_attempts),
+            # initial × 2^n capped at max, plus up to `jitter` seconds at random
+            wait=wait_exponential(multiplier=retry.initial_backoff_s, max=retry.max_backoff_s)
+            + wait_random(0, retry.jitter_s),
+            retry=retry_if_exception_type(_Retryable),
+        )
         self.timeout_s = timeout_s
         # Where Twilio posts status callbacks (``dispatcher serve``); None: polling only.
         self.status_callback_base = (
@@ -142,23 +152,16 @@ class TwilioGateway:
             return SendResult(message.delivery_id, None, f"gave up after retries: {reason}")
 
     async def _send_with_retries(self, message: OutboundMessage) -> SendResult:
-        policy = self.retry
-        async for attempt in AsyncRetrying(
-            stop=stop_after_attempt(policy.max_attempts),
-            # initial × 2^n capped at max, plus up to `jitter` seconds at random
-            wait=wait_exponential(multiplier=policy.initial_backoff_s, max=policy.max_backoff_s)
-            + wait_random(0, policy.jitter_s),
-            retry=retry_if_exception_type(_Retryable),
-        ):
+        async for attempt in self._retrying.copy():
             with attempt:
                 return await self._send_once(message)
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _send_once(self, message: OutboundMessage) -> SendResult:
         client = self._get_client()
-        create = client.messages.create_async(**self._params(message))
         try:
-            created = await asyncio.wait_for(create, self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                created = await client.messages.create_async(**self._params(message))
         except TwilioRestException as exc:
             return self._from_error(message, exc.status, exc.code, exc.msg)
         except TwilioException as exc:  # TwilioServiceException and friends (RFC 9457 bodies)
@@ -209,9 +212,8 @@ class TwilioGateway:
         client = self._get_client()
         since = message.claimed_at - LOOKUP_WINDOW_BEFORE
         try:
-            page = await asyncio.wait_for(
-                client.messages.page_async(to=message.to, page_size=50), self.timeout_s
-            )
+            async with asyncio.timeout(self.timeout_s):
+                page = await client.messages.page_async(to=message.to, page_size=50)
             for _ in range(LOOKUP_MAX_PAGES):
                 for found in page:
                     if found.date_created is not None and found.date_created < since:
@@ -223,7 +225,8 @@ class TwilioGateway:
                             message.delivery_id, status, found.sid, detail=detail,
                             gateway=self.identity,
                         )  # fmt: skip
-                page = await asyncio.wait_for(page.next_page_async(), self.timeout_s)
+                async with asyncio.timeout(self.timeout_s):
+                    page = await page.next_page_async()
                 if page is None:
                     return None
         except (TwilioException, aiohttp.ClientError, TimeoutError) as exc:
@@ -235,9 +238,8 @@ class TwilioGateway:
         """The message's current status at Twilio (one GET, bounded by the request timeout)."""
         client = self._get_client()
         try:
-            found = await asyncio.wait_for(
-                client.messages(provider_id).fetch_async(), self.timeout_s
-            )
+            async with asyncio.timeout(self.timeout_s):
+                found = await client.messages(provider_id).fetch_async()
         except TwilioException as exc:
             status = int(getattr(exc, "status", 0) or 0)
             raise _fetch_error(provider_id, status, getattr(exc, "code", None), exc) from exc
