@@ -53,7 +53,7 @@ MAX_KEPT_ROWS = 10_000  # rejected rows kept per kind; real lists have a few, th
 BATCH_ROWS = 5_000  # phone cells per worker task: big enough to amortize the pickling
 PARALLEL_MIN_BYTES = 4_000_000  # ~70,000 CSV rows: below that, starting a worker costs more
 _BYTES_PER_XLSX_ROW = 16  # sizes the number table for a workbook (compressed: no lines to count)
-TAIL_MODULUS = 10**6  # a number's last six digits: what a plain cell of it surely ends with
+_TAIL_MODULUS = 10**6  # a number's last six digits: what a plain cell of it surely ends with
 _GROUPING = str.maketrans("", "", " -()+")  # what people group digits with (not ".": Excel)
 _COUNT_CHUNK = 1 << 16  # bytes read at a time to count a text list's lines
 _E164_PREFIX = f"+{COUNTRY_CODE}"
@@ -92,8 +92,8 @@ _LINE_BITS = 32
 
 class Named(Generic[T]):
     """Like :class:`Kept`, for rows that name an earlier row (a duplicate's first row, the
-    exclusion list's row): the tables do not remember those, so they are looked up in the lists
-    when :attr:`rows` is first read (``plan`` shows them; ``send`` needs only the counts)."""
+    exclusion list's row), named when :attr:`rows` is first read: from the marks a ``first_rows``
+    scan kept (``plan``), else looked up in the lists (``send`` needs only the counts)."""
 
     def __init__(self, kept: Kept[_Pending], name: Callable[[list[_Pending]], list[T]]) -> None:
         self.limit, self.total, self._kept, self._name = kept.limit, kept.total, kept, name
@@ -277,7 +277,7 @@ class AudienceScan:
         to, if any (only prefixes are ever rewritten); other forms are normalized.
         """
         found: dict[int, tuple[str, int]] = {}
-        tails = {f"{number % TAIL_MODULUS:06d}" for number in wanted}
+        tails = {f"{number % _TAIL_MODULUS:06d}" for number in wanted}
         for path in paths if wanted else []:
             display = display_path(path, self._base)
             for line, phone, _ in read_rows(path, display, columns=()):
@@ -289,7 +289,6 @@ class AudienceScan:
                     found[verdict] = (display, line)
                     if len(found) == len(wanted):
                         return found
-        return found
         return found
 
 
