@@ -88,9 +88,10 @@ def test_new_deliveries_are_pending_and_logged(engine: Engine) -> None:
     assert logged == [(p, "pending", "once", T0) for p in PHONES]
 
 
-def test_a_big_insert_has_a_bigger_sqlite_cache_only_while_it_runs(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return  # PostgreSQL: COPY, and no per-connection page cache to size
+def test_a_big_insert_has_a_bigger_sqlite_cache_only_while_it_runs(sqlite_url: str) -> None:
+    # SQLite only: PostgreSQL takes COPY, and has no per-connection page cache to size.
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
     seen: list[int] = []
 
     def rows() -> Iterator[tuple[object, ...]]:
@@ -103,6 +104,7 @@ def test_a_big_insert_has_a_bigger_sqlite_cache_only_while_it_runs(engine: Engin
                    "created_at", "updated_at"]  # fmt: skip
         assert insert_rows(u.repo.session, "campaigns", columns, rows()) == 1
         after = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    engine.dispose()
     assert seen == [-BULK_CACHE_KIB]
     assert after == -SQLITE_CACHE_KIB
 
