@@ -28,7 +28,6 @@ from tenacity import (
     wait_random,
 )
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from dispatcher.audience.phones import mask
@@ -43,6 +42,7 @@ from dispatcher.gateways.retry import (
     account_refusal,
     classify,
 )
+from dispatcher.gateways.twilio_http import FormEncodingHttpClient
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,13 @@ class TwilioGateway:
         self.status_callback_base = (
             status_callback_base.rstrip("/") if status_callback_base else None
         )
-        self._http: AsyncTwilioHttpClient | None = None
+        self._http: FormEncodingHttpClient | None = None
         self._client: Client | None = None
 
     def _get_client(self) -> Client:
         # Built lazily: aiohttp sessions must be created inside the running event loop.
         if self._client is None:
-            self._http = AsyncTwilioHttpClient()
+            self._http = FormEncodingHttpClient()
             client = Client(self.config.account_sid, self.config.auth_token, http_client=self._http)
             if self.config.api_base_url:
                 client.api.base_url = self.config.api_base_url.rstrip("/")

@@ -58,3 +58,24 @@ def test_an_unsubscribed_recipient_is_failed_and_named_for_the_opt_out_list(sim:
 def test_other_answers_name_no_opt_out(sim: Simulator, to: str) -> None:
     result = _send(sim, to)
     assert result.outcome is not None and result.opted_out is None
+
+
+def test_a_vietnamese_body_with_form_characters_arrives_as_written(sim: Simulator) -> None:
+    """The gateway form-encodes the body itself (dispatcher.gateways.twilio_http): diacritics,
+    `&`, `=`, `+`, `%` and new lines reach the provider unchanged, with From and To."""
+    body = "Thông báo: tắt sóng 2G từ 15/9 & đổi máy = miễn phí (+84, 100%)\nĐT: 0205 3830 123"
+    gateway = TwilioGateway(
+        TwilioConfig(ACCOUNT_SID, AUTH_TOKEN, api_base_url=sim.base_url), NO_RETRY, 10, None
+    )
+    message = OutboundMessage(7, FINE, body, "VANQUAN", 1, 1, datetime.now(UTC))
+
+    async def send() -> SendResult:
+        try:
+            return await gateway.send(message)
+        finally:
+            await gateway.aclose()
+
+    result = asyncio.run(send())
+    assert result.outcome is not None and result.outcome.status is Status.ACCEPTED
+    [accepted] = sim.accepted_messages()
+    assert (accepted.to, accepted.from_, accepted.body) == (FINE, "VANQUAN", body)
