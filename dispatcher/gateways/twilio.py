@@ -152,8 +152,19 @@ class TwilioGateway:
             return SendResult(message.delivery_id, None, f"gave up after retries: {reason}")
 
     async def _send_with_retries(self, message: OutboundMessage) -> SendResult:
+        # The first attempt runs bare: nearly every send ends there, and tenacity's state for a
+        # send cost more than a fifth of the gateway's CPU (64 of 280 µs a message). Only a
+        # retryable answer hands over to the policy, as its attempt 1 (replayed, no request),
+        # so its waits and its count of attempts are exactly the policy's.
+        try:
+            return await self._send_once(message)
+        except _Retryable as exc:
+            first: _Retryable | None = exc
         async for attempt in self._retrying.copy():
             with attempt:
+                if first is not None:
+                    replayed, first = first, None
+                    raise replayed
                 return await self._send_once(message)
         raise AssertionError("unreachable: tenacity either returns or raises")
 

@@ -79,3 +79,27 @@ def test_a_vietnamese_body_with_form_characters_arrives_as_written(sim: Simulato
     assert result.outcome is not None and result.outcome.status is Status.ACCEPTED
     [accepted] = sim.accepted_messages()
     assert (accepted.to, accepted.from_, accepted.body) == (FINE, "VANQUAN", body)
+
+
+def test_a_refused_create_is_retried_to_the_policy_s_count_and_waits(sim: Simulator) -> None:
+    """The first attempt runs outside tenacity and hands a retryable answer over to it: the
+    attempts are still exactly ``max_attempts``, with the policy's back-offs between them."""
+    sim.set_faults(rate_429=1.0)
+    policy = RetryPolicy(max_attempts=3, initial_backoff_s=0.05, max_backoff_s=1, jitter_s=0)
+    gateway = TwilioGateway(
+        TwilioConfig(ACCOUNT_SID, AUTH_TOKEN, api_base_url=sim.base_url), policy, 10, None
+    )
+    message = OutboundMessage(8, FINE, "Xin chào", "VANQUAN", 1, 1, datetime.now(UTC))
+
+    async def send() -> tuple[SendResult, float]:
+        started = asyncio.get_running_loop().time()
+        try:
+            return await gateway.send(message), asyncio.get_running_loop().time() - started
+        finally:
+            await gateway.aclose()
+
+    result, took = asyncio.run(send())
+    assert result.outcome is None
+    assert result.not_processed_reason == "gave up after retries: HTTP 429 code 20429"
+    assert sim.counters()["429"] == 3
+    assert took >= 0.05 + 0.1  # 0.05 s after the first attempt, 0.1 s after the second
