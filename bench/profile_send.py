@@ -16,7 +16,8 @@ sending phase only (the event loop's stacks under ``asyncio.run``, and the datab
 - inclusive time of the busiest functions (a function counted once per stack).
 
 ``--trace`` runs the same send without py-spy, in a child process that wraps (monkeypatches, in
-memory only) ``Sender._claim``, ``Sender._record`` and ``TwilioGateway.send`` with timers before
+memory only) ``Sender._step`` (one transaction: the outcomes recorded, then the next rows
+claimed), the ``_record`` and ``_claim`` inside it and ``TwilioGateway.send`` with timers before
 calling the CLI, and reports how long each database step takes, how busy the database thread is
 and how many requests are really in flight over the sending phase.
 """
@@ -135,16 +136,19 @@ def _trace_child(campaign: str, key: str, out: str) -> int:
     from dispatcher.gateways import twilio as twilio_module
     from dispatcher.sending import sender as sender_module
 
-    events: dict[str, list[list[float]]] = {"claim": [], "record": [], "inflight": []}
+    events: dict[str, list[list[float]]] = {"step": [], "claim": [], "record": [], "inflight": []}
     in_flight = 0
+    rows_of: dict[str, Callable[[tuple[Any, ...], Any], int]] = {
+        "step": lambda args, step: len(args[0]) + step.claimed,  # recorded + claimed
+        "claim": lambda _args, claimed: claimed[0],
+        "record": lambda args, _outcomes: len(args[-1]),
+    }
 
     def timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(self: Any, *args: Any) -> Any:
             started = time.time()
             result = method(self, *args)
-            events[name].append(
-                [started, time.time(), len(args[-1] if name == "record" else result)]
-            )
+            events[name].append([started, time.time(), rows_of[name](args, result)])
             return result
 
         return wrapper
@@ -161,6 +165,7 @@ def _trace_child(campaign: str, key: str, out: str) -> int:
             in_flight -= 1
             events["inflight"].append([time.time(), in_flight])
 
+    sender_module.Sender._step = timed("step", sender_module.Sender._step)  # type: ignore[method-assign]
     sender_module.Sender._claim = timed("claim", sender_module.Sender._claim)  # type: ignore[method-assign]
     sender_module.Sender._record = timed("record", sender_module.Sender._record)  # type: ignore[method-assign]
     twilio_module.TwilioGateway.send = counted_send  # type: ignore[method-assign]
@@ -192,20 +197,19 @@ def _trace_report(
 def step_lines(events: dict[str, list[list[float]]], span: float) -> list[str]:
     """Calls, rows and time of each database step, and how busy the database thread was."""
     lines = []
-    busy = 0.0
-    for name in ("claim", "record"):
+    for name in ("step", "claim", "record"):  # a step is a record and a claim, and the commit
         steps = events[name]
         if not steps:
             continue
         ms = [(b - a) * 1000 for a, b, _ in steps]
-        rows = [n for _, _, n in steps]
-        busy += sum(ms) / 1000
+        rows = [n for _, _, n in steps] if any(n for _, _, n in steps) else [1]
         lines.append(
             f"  {name:7} {len(steps):5} calls, {statistics.mean(rows):6.1f} rows each, "
             f"{statistics.mean(ms):6.1f} ms mean, {statistics.median(ms):6.1f} median, "
             f"{max(ms):6.1f} max, {sum(ms) / 1000:5.2f} s total, "
             f"{statistics.mean(ms) / statistics.mean(rows) * 1000:5.0f} µs per row"
         )
+    busy = sum(b - a for a, b, _ in events["step"])
     lines.append(f"  database thread busy {busy:.2f} s = {busy / span:.0%} of the sending phase")
     return lines
 

@@ -29,6 +29,13 @@ from dispatcher.safety.halting import AUTOMATIC, engage, stop_message
 from dispatcher.sending.pacing import Pacing
 from dispatcher.sending.progress import Progress, RunResult, count, count_settled
 from dispatcher.sending.settling import NO_ROUNDS, Reconciler, SettlePolicy, wait_unless
+from dispatcher.sending.turns import (
+    RECORD_EVERY_S,
+    RECORD_SHARE,
+    Step,
+    gather_outcomes,
+    wait_for_event,
+)
 from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import Identity
 
@@ -36,13 +43,6 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-# Outcomes are committed in groups: at least this often while claimed work is queued, and at
-# once when a quarter of a batch has come back. At 100 messages a second (10 paced senders), 0.1 s
-# and a tenth of a batch made 10 commits a second; 0.25 s and a quarter make 4 (bench/soak.py,
-# same run: 13.9 % → 11.4 % of a core). A crash loses no more: what is claimed and not recorded
-# is reconciled as ever.
-RECORD_EVERY_S = 0.25
-RECORD_SHARE = 4  # ... or when batch_size // RECORD_SHARE outcomes are waiting
 GATE_EVERY_S = 1.0  # pause, cancel, halt and quiet hours are noticed within this long
 OTHERS_POLL_S = 0.5  # `send` looks this often at rows another worker holds...
 OTHERS_STALL_S = 5.0  # ...until they have not moved for this long (a dead worker's)
@@ -153,7 +153,12 @@ class Sender:
 
     # -- the pipeline --------------------------------------------------------------------------
     async def _pump(self, occurrence_id: int, progress: Progress) -> None:
-        """Keep the queue fed while at most ``batch_size`` rows are claimed and unrecorded."""
+        """Keep the queue fed while at most ``batch_size`` rows are claimed and unrecorded.
+
+        Each turn is one transaction on the database thread: the outcomes back so far are
+        recorded and, when that leaves room for half a batch, the next rows are claimed with
+        them (at 0 ms latency, claims and records on their own were twice the transactions,
+        each waiting for the other's turn while the requests ran dry)."""
         run_started = self._clock.now()
         queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
         results: list[SendResult] = []
@@ -167,25 +172,28 @@ class Sender:
         try:
             while True:
                 await self._check_gate()
-                room = self._batch_size - outstanding
-                if (
-                    not exhausted
-                    and not self._halted_or_stopping()
-                    and room >= max(1, self._batch_size // 2)
-                ):
-                    claimed, batch = await self._db(self._claim, occurrence_id, room, run_started)
-                    exhausted = claimed == 0
-                    outstanding += len(batch)
-                    for message in batch:
-                        queue.put_nowait(message)
+                taken = results[:]
+                del results[: len(taken)]
+                room = self._batch_size - outstanding + len(taken)
+                claiming = not exhausted and not self._halted_or_stopping()
+                want = room if claiming and room >= max(1, self._batch_size // 2) else 0
+                if taken or want:
+                    step = await self._db(self._step, taken, occurrence_id, want, run_started)
+                    outstanding -= len(taken)
+                    if taken:
+                        self._note(step.outcomes, progress)
+                    if want:
+                        exhausted = step.claimed == 0
+                        outstanding += len(step.batch)
+                        for message in step.batch:
+                            queue.put_nowait(message)
                 if outstanding == 0 and (exhausted or self._halted_or_stopping()):
                     return
-                await _wait(ready, RECORD_EVERY_S)
+                await wait_for_event(ready, RECORD_EVERY_S)
                 if not queue.empty():
                     enough = max(2, self._batch_size // RECORD_SHARE)
-                    await _group(results, ready, last_flush, enough)
+                    await gather_outcomes(results, ready, last_flush, enough)
                 last_flush = asyncio.get_running_loop().time()
-                outstanding -= await self._flush(results, progress)
         finally:
             for worker in workers:
                 worker.cancel()
@@ -252,12 +260,7 @@ class Sender:
             return f"not sent: {self._blocked}"
         return "run stopped before sending"
 
-    async def _flush(self, results: list[SendResult], progress: Progress) -> int:
-        if not results:
-            return 0
-        taken = results[:]
-        del results[: len(taken)]
-        outcomes = await self._db(self._record, taken)
+    def _note(self, outcomes: list[Outcome], progress: Progress) -> None:
         count(progress, outcomes)
         unknown = {o.delivery_id for o in outcomes if o.status is Status.UNKNOWN}
         if unknown:
@@ -265,59 +268,66 @@ class Sender:
             self._unknown_at = self._clock.monotonic()
         progress.elapsed_s = self._clock.monotonic() - self._started
         self._on_progress(progress)
-        return len(taken)
 
     # -- database steps (run on the database thread) --------------------------------------------
+    def _step(
+        self, results: list[SendResult], occurrence_id: int, limit: int, run_started: datetime
+    ) -> Step:
+        """Record ``results``, then claim up to ``limit`` rows: one transaction."""
+        with self._uow() as uow:
+            outcomes = self._record(uow, results) if results else []
+            claimed, batch = 0, list[OutboundMessage]()
+            if limit:
+                claimed, batch = self._claim(uow, occurrence_id, limit, run_started)
+            uow.commit()
+        return Step(outcomes, claimed, batch)
+
     def _claim(
-        self, occurrence_id: int, limit: int, run_started: datetime
+        self, uow: UnitOfWork, occurrence_id: int, limit: int, run_started: datetime
     ) -> tuple[int, list[OutboundMessage]]:
         """(rows claimed, the ones to send): opted-out numbers are claimed, then skipped."""
-        with self._uow() as uow:
-            now = self._clock.now()
-            room = self._budget(uow, now) if self._budget is not None else None
-            batch, cut = uow.repo.claim(
-                occurrence_id, limit, now, run_started, self._identity.id,
-                max_segments=room.segments if room is not None else None,
-            )  # fmt: skip
-            # Stop when nothing more fits (what did fit in this batch is sent first).
-            if cut and not batch and room is not None:
-                self._over_budget = f"{room.budget} reached ({room.spent:,.2f} spent)"
-            # A number may have opted out since the occurrence started: never send to it.
-            opted_out = uow.optouts.contains([m.to for m in batch])
-            skipped = [
-                Outcome(m.delivery_id, Status.SKIPPED, detail="opted out before sending")
-                for m in batch
-                if m.to in opted_out
-            ]
-            uow.repo.apply(skipped, now)
-            uow.commit()
+        now = self._clock.now()
+        room = self._budget(uow, now) if self._budget is not None else None
+        batch, cut = uow.repo.claim(
+            occurrence_id, limit, now, run_started, self._identity.id,
+            max_segments=room.segments if room is not None else None,
+        )  # fmt: skip
+        # Stop when nothing more fits (what did fit in this batch is sent first).
+        if cut and not batch and room is not None:
+            self._over_budget = f"{room.budget} reached ({room.spent:,.2f} spent)"
+        # A number may have opted out since the occurrence started: never send to it.
+        opted_out = uow.optouts.contains([m.to for m in batch])
+        skipped = [
+            Outcome(m.delivery_id, Status.SKIPPED, detail="opted out before sending")
+            for m in batch
+            if m.to in opted_out
+        ]
+        uow.repo.apply(skipped, now)
         return len(batch), [m for m in batch if m.to not in opted_out]
 
-    def _record(self, results: list[SendResult]) -> list[Outcome]:
+    def _record(self, uow: UnitOfWork, results: list[SendResult]) -> list[Outcome]:
         now = self._clock.now()
         outcomes = [r.outcome for r in results if r.outcome is not None]
         released = [r for r in results if r.outcome is None]
-        with self._uow() as uow:
-            applied = {outcome.delivery_id for outcome in uow.repo.apply(outcomes, now)}
-            for result in results:
-                notice = result.opted_out
-                if notice is None or result.delivery_id not in applied:
-                    continue
-                delivery = uow.tracking.delivery_by_id(result.delivery_id)
-                if delivery is not None:  # the provider knows they opted out: so do we
-                    uow.optouts.add(delivery.phone, notice.reason, notice.source, now)
-            by_reason: dict[str, list[int]] = {}
-            for result in released:
-                reason = result.not_processed_reason or "not processed by the provider"
-                by_reason.setdefault(reason, []).append(result.delivery_id)
-            for reason, ids in by_reason.items():  # one statement per reason, not per row
-                uow.repo.release(ids, reason, now, Status.SENDING)
-            halt = next((r for r in results if r.halt), None)
-            if halt is not None:
-                uow.repo.record_activity("halted", now, detail=halt.halt)
-            if halt is not None and halt.halt_all:  # the account is refused: stop every worker
-                engage(uow, halt.halt_all, AUTOMATIC, now)
-            uow.commit()
+        applied = {outcome.delivery_id for outcome in uow.repo.apply(outcomes, now)}
+        for result in results:
+            notice = result.opted_out
+            if notice is None or result.delivery_id not in applied:
+                continue
+            delivery = uow.tracking.delivery_by_id(result.delivery_id)
+            if delivery is not None:  # the provider knows they opted out: so do we
+                uow.optouts.add(delivery.phone, notice.reason, notice.source, now)
+        by_reason: dict[str, list[int]] = {}
+        for result in released:
+            reason = result.not_processed_reason or "not processed by the provider"
+            by_reason.setdefault(reason, []).append(result.delivery_id)
+        for reason, ids in by_reason.items():  # one statement per reason, not per row
+            uow.repo.release(ids, reason, now, Status.SENDING)
+        halt = next((r for r in results if r.halt), None)
+        if halt is not None:
+            uow.repo.record_activity("halted", now, detail=halt.halt)
+        if halt is not None and halt.halt_all:  # the account is refused: stop every worker
+            engage(uow, halt.halt_all, AUTOMATIC, now)
         return outcomes
 
     # -- settling unknown outcomes --------------------------------------------------------------
@@ -382,29 +392,3 @@ class Sender:
             return self._stopping or self._halt is not None
 
         return await wait_unless(seconds, interrupted)
-
-
-async def _group(
-    results: list[SendResult], ready: asyncio.Event, last_flush: float, enough: int
-) -> None:
-    """Let a trickle of outcomes gather into one commit per ``RECORD_EVERY_S`` (a commit is a
-    transaction of a few statements: paced at 100 messages a second, one per outcome cost more
-    than the messages), until ``enough`` are waiting: a flow is recorded as it comes, so the
-    next claim is never held back long. Only while the workers have claimed work queued."""
-    loop = asyncio.get_running_loop()
-    while len(results) < enough:
-        left = RECORD_EVERY_S - (loop.time() - last_flush)
-        if left <= 0:
-            return
-        await _wait(ready, left)
-
-
-async def _wait(event: asyncio.Event, timeout_s: float) -> None:
-    # asyncio.timeout, not wait_for: this runs once per outcome, and wait_for wraps the wait in
-    # a task of its own (4× the cost).
-    try:
-        async with asyncio.timeout(timeout_s):
-            await event.wait()
-    except TimeoutError:
-        return
-    event.clear()
