@@ -32,9 +32,9 @@ from dispatcher.sending.settling import NO_ROUNDS, Reconciler, SettlePolicy, wai
 from dispatcher.sending.turns import (
     RECORD_EVERY_S,
     RECORD_SHARE,
+    Outcomes,
     Step,
     gather_outcomes,
-    wait_for_event,
 )
 from dispatcher.store.uow import UnitOfWork
 from dispatcher.store.workers import Identity
@@ -161,19 +161,16 @@ class Sender:
         each waiting for the other's turn while the requests ran dry)."""
         run_started = self._clock.now()
         queue: asyncio.Queue[OutboundMessage] = asyncio.Queue()
-        results: list[SendResult] = []
-        ready = asyncio.Event()
+        outcomes = Outcomes()
         workers = [
-            asyncio.create_task(self._worker(queue, results, ready))
-            for _ in range(self._concurrency)
+            asyncio.create_task(self._worker(queue, outcomes)) for _ in range(self._concurrency)
         ]
         outstanding, exhausted = 0, False
-        last_flush = asyncio.get_running_loop().time()
+        last_turn = asyncio.get_running_loop().time()
         try:
             while True:
                 await self._check_gate()
-                taken = results[:]
-                del results[: len(taken)]
+                taken = outcomes.take()
                 room = self._batch_size - outstanding + len(taken)
                 claiming = not exhausted and not self._halted_or_stopping()
                 want = room if claiming and room >= max(1, self._batch_size // 2) else 0
@@ -189,11 +186,11 @@ class Sender:
                             queue.put_nowait(message)
                 if outstanding == 0 and (exhausted or self._halted_or_stopping()):
                     return
-                await wait_for_event(ready, RECORD_EVERY_S)
+                await outcomes.wait(1, RECORD_EVERY_S)
                 if not queue.empty():
                     enough = max(2, self._batch_size // RECORD_SHARE)
-                    await gather_outcomes(results, ready, last_flush, enough)
-                last_flush = asyncio.get_running_loop().time()
+                    await gather_outcomes(outcomes, last_turn, enough)
+                last_turn = asyncio.get_running_loop().time()
         finally:
             for worker in workers:
                 worker.cancel()
@@ -235,13 +232,10 @@ class Sender:
             state = uow.workers.halt_state()
         return None if state is None else stop_message(state)
 
-    async def _worker(
-        self, queue: asyncio.Queue[OutboundMessage], results: list[SendResult], ready: asyncio.Event
-    ) -> None:
+    async def _worker(self, queue: asyncio.Queue[OutboundMessage], outcomes: Outcomes) -> None:
         while True:
             message = await queue.get()
-            results.append(await self._send(message))
-            ready.set()
+            outcomes.add(await self._send(message))
 
     async def _send(self, message: OutboundMessage) -> SendResult:
         if not self._must_stop_sending() and self._pacer is not None:

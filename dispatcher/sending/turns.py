@@ -33,27 +33,45 @@ class Step:
     batch: list[OutboundMessage]
 
 
-async def gather_outcomes(
-    results: list[SendResult], ready: asyncio.Event, last_flush: float, enough: int
-) -> None:
+class Outcomes:
+    """The results back from the gateway, and the pump's wake-up: a worker adding one wakes the
+    pump only once as many are waiting as the pump asked for (at 0 ms, waking it for each of
+    2,000 results a second, to see there were not enough yet, was the loop's busiest timer)."""
+
+    def __init__(self) -> None:
+        self._results: list[SendResult] = []
+        self._ready = asyncio.Event()
+        self._wanted = 1
+
+    def add(self, result: SendResult) -> None:
+        self._results.append(result)
+        if len(self._results) >= self._wanted:
+            self._ready.set()
+
+    def take(self) -> list[SendResult]:
+        taken, self._results = self._results, []
+        return taken
+
+    async def wait(self, count: int, timeout_s: float) -> None:
+        """Until ``count`` results are waiting, or ``timeout_s`` has passed."""
+        if len(self._results) >= count or timeout_s <= 0:
+            return
+        self._wanted = count
+        self._ready.clear()
+        try:
+            # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own.
+            async with asyncio.timeout(timeout_s):
+                await self._ready.wait()
+        except TimeoutError:
+            return
+        finally:
+            self._wanted = 1
+
+
+async def gather_outcomes(outcomes: Outcomes, last_turn: float, enough: int) -> None:
     """Let a trickle of outcomes gather into one commit per ``RECORD_EVERY_S`` (a commit is a
     transaction of a few statements: paced at 100 messages a second, one per outcome cost more
     than the messages), until ``enough`` are waiting: a flow is recorded as it comes, so the
     next claim is never held back long. Only while the workers have claimed work queued."""
-    loop = asyncio.get_running_loop()
-    while len(results) < enough:
-        left = RECORD_EVERY_S - (loop.time() - last_flush)
-        if left <= 0:
-            return
-        await wait_for_event(ready, left)
-
-
-async def wait_for_event(event: asyncio.Event, timeout_s: float) -> None:
-    # asyncio.timeout, not wait_for: this runs once per outcome, and wait_for wraps the wait in
-    # a task of its own (4× the cost).
-    try:
-        async with asyncio.timeout(timeout_s):
-            await event.wait()
-    except TimeoutError:
-        return
-    event.clear()
+    elapsed = asyncio.get_running_loop().time() - last_turn
+    await outcomes.wait(enough, RECORD_EVERY_S - elapsed)
