@@ -26,6 +26,7 @@ from dispatcher.cli.shared import (
     CONTEXT,
     FileArg,
     FullFlag,
+    freeze_at_exit,
     load_settings,
     without_cyclic_gc,
 )
@@ -69,6 +70,10 @@ else:
 
 class DispatcherGroup(click.Group):
     """Turns our errors into a message and an exit code, never a traceback."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        freeze_at_exit()
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

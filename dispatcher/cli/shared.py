@@ -1,7 +1,8 @@
-"""What every command module shares: options, the settings, and the collector switch."""
+"""What every command module shares: options, the settings, and the collector switches."""
 
 from __future__ import annotations
 
+import atexit
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,16 @@ def without_cyclic_gc() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def freeze_at_exit() -> None:
+    """Spare the process its last collections: at exit the cyclic collector walks every object
+    the imports made (SQLAlchemy, the twilio client, aiohttp: some 110,000) to free memory the
+    OS takes back anyway, 0.26–0.32 s of every command that opened a database or a gateway
+    (bench/startup.py). Frozen objects are skipped; reference counting still runs every
+    finalizer. Whatever the command closed, it closed before (engines, files, the gateway)."""
+    atexit.unregister(gc.freeze)  # once, however often main runs in one process (tests)
+    atexit.register(gc.freeze)
 
 
 def load_settings() -> Settings:
