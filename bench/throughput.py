@@ -13,15 +13,18 @@ shares the GIL with what is measured) and runs, one after the other against that
   ``--concurrency`` (64), same bounds, no database;
 - **durable**: ``dispatcher send <campaign> --occurrence bench-K`` as a subprocess
   (``DISPATCHER_GATEWAY=twilio``, ``TWILIO_API_BASE_URL`` = the simulator) on a fresh database
-  (SQLite file, or a PostgreSQL database created and dropped on postgresql://postgres@127.0.0.1),
+  at the current schema (SQLite file, or a PostgreSQL database created and dropped on
+  postgresql://postgres@127.0.0.1; ``dispatcher db upgrade`` runs before, untimed, on both),
   ``--count`` valid recipients, ``sending.concurrency`` = 64, pacing off (rate 1,000,000/s), for
   each ``sending.batch_size`` of ``--batch-sizes``.
 
 Durable msg/s is recipients ÷ the sending phase read from the delivery log (first ``sending``
-event to last ``accepted`` one), so process start-up, migrations and writing the outbox are left
-out; ``whole cmd`` is recipients ÷ the wall time of the whole command. Baselines run in child
-processes of this script. Rounds interleave everything, so noise on the shared machine hits all
-columns alike; the table shows medians over ``--repeats`` rounds and the ratios of medians.
+event to last ``accepted`` one), so process start-up and writing the outbox are left out;
+``whole cmd`` is recipients ÷ the wall time of the whole command (start-up, reading the list,
+writing the outbox, sending, exit; until 07/12/2026 it also ran the migrations on SQLite).
+Baselines run in child processes of this script. Rounds interleave everything, so noise on the
+shared machine hits all columns alike; the table shows medians over ``--repeats`` rounds and the
+ratios of medians.
 """
 
 from __future__ import annotations
