@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dispatcher.core.clock import Clock, SystemClock
+from dispatcher.core.malloc import share_one_arena
 from dispatcher.gateways.base import simulator_run_identity
 from dispatcher.gateways.retry import RetryPolicy
 from dispatcher.settings.config import Settings
@@ -64,6 +65,7 @@ def runtime(
 @contextmanager
 def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
     """The configured gateway; with ``simulator``, a private simulator runs for its lifetime."""
+    share_one_arena(rt.environ)  # before the sending threads start: see dispatcher/core/malloc.py
     from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
 
     sending = rt.settings.sending
