@@ -50,6 +50,8 @@ def runtime(
     """
     from dispatcher.store.db import make_engine, require_current, upgrade
 
+    # Before any thread: an arena a thread leaves behind goes to the next one (core/malloc.py).
+    share_one_arena(os.environ if environ is None else environ)
     engine = make_engine(settings.resolved_database_url)
     try:
         if migrate or (migrate is None and engine.dialect.name == "sqlite"):
@@ -65,7 +67,6 @@ def runtime(
 @contextmanager
 def gateway(rt: Runtime) -> Iterator[TwilioGateway]:
     """The configured gateway; with ``simulator``, a private simulator runs for its lifetime."""
-    share_one_arena(rt.environ)  # before the sending threads start: see dispatcher/core/malloc.py
     from dispatcher.gateways.twilio import TwilioConfig, TwilioGateway
 
     sending = rt.settings.sending

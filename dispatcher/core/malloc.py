@@ -1,12 +1,17 @@
-"""The C allocator of a process that sends: one glibc arena for all its threads.
+"""The C allocator of a command that opens the database: one glibc arena for all its threads.
 
-glibc gives each thread that allocates its own arena. A sender's database thread then grew its
-arena with SQLite's page cache while the pages the main thread had freed (the cache of the
-connection that wrote the outbox) sat unused in the main arena: `send` grew by 4 to 10 MiB
-while sending, more the longer it ran (bench/memory.py), and a `worker` or `serve` runs for
-weeks. With one arena, what one thread frees the other reuses: the resident set stays flat while
+glibc gives each thread that allocates an arena of its own. A sender's database thread then grew
+its arena with SQLite's page cache while the pages the main thread had freed (the cache of the
+connection that wrote the outbox) sat unused in the main arena: `send` grew by 4 to 10 MiB while
+sending, more the longer it ran (bench/memory.py), and a `worker` or `serve` runs for weeks.
+With one arena, what one thread frees the next reuses: the resident set stays flat while
 sending. The threads that allocate are few and take turns on the GIL; bench/throughput.py and
 bench/soak.py measured no cost (README, "Benchmarks").
+
+It must be asked before the process starts any thread, not just before the sending ones: the
+arena of a thread that has ended is handed to the next thread whatever the limit (the audience
+scan's process pool runs two helper threads while a big list is read, and the database thread
+then inherited one of their arenas). Hence :func:`dispatcher.bootstrap.runtime` asks, first.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ OPERATOR_SETTING = "MALLOC_ARENA_MAX"  # glibc's own environment variable
 def share_one_arena(environ: Mapping[str, str], libc: Any = None) -> bool:
     """Ask the C library for one malloc arena for the whole process; True when it agreed.
 
-    Only threads that allocate for the first time afterwards share it, so this is called before
-    a sending command starts its threads. An operator's ``MALLOC_ARENA_MAX`` wins (glibc has read
-    it already); a C library without ``mallopt`` (musl's refuses, macOS has none) is left as is.
+    Only threads started afterwards share it, and only if none ran before (see above). An
+    operator's ``MALLOC_ARENA_MAX`` wins (glibc has read it already); a C library without
+    ``mallopt`` (musl's refuses, macOS has none) is left as is.
     """
     if OPERATOR_SETTING in environ:
         return False
@@ -41,6 +46,6 @@ def share_one_arena(environ: Mapping[str, str], libc: Any = None) -> bool:
 def _c_library() -> Any:
     if not sys.platform.startswith("linux"):
         return None
-    import ctypes  # only for a command that sends (~2 ms)
+    import ctypes  # ~2 ms, for a command that opens the database
 
     return ctypes.CDLL(None)  # the process's own symbols: the C library it runs on

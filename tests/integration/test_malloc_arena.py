@@ -1,7 +1,8 @@
-"""One malloc arena for a sending process, checked on the real C library (glibc).
+"""One malloc arena for a command that opens the database, checked on the real C library (glibc).
 
-Each case runs in a fresh interpreter: an arena is chosen by a thread's first allocation, so
-the setting must come before any thread, as in a sending command.
+Each case runs in a fresh interpreter: an arena is chosen by a thread's first allocation, and a
+thread that has ended hands its arena to the next one, so the setting must come before any
+thread: first thing when the database is opened.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import textwrap
 
 _PROGRAM = textwrap.dedent(
     """
-    import ctypes, os, re, sys, tempfile, threading
+    import ctypes, os, pathlib, re, sys, tempfile, threading
     from dispatcher.core.malloc import share_one_arena
 
-    if sys.argv[1] == "share":
-        print("agreed" if share_one_arena(os.environ) else "refused")
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p
     libc.free.argtypes = [ctypes.c_void_p]
@@ -27,9 +26,26 @@ _PROGRAM = textwrap.dedent(
         for block in blocks:
             libc.free(block)
 
-    thread = threading.Thread(target=allocate)
-    thread.start()
-    thread.join()
+    def in_a_thread():
+        thread = threading.Thread(target=allocate)
+        thread.start()
+        thread.join()
+
+    if sys.argv[1] == "late":  # a thread ran first (a process pool's helpers, say)
+        in_a_thread()
+    if sys.argv[1] in ("share", "late"):
+        print("agreed" if share_one_arena(os.environ) else "refused")
+    if sys.argv[1] == "runtime":
+        from dispatcher.bootstrap import runtime
+        from dispatcher.settings.config import load_settings
+
+        with tempfile.TemporaryDirectory() as folder:
+            url = f"sqlite:///{folder}/dispatcher.db"
+            settings = load_settings({"DISPATCHER_DB_URL": url}, cwd=pathlib.Path(folder))
+            with runtime(settings):
+                in_a_thread()
+    else:
+        in_a_thread()
     libc.fopen.restype = ctypes.c_void_p
     libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
     libc.fclose.argtypes = [ctypes.c_void_p]
@@ -56,6 +72,14 @@ def _run(mode: str, **environ: str) -> list[str]:
 
 def test_a_thread_started_after_it_allocates_in_the_main_arena() -> None:
     assert _run("share") == ["agreed", "heaps 1"]
+
+
+def test_opening_the_database_asks_for_it_first() -> None:
+    assert _run("runtime") == ["heaps 1"]
+
+
+def test_too_late_once_a_thread_has_run() -> None:  # why it is the first thing runtime() does
+    assert _run("late") == ["agreed", "heaps 2"]
 
 
 def test_without_it_the_thread_has_an_arena_of_its_own() -> None:
