@@ -50,15 +50,15 @@ def runtime(
     """
     from dispatcher.store.db import make_engine, require_current, upgrade
 
+    env = dict(os.environ if environ is None else environ)
     # Before any thread: an arena a thread leaves behind goes to the next one (core/malloc.py).
-    share_one_arena(os.environ if environ is None else environ)
+    share_one_arena(env)
     engine = make_engine(settings.resolved_database_url)
     try:
         if migrate or (migrate is None and engine.dialect.name == "sqlite"):
             upgrade(engine)
         else:
             require_current(engine)
-        env = dict(os.environ if environ is None else environ)
         yield Runtime(settings, engine, unit_of_work_factory(engine), clock or SystemClock(), env)
     finally:
         engine.dispose()
